@@ -1,0 +1,99 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "patron",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "patrond", targets: ["patrond"]),
+        .executable(name: "patronctl", targets: ["patronctl"]),
+        .executable(name: "patron-bench", targets: ["patron-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // rabbitmq-c 0.11 as Debian ships it; shim.h holds the wrappers Swift cannot do without.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        // Small C helpers with one stated reason each (sd_notify's datagram, eventfd wake-ups).
+        .target(name: "CPatronShims"),
+        // The only module that imports CRabbitMQ.
+        .target(
+            name: "PatronAMQP",
+            dependencies: [
+                "CRabbitMQ", "CPatronShims",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Pure domain: envelope rules, events, timestamps. No I/O, no GRDB.
+        .target(name: "PatronDomain"),
+        .target(
+            name: "PatronStorage",
+            dependencies: [
+                "PatronDomain",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "PatronService",
+            dependencies: [
+                "PatronAMQP", "PatronDomain", "PatronStorage", "CPatronShims",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "patrond",
+            dependencies: [
+                "PatronService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "patronctl",
+            dependencies: [
+                "PatronService", "PatronAMQP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "patron-bench",
+            dependencies: [
+                "PatronService", "PatronAMQP", "PatronDomain", "PatronStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .testTarget(name: "PatronDomainTests", dependencies: ["PatronDomain"]),
+        .testTarget(
+            name: "PatronIntegrationTests",
+            dependencies: [
+                "PatronService", "PatronAMQP", "PatronDomain", "PatronStorage", "CPatronShims",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+    ]
+)

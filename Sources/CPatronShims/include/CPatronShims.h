@@ -1,0 +1,33 @@
+#ifndef PATRON_CPATRONSHIMS_H
+#define PATRON_CPATRONSHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Sends one sd_notify datagram (e.g. "READY=1\nSTATUS=...") to the AF_UNIX socket named by
+ * `socket_path` (a path, or "@name" for the abstract namespace).
+ * Why C: building a sockaddr_un with an abstract name and an exact length is a struct and
+ * length dance that is plain in C and error-prone through Swift pointers. libsystemd's own
+ * sd_notify would work too, but would pull libsystemd into every build for ~40 lines.
+ * Returns 0, or -errno.
+ */
+int patron_notify_send(const char *socket_path, const char *message, size_t length);
+
+/*
+ * The CLOCK_MONOTONIC time in microseconds, as systemd expects in MONOTONIC_USEC= on reload.
+ */
+uint64_t patron_monotonic_usec(void);
+
+/*
+ * An eventfd used to wake a connection thread that is blocked in poll(2) on its socket.
+ * Why C: eventfd and poll with two descriptors need no shim, but grouping them keeps the
+ * connection thread's blocking point in one audited place.
+ * patron_wakeup_wait returns 1 if `socket_fd` is readable (or has an error), 0 on timeout or
+ * wake-up, -errno on failure. It drains the eventfd.
+ */
+int patron_wakeup_create(void);
+int patron_wakeup_signal(int wake_fd);
+int patron_wakeup_wait(int wake_fd, int socket_fd, int timeout_ms);
+
+#endif

@@ -1,0 +1,111 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A command request as the contract defines it: `{ "command": "…", "args": { … } }`.
+public struct CommandRequest: Sendable, Equatable {
+    public let command: String
+    public let args: [String: JSONValue]
+
+    public init(command: String, args: [String: JSONValue] = [:]) {
+        self.command = command
+        self.args = args
+    }
+
+    /// Parses a request body, or names what is wrong with it.
+    public static func parse(_ body: [UInt8]) -> Result<CommandRequest, CommandError> {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else {
+            return .failure(CommandError(.invalidArgument, field: "body", "not valid JSON"))
+        }
+        guard case .object(let object) = value else {
+            return .failure(CommandError(.invalidArgument, field: "body", "must be a JSON object"))
+        }
+        if let unknown = object.keys.first(where: { $0 != "command" && $0 != "args" }) {
+            return .failure(CommandError(.invalidArgument, field: unknown, "unknown field"))
+        }
+        guard let command = object["command"]?.stringValue, !command.isEmpty else {
+            return .failure(CommandError(.invalidArgument, field: "command", "required (a string)"))
+        }
+        switch object["args"] {
+        case nil, .null?:
+            return .success(CommandRequest(command: command))
+        case .object(let args)?:
+            return .success(CommandRequest(command: command, args: args))
+        default:
+            return .failure(CommandError(.invalidArgument, field: "args", "must be an object"))
+        }
+    }
+}
+
+/// An error reply: `{ "ok": false, "error": { "code", "field", "message" } }`.
+public struct CommandError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case invalidArgument = "invalid_argument"
+        case notFound = "not_found"
+        case forbidden
+        case conflict
+        case `internal`
+    }
+
+    public let code: Code
+    public let field: String?
+    public let message: String
+
+    public init(_ code: Code, field: String? = nil, _ message: String) {
+        self.code = code
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String {
+        field.map { "\(code.rawValue): \($0): \(message)" } ?? "\(code.rawValue): \(message)"
+    }
+}
+
+/// Reads and checks command arguments, naming each bad one as `args.<name>`.
+public struct CommandArguments: Sendable {
+    public let values: [String: JSONValue]
+
+    public init(_ values: [String: JSONValue]) { self.values = values }
+
+    /// Refuses arguments the command does not know, so a typo is an error rather than ignored.
+    public func allowOnly(_ names: Set<String>) throws {
+        if let unknown = values.keys.sorted().first(where: { !names.contains($0) }) {
+            throw CommandError(.invalidArgument, field: "args.\(unknown)", "unknown argument")
+        }
+    }
+
+    public func integer(_ name: String, in range: ClosedRange<Int64>, default fallback: Int64) throws -> Int64 {
+        guard let value = values[name], value != .null else { return fallback }
+        guard let integer = value.intValue else {
+            throw CommandError(.invalidArgument, field: "args.\(name)", "must be an integer")
+        }
+        guard range.contains(integer) else {
+            throw CommandError(.invalidArgument, field: "args.\(name)", "must be \(range.lowerBound)–\(range.upperBound)")
+        }
+        return integer
+    }
+
+    public func bool(_ name: String) throws -> Bool? {
+        guard let value = values[name], value != .null else { return nil }
+        guard let flag = value.boolValue else {
+            throw CommandError(.invalidArgument, field: "args.\(name)", "must be true or false")
+        }
+        return flag
+    }
+
+    public func strings(_ name: String) throws -> [String]? {
+        guard let value = values[name], value != .null else { return nil }
+        guard let array = value.arrayValue else {
+            throw CommandError(.invalidArgument, field: "args.\(name)", "must be a list of strings")
+        }
+        return try array.enumerated().map { index, item in
+            guard let text = item.stringValue else {
+                throw CommandError(.invalidArgument, field: "args.\(name)[\(index)]", "must be a string")
+            }
+            return text
+        }
+    }
+}

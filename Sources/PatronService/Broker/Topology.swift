@@ -1,0 +1,29 @@
+import PatronAMQP
+
+/// Declares the contract's broker objects (EVENTS.md, "Broker objects"). Runs on every
+/// (re)connect: declarations are idempotent, and a broker that lost its definitions gets them back.
+public enum Topology {
+    public static func declare(_ names: PatronConfiguration.Topology, on broker: AMQPManagement) throws {
+        try broker.declareExchange(names.eventsExchange, type: "topic")
+        try broker.declareExchange(names.deadExchange, type: "fanout")
+        try broker.declareQueue(names.deadQueue)
+        try broker.bindQueue(names.deadQueue, to: names.deadExchange, routingKey: "")
+
+        var ingestArguments: AMQPTable = [
+            "x-queue-type": .string(names.ingestQueueType),
+            "x-dead-letter-exchange": .string(names.deadExchange),
+        ]
+        if names.ingestQueueType == "quorum" {
+            ingestArguments["x-delivery-limit"] = .int(Int64(names.deliveryLimit))
+        }
+        try broker.declareQueue(names.ingestQueue, arguments: ingestArguments)
+        try broker.bindQueue(names.ingestQueue, to: names.eventsExchange, routingKey: "#")
+
+        try broker.declareExchange(names.commandsExchange, type: "direct")
+        try broker.declareQueue(names.commandsQueue)
+        try broker.bindQueue(names.commandsQueue, to: names.commandsExchange, routingKey: names.commandsQueue)
+
+        try broker.declareExchange(names.dispatchExchange, type: "topic")
+        try broker.declareExchange(names.notificationsExchange, type: "topic")
+    }
+}

@@ -1,0 +1,259 @@
+import Foundation
+import PatronAMQP
+import Yams
+
+/// A configuration problem, named by its key (or environment variable) and the reason.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let key: String
+    public let reason: String
+
+    public init(key: String, reason: String) {
+        self.key = key
+        self.reason = reason
+    }
+
+    public var description: String { "\(key): \(reason)" }
+
+    /// sysexits.h EX_CONFIG: systemd's `RestartPreventExitStatus=` stops restart loops on it.
+    public static let exitCode: Int32 = 78
+}
+
+/// Reads the YAML file, applies environment overrides and validates every value.
+///
+/// Unknown keys are errors, not ignored: a misspelt `prefech:` silently falling back to the
+/// default is the kind of mistake found only in production.
+public enum ConfigurationLoader {
+    public static let environmentOverrides = ["PATRON_AMQP_URL", "PATRON_DATA_DIR", "PATRON_LOG_LEVEL", "PATRON_METRICS_LISTEN"]
+
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PatronConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(key: path, reason: "cannot read the configuration file (\(error.localizedDescription))")
+        }
+        return try parse(yaml: text, environment: environment)
+    }
+
+    public static func parse(yaml: String, environment: [String: String] = [:]) throws -> PatronConfiguration {
+        let root: Node
+        do {
+            root = try Yams.compose(yaml: yaml) ?? Node.mapping(Node.Mapping([]))
+        } catch {
+            throw ConfigurationError(key: "(file)", reason: "not valid YAML: \(error)")
+        }
+        let document = ConfigNode(node: root, path: "")
+        try document.onlyKeys(["amqp", "topology", "ingest", "storage", "logging", "metrics", "roles", "shutdown"])
+
+        let amqp = try document.section("amqp")
+        try amqp.onlyKeys(["url", "urls", "tls", "heartbeat_seconds", "prefetch", "connect_timeout_seconds", "reconnect"])
+        var urlTexts = try amqp.stringList("urls") ?? []
+        if let single = try amqp.string("url") { urlTexts.insert(single, at: 0) }
+        var urlKey = "amqp.url"
+        if let fromEnvironment = environment["PATRON_AMQP_URL"], !fromEnvironment.isEmpty {
+            urlTexts = fromEnvironment.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            urlKey = "PATRON_AMQP_URL"
+        }
+        if urlTexts.isEmpty { urlTexts = ["amqp://guest:guest@127.0.0.1:5672/"] }
+        let urls = try urlTexts.map { text -> AMQPURL in
+            do { return try AMQPURL(parsing: text) } catch let error as AMQPError {
+                if case .invalidArgument(let reason) = error.kind { throw ConfigurationError(key: urlKey, reason: reason) }
+                throw error
+            }
+        }
+        let tlsNode = try amqp.section("tls")
+        try tlsNode.onlyKeys(["ca_file", "cert_file", "key_file", "verify_peer", "verify_hostname"])
+        let tls = AMQPClient.TLSOptions(
+            caFile: try tlsNode.string("ca_file"), certificateFile: try tlsNode.string("cert_file"),
+            keyFile: try tlsNode.string("key_file"), verifyPeer: try tlsNode.bool("verify_peer") ?? true,
+            verifyHostname: try tlsNode.bool("verify_hostname") ?? true)
+        if (tls.certificateFile == nil) != (tls.keyFile == nil) {
+            throw ConfigurationError(key: "amqp.tls.cert_file", reason: "cert_file and key_file go together")
+        }
+        for (key, file) in [("ca_file", tls.caFile), ("cert_file", tls.certificateFile), ("key_file", tls.keyFile)] {
+            if let file, !FileManager.default.isReadableFile(atPath: file) {
+                throw ConfigurationError(key: "amqp.tls.\(key)", reason: "file '\(file)' is not readable")
+            }
+        }
+        let reconnect = try amqp.section("reconnect")
+        try reconnect.onlyKeys(["initial_delay_ms", "max_delay_seconds"])
+        let broker = PatronConfiguration.Broker(
+            urls: urls, tls: tls,
+            heartbeatSeconds: try amqp.int("heartbeat_seconds", in: 0...600) ?? 30,
+            prefetch: UInt16(try amqp.int("prefetch", in: 1...65535) ?? 1000),
+            connectTimeoutSeconds: try amqp.int("connect_timeout_seconds", in: 1...300) ?? 10,
+            reconnectInitialDelayMilliseconds: try reconnect.int("initial_delay_ms", in: 10...60_000) ?? 250,
+            reconnectMaximumDelaySeconds: try reconnect.int("max_delay_seconds", in: 1...3600) ?? 30)
+        var configuration = PatronConfiguration(broker: broker)
+
+        let topology = try document.section("topology")
+        let names: [(String, WritableKeyPath<PatronConfiguration.Topology, String>)] = [
+            ("events_exchange", \.eventsExchange), ("ingest_queue", \.ingestQueue), ("dead_exchange", \.deadExchange),
+            ("dead_queue", \.deadQueue), ("commands_exchange", \.commandsExchange), ("commands_queue", \.commandsQueue),
+            ("dispatch_exchange", \.dispatchExchange), ("notifications_exchange", \.notificationsExchange),
+        ]
+        try topology.onlyKeys(Set(names.map(\.0) + ["ingest_queue_type", "delivery_limit"]))
+        for (key, path) in names {
+            if let value = try topology.string(key) {
+                guard !value.isEmpty, value.utf8.count <= 255, !value.hasPrefix("amq.") else {
+                    throw ConfigurationError(key: "topology.\(key)", reason: "must be 1–255 bytes and not start with 'amq.'")
+                }
+                configuration.topology[keyPath: path] = value
+            }
+        }
+        if let type = try topology.string("ingest_queue_type") {
+            guard ["quorum", "classic"].contains(type) else {
+                throw ConfigurationError(key: "topology.ingest_queue_type", reason: "must be quorum or classic")
+            }
+            configuration.topology.ingestQueueType = type
+        }
+        configuration.topology.deliveryLimit = try topology.int("delivery_limit", in: 1...1000) ?? 20
+
+        let ingest = try document.section("ingest")
+        try ingest.onlyKeys(["batch_size"])
+        configuration.ingest.batchSize = try ingest.int("batch_size", in: 1...10_000) ?? 500
+        if configuration.ingest.batchSize > Int(broker.prefetch) {
+            throw ConfigurationError(key: "ingest.batch_size", reason: "must not exceed amqp.prefetch (\(broker.prefetch))")
+        }
+
+        let storage = try document.section("storage")
+        try storage.onlyKeys(["data_dir", "database_file"])
+        if let directory = environment["PATRON_DATA_DIR"], !directory.isEmpty {
+            configuration.storage.dataDirectory = directory
+        } else if let directory = try storage.string("data_dir") {
+            guard !directory.isEmpty else { throw ConfigurationError(key: "storage.data_dir", reason: "must not be empty") }
+            configuration.storage.dataDirectory = directory
+        }
+        if let file = try storage.string("database_file") {
+            guard !file.isEmpty, !file.contains("/") else {
+                throw ConfigurationError(key: "storage.database_file", reason: "must be a file name without '/'")
+            }
+            configuration.storage.databaseFile = file
+        }
+
+        let logging = try document.section("logging")
+        try logging.onlyKeys(["level"])
+        let levelKey = environment["PATRON_LOG_LEVEL"].map { _ in "PATRON_LOG_LEVEL" } ?? "logging.level"
+        let level = try environment["PATRON_LOG_LEVEL"] ?? logging.string("level") ?? "info"
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+            throw ConfigurationError(key: levelKey, reason: "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        configuration.logLevel = level
+
+        let metrics = try document.section("metrics")
+        try metrics.onlyKeys(["listen"])
+        let listenKey = environment["PATRON_METRICS_LISTEN"].map { _ in "PATRON_METRICS_LISTEN" } ?? "metrics.listen"
+        let listen = try environment["PATRON_METRICS_LISTEN"] ?? metrics.string("listen") ?? "127.0.0.1:9464"
+        if listen.isEmpty || listen == "off" {
+            configuration.metrics.listenHost = nil
+        } else {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+                  (0...65535).contains(port) else {
+                throw ConfigurationError(key: listenKey, reason: "must be host:port (e.g. 127.0.0.1:9464) or off")
+            }
+            configuration.metrics.listenHost = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            configuration.metrics.listenPort = port
+        }
+
+        let roles = try document.section("roles")
+        for (user, node) in try roles.entries() {
+            guard let text = node.node?.string, let role = PatronConfiguration.Role(rawValue: text) else {
+                throw ConfigurationError(key: node.path, reason: "must be viewer, operator or admin")
+            }
+            configuration.roles[user] = role
+        }
+
+        let shutdown = try document.section("shutdown")
+        try shutdown.onlyKeys(["grace_seconds"])
+        configuration.shutdownGraceSeconds = try shutdown.int("grace_seconds", in: 1...600) ?? 20
+        return configuration
+    }
+}
+
+/// A YAML node with its dotted path, so every error can name the key.
+private struct ConfigNode {
+    let node: Node?
+    let path: String
+
+    private func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+
+    private var mapping: Node.Mapping? {
+        if case .mapping(let mapping)? = node { return mapping }
+        return nil
+    }
+
+    func child(_ name: String) -> ConfigNode {
+        ConfigNode(node: mapping?[name].flatMap { $0.null != nil ? nil : $0 }, path: key(name))
+    }
+
+    /// A nested mapping; absent means all defaults.
+    func section(_ name: String) throws -> ConfigNode {
+        let nested = child(name)
+        if let node = nested.node, node.mapping == nil {
+            throw ConfigurationError(key: nested.path, reason: "must be a mapping of keys")
+        }
+        return nested
+    }
+
+    func onlyKeys(_ allowed: Set<String>) throws {
+        guard let mapping else { return }
+        for (keyNode, _) in mapping {
+            let name = keyNode.string ?? "\(keyNode)"
+            if !allowed.contains(name) {
+                throw ConfigurationError(key: key(name), reason: "unknown key (known: \(allowed.sorted().joined(separator: ", ")))")
+            }
+        }
+    }
+
+    func entries() throws -> [(String, ConfigNode)] {
+        guard let mapping else { return [] }
+        return mapping.map { (keyNode, value) in
+            let name = keyNode.string ?? "\(keyNode)"
+            return (name, ConfigNode(node: value, path: key(name)))
+        }
+    }
+
+    func string(_ name: String) throws -> String? {
+        let value = child(name)
+        guard let node = value.node else { return nil }
+        guard case .scalar(let scalar) = node else {
+            throw ConfigurationError(key: value.path, reason: "must be a string")
+        }
+        return scalar.string
+    }
+
+    func stringList(_ name: String) throws -> [String]? {
+        let value = child(name)
+        guard let node = value.node else { return nil }
+        guard case .sequence(let sequence) = node else {
+            throw ConfigurationError(key: value.path, reason: "must be a list of strings")
+        }
+        return try sequence.enumerated().map { index, item in
+            guard case .scalar(let scalar) = item else {
+                throw ConfigurationError(key: "\(value.path)[\(index)]", reason: "must be a string")
+            }
+            return scalar.string
+        }
+    }
+
+    func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        let value = child(name)
+        guard let node = value.node else { return nil }
+        guard case .scalar = node, let number = node.int else {
+            throw ConfigurationError(key: value.path, reason: "must be an integer")
+        }
+        guard range.contains(number) else {
+            throw ConfigurationError(key: value.path, reason: "must be \(range.lowerBound)–\(range.upperBound), got \(number)")
+        }
+        return number
+    }
+
+    func bool(_ name: String) throws -> Bool? {
+        let value = child(name)
+        guard let node = value.node else { return nil }
+        guard case .scalar = node, let flag = node.bool else {
+            throw ConfigurationError(key: value.path, reason: "must be true or false")
+        }
+        return flag
+    }
+}

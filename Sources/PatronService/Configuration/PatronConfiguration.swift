@@ -1,0 +1,76 @@
+import PatronAMQP
+
+/// Everything `patrond` reads from its configuration file and environment, validated.
+///
+/// Keys and their meaning are documented in `config/patrond.example.yaml`.
+public struct PatronConfiguration: Sendable, Equatable {
+    public enum Role: String, Sendable, Comparable, CaseIterable {
+        case viewer, `operator`, admin
+        var rank: Int { Self.allCases.firstIndex(of: self)! }
+        public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
+    }
+
+    public struct Broker: Sendable, Equatable {
+        public var urls: [AMQPURL]
+        public var tls: AMQPClient.TLSOptions
+        public var heartbeatSeconds: Int
+        public var prefetch: UInt16
+        public var connectTimeoutSeconds: Int
+        public var reconnectInitialDelayMilliseconds: Int
+        public var reconnectMaximumDelaySeconds: Int
+    }
+
+    public struct Topology: Sendable, Equatable {
+        public var eventsExchange = "patron.events"
+        public var ingestQueue = "patron.ingest"
+        public var ingestQueueType = "quorum"
+        /// Quorum queues only: after this many redeliveries the broker dead-letters a message, so a
+        /// message that crashes patrond every time cannot stop ingest for good.
+        public var deliveryLimit = 20
+        public var deadExchange = "patron.dead"
+        public var deadQueue = "patron.dead"
+        public var commandsExchange = "patron.commands"
+        public var commandsQueue = "patron.commands"
+        public var dispatchExchange = "patron.dispatch"
+        public var notificationsExchange = "patron.notifications"
+    }
+
+    public struct Ingest: Sendable, Equatable {
+        public var batchSize = 500
+    }
+
+    public struct Storage: Sendable, Equatable {
+        public var dataDirectory = "./var"
+        public var databaseFile = "patron.sqlite"
+    }
+
+    public struct Metrics: Sendable, Equatable {
+        /// `host:port` on loopback, or nil for no endpoint.
+        public var listenHost: String? = "127.0.0.1"
+        public var listenPort = 9464
+    }
+
+    public var broker: Broker
+    public var topology = Topology()
+    public var ingest = Ingest()
+    public var storage = Storage()
+    public var logLevel = "info"
+    public var metrics = Metrics()
+    /// Broker user name → role, for commands (EVENTS.md, "Commands").
+    public var roles: [String: Role] = [:]
+    public var shutdownGraceSeconds = 20
+
+    public init(broker: Broker) {
+        self.broker = broker
+    }
+
+    /// The AMQP client settings for one of patrond's connections.
+    public func clientConfiguration(connectionName: String) -> AMQPClient.Configuration {
+        AMQPClient.Configuration(
+            urls: broker.urls, tls: broker.tls, heartbeatSeconds: broker.heartbeatSeconds,
+            connectTimeout: .seconds(broker.connectTimeoutSeconds),
+            reconnectInitialDelay: .milliseconds(broker.reconnectInitialDelayMilliseconds),
+            reconnectMaximumDelay: .seconds(broker.reconnectMaximumDelaySeconds),
+            connectionName: connectionName)
+    }
+}

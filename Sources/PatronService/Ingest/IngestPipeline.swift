@@ -1,0 +1,180 @@
+import Foundation
+import Logging
+import Metrics
+import PatronAMQP
+import PatronDomain
+import ServiceLifecycle
+import Synchronization
+
+/// Consumes `patron.ingest` and turns deliveries into committed effects, batch by batch.
+///
+/// For each batch: every delivery is decoded; refused ones are published to `patron.dead`
+/// (with confirms); accepted ones are recorded in one transaction together with their ids; then
+/// one multiple-ack covers the whole batch. Nothing is acknowledged before its effects are
+/// committed, and a redelivered id has no second effect, so a crash at any point loses nothing
+/// and duplicates nothing.
+///
+/// On graceful shutdown it stops taking deliveries, finishes the batch in hand (commit and ack)
+/// and returns; deliveries still buffered go back to the queue when the connection closes.
+public final class IngestPipeline: Service, Sendable {
+    struct Settings: Sendable {
+        var batchSize: Int
+    }
+
+    private let client: AMQPClient
+    private let store: any EventStore
+    private let topology: PatronConfiguration.Topology
+    private let prefetch: UInt16
+    private let settings: Mutex<Settings>
+    private let logger: Logger
+    private let decoder = EnvelopeDecoder()
+
+    /// When the batch in hand was taken (nil while waiting for deliveries): the watchdog's view of
+    /// whether ingest is stuck.
+    private let busySince = Mutex<ContinuousClock.Instant?>(nil)
+    private let shuttingDown = Atomic<Bool>(false)
+    private let totals = Mutex(Totals())
+    private let currentConsumer = Mutex<AMQPConsumer?>(nil)
+
+    public struct Totals: Sendable, Equatable {
+        public var accepted = 0
+        public var duplicates = 0
+        public var rejected = 0
+        public var lastBatchAt: ContinuousClock.Instant?
+    }
+
+    private let acceptedCounter = Counter(label: "patron_events_accepted_total")
+    private let duplicateCounter = Counter(label: "patron_events_duplicate_total")
+    private let batchSizeRecorder = Recorder(label: "patron_ingest_batch_size", aggregate: true)
+    private let commitTimer = Metrics.Timer(label: "patron_ingest_commit_seconds")
+    private let eventAgeRecorder = Recorder(label: "patron_ingest_event_age_seconds", aggregate: true)
+
+    public init(client: AMQPClient, store: any EventStore, topology: PatronConfiguration.Topology,
+                prefetch: UInt16, batchSize: Int, logger: Logger) {
+        self.client = client
+        self.store = store
+        self.topology = topology
+        self.prefetch = prefetch
+        self.settings = Mutex(Settings(batchSize: batchSize))
+        self.logger = logger
+    }
+
+    public var totalsSnapshot: Totals { totals.withLock { $0 } }
+
+    /// How long the batch in hand has been in processing, or nil when idle.
+    public var busyFor: Duration? {
+        busySince.withLock { $0 }.map { ContinuousClock.now - $0 }
+    }
+
+    public func updateBatchSize(_ size: Int) {
+        settings.withLock { $0.batchSize = size }
+    }
+
+    /// Takes effect at the next (re)connect.
+    public func updatePrefetch(_ value: UInt16) {
+        currentConsumer.withLock { $0?.prefetch = value }
+    }
+
+    public func run() async throws {
+        let consumer = client.consume(queue: topology.ingestQueue, prefetch: prefetch)
+        currentConsumer.withLock { $0 = consumer }
+        await withGracefulShutdownHandler {
+            while true {
+                let batch = await consumer.next(limit: settings.withLock { $0.batchSize })
+                if batch.isEmpty { break }
+                await process(batch)
+            }
+        } onGracefulShutdown: {
+            self.shuttingDown.store(true, ordering: .relaxed)
+            consumer.stopWaiting()
+        }
+        logger.info("ingest stopped")
+    }
+
+    private func process(_ batch: [AMQPDelivery]) async {
+        busySince.withLock { $0 = .now }
+        defer { busySince.withLock { $0 = nil } }
+        let receivedAt = Timestamp.now
+        var accepted: [AcceptedEvent] = []
+        var deadLetters: [AMQPOutgoingMessage] = []
+        var rejectionReasons: [Rejection.Reason] = []
+        accepted.reserveCapacity(batch.count)
+        for delivery in batch {
+            let context = MessageContext(messageID: delivery.properties.messageID, type: delivery.properties.type,
+                                         routingKey: delivery.routingKey, contentType: delivery.properties.contentType,
+                                         contentEncoding: delivery.properties.contentEncoding)
+            switch decoder.decode(body: delivery.body, context: context) {
+            case .success(let envelope):
+                accepted.append(AcceptedEvent(envelope: envelope, routingKey: delivery.routingKey,
+                                              receivedAt: receivedAt, body: delivery.body))
+            case .failure(let rejection):
+                rejectionReasons.append(rejection.reason)
+                deadLetters.append(DeadLetter.message(for: delivery, rejection: rejection,
+                                                      deadExchange: topology.deadExchange, at: receivedAt))
+                logger.notice("event rejected", metadata: [
+                    "field": "\(rejection.field)", "reason": "\(rejection.reason.rawValue)",
+                    "routing_key": "\(delivery.routingKey)",
+                ])
+            }
+        }
+
+        var attempt = 0
+        while true {
+            do {
+                if !deadLetters.isEmpty {
+                    try await client.publish(deadLetters)
+                    deadLetters.removeAll()
+                }
+                let started = ContinuousClock.now
+                let outcome = try await store.record(accepted)
+                commitTimer.record(duration: ContinuousClock.now - started)
+                try await client.ack(batch[batch.count - 1], multiple: true)
+                account(outcome: outcome, rejections: rejectionReasons, batch: batch.count, accepted: accepted, now: receivedAt)
+                return
+            } catch {
+                attempt += 1
+                if !client.isCurrent(batch[0]) || shuttingDown.load(ordering: .relaxed) {
+                    // The deliveries' connection is gone (the broker will redeliver them) or we are
+                    // stopping: leave them unacknowledged. Whatever was committed is idempotent.
+                    logger.warning("batch abandoned; the broker will redeliver it", metadata: [
+                        "size": "\(batch.count)", "error": "\(error)",
+                    ])
+                    return
+                }
+                let delay = Duration.milliseconds(min(100 * (1 << min(attempt, 8)), 10_000))
+                logger.error("batch failed; retrying", metadata: [
+                    "size": "\(batch.count)", "attempt": "\(attempt)", "error": "\(error)",
+                ])
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    private func account(outcome: RecordOutcome, rejections: [Rejection.Reason], batch: Int,
+                         accepted: [AcceptedEvent], now: Timestamp) {
+        acceptedCounter.increment(by: outcome.recorded)
+        duplicateCounter.increment(by: outcome.duplicates)
+        for reason in rejections {
+            Counter(label: "patron_events_rejected_total", dimensions: [("reason", reason.rawValue)]).increment()
+        }
+        batchSizeRecorder.record(batch)
+        if let newest = accepted.map(\.envelope.occurredAt).max() {
+            eventAgeRecorder.record(Double(now.microseconds - newest.microseconds) / 1_000_000)
+        }
+        totals.withLock { totals in
+            totals.accepted += outcome.recorded
+            totals.duplicates += outcome.duplicates
+            totals.rejected += rejections.count
+            totals.lastBatchAt = .now
+        }
+    }
+}
+
+extension Timestamp {
+    /// The wall-clock time now. The domain has no clock; the edges read it.
+    public static var now: Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(microseconds: Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000)
+    }
+}

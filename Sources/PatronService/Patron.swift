@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+import PatronAMQP
+import PatronDomain
+import PatronStorage
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// One running Patron: storage, two broker connections (ingest; commands), the ingest pipeline,
+/// the command server, metrics and systemd integration, run as one ServiceGroup.
+///
+/// `patrond` and the integration tests build it the same way, so what is tested is what runs.
+///
+/// ## Topics
+/// - ``init(configuration:configurationPath:logger:notifier:metricsRegistry:handleSignals:)``
+/// - ``run()``
+/// - ``shutdown()``
+public final class Patron: Sendable {
+    public static let version = "0.1.0"
+
+    public let configuration: PatronConfiguration
+    public let configurationPath: String?
+    public let database: PatronDatabase
+    public let store: any EventStore
+    public let ingestClient: AMQPClient
+    public let commandClient: AMQPClient
+    public let pipeline: IngestPipeline
+    public let commands: CommandServer
+    public let metricsServer: MetricsServer?
+    public let startedAt = Timestamp.now
+    private let notifier: SystemdNotifier
+    private let logger: Logger
+    private let handleSignals: Bool
+    private let runningGroup = Mutex<(group: ServiceGroup?, shutdownRequested: Bool)>((nil, false))
+    /// Settings in force after reloads (the reloadable part of the configuration).
+    private let active: Mutex<PatronConfiguration>
+
+    /// Opens and migrates the database and prepares (does not start) every service.
+    ///
+    /// - Throws: storage errors (unwritable data directory, schema newer than this binary).
+    public init(configuration: PatronConfiguration, configurationPath: String?, logger: Logger,
+                notifier: SystemdNotifier = SystemdNotifier(), metricsRegistry: PrometheusCollectorRegistry? = nil,
+                handleSignals: Bool = true) throws {
+        self.configuration = configuration
+        self.configurationPath = configurationPath
+        self.notifier = notifier
+        self.logger = logger
+        self.active = Mutex(configuration)
+        self.handleSignals = handleSignals
+        database = try PatronDatabase.open(directory: configuration.storage.dataDirectory,
+                                           fileName: configuration.storage.databaseFile)
+        store = SQLiteEventStore(database: database)
+        let names = configuration.topology
+        ingestClient = AMQPClient(configuration: configuration.clientConfiguration(connectionName: "patrond-ingest"),
+                                  logger: logger)
+        commandClient = AMQPClient(configuration: configuration.clientConfiguration(connectionName: "patrond-commands"),
+                                   logger: logger)
+        for client in [ingestClient, commandClient] {
+            client.onConnect { broker in try Topology.declare(names, on: broker) }
+        }
+        pipeline = IngestPipeline(client: ingestClient, store: store, topology: names,
+                                  prefetch: configuration.broker.prefetch,
+                                  batchSize: configuration.ingest.batchSize, logger: logger)
+        commands = CommandServer(client: commandClient, queue: names.commandsQueue, deadExchange: names.deadExchange,
+                                 roles: configuration.roles, logger: logger)
+        if let registry = metricsRegistry, let host = configuration.metrics.listenHost {
+            metricsServer = MetricsServer(host: host, port: configuration.metrics.listenPort, registry: registry, logger: logger)
+        } else {
+            metricsServer = nil
+        }
+
+        OperationsCommands.register(on: commands, patron: self)
+    }
+
+    /// Runs until graceful shutdown (SIGTERM/SIGINT, or ``shutdown()``), then returns.
+    public func run() async throws {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ingestClient), .init(service: commandClient), .init(service: pipeline), .init(service: commands),
+        ]
+        if let metricsServer { services.append(.init(service: metricsServer)) }
+        if handleSignals, configurationPath != nil {
+            services.append(.init(service: ConfigurationReloader(patron: self)))
+        }
+        // Last, so that it is the first told of a shutdown and says STOPPING=1 at once.
+        services.append(.init(service: HealthReporter(patron: self, notifier: notifier, logger: logger)))
+        var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
+        groupConfiguration.gracefulShutdownSignals = handleSignals ? [UnixSignal.sigterm, UnixSignal.sigint] : []
+        groupConfiguration.maximumGracefulShutdownDuration = Duration.seconds(configuration.shutdownGraceSeconds)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        let alreadyRequested = runningGroup.withLock { state -> Bool in
+            state.group = group
+            return state.shutdownRequested
+        }
+        if alreadyRequested { await group.triggerGracefulShutdown() }
+        try await group.run()
+    }
+
+    /// Starts graceful shutdown, as SIGTERM does; safe to call before or during ``run()``.
+    public func shutdown() async {
+        let group = runningGroup.withLock { state -> ServiceGroup? in
+            state.shutdownRequested = true
+            return state.group
+        }
+        await group?.triggerGracefulShutdown()
+    }
+
+    /// Rereads the configuration file (SIGHUP). Broker settings that changed reconnect both
+    /// connections; unchanged ones keep them. Log level, batch size and roles apply at once;
+    /// topology, storage and metrics need a restart and say so.
+    func reload() async {
+        guard let configurationPath else { return }
+        notifier.reloading()
+        let new: PatronConfiguration
+        do {
+            new = try ConfigurationLoader.load(path: configurationPath)
+        } catch {
+            logger.error("reload failed; keeping the running configuration", metadata: ["error": "\(error)"])
+            notifier.ready(status: "reload failed (\(error)); running with the previous configuration")
+            return
+        }
+        let old = active.withLock { $0 }
+        PatronLogging.currentLevel = Logger.Level(rawValue: new.logLevel) ?? .info
+        pipeline.updateBatchSize(min(new.ingest.batchSize, Int(new.broker.prefetch)))
+        commands.updateRoles(new.roles)
+        if new.broker != old.broker {
+            pipeline.updatePrefetch(new.broker.prefetch)
+            ingestClient.reconfigure(new.clientConfiguration(connectionName: "patrond-ingest"), forceReconnect: true)
+            commandClient.reconfigure(new.clientConfiguration(connectionName: "patrond-commands"), forceReconnect: true)
+            logger.info("broker settings changed; reconnecting")
+        }
+        for (name, changed) in [("topology", new.topology != old.topology), ("storage", new.storage != old.storage),
+                                ("metrics", new.metrics != old.metrics), ("shutdown", new.shutdownGraceSeconds != old.shutdownGraceSeconds)] where changed {
+            logger.warning("configuration section changed but applies only after a restart", metadata: ["section": "\(name)"])
+        }
+        active.withLock { current in
+            current.broker = new.broker
+            current.ingest = new.ingest
+            current.roles = new.roles
+            current.logLevel = new.logLevel
+        }
+        logger.info("configuration reloaded")
+        notifier.ready(status: "configuration reloaded")
+    }
+}
+
+/// Turns SIGHUP into ``Patron/reload()``.
+final class ConfigurationReloader: Service, Sendable {
+    private let patron: Patron
+
+    init(patron: Patron) {
+        self.patron = patron
+    }
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            await patron.reload()
+        }
+    }
+}

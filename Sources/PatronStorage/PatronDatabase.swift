@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import PatronDomain
+
+/// The SQLite database of one Patron installation: one `DatabasePool` (WAL) per file, opened and
+/// migrated before anything else runs.
+///
+/// ## Topics
+/// - ``open(directory:fileName:)``
+/// - ``migrator``
+public final class PatronDatabase: Sendable {
+    public let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database in `directory` and runs pending migrations.
+    ///
+    /// - Throws: if the directory cannot be created, the file cannot be opened, or the file's
+    ///   schema is newer than this binary knows (a downgrade).
+    public static func open(directory: String, fileName: String = "patron.sqlite") throws -> PatronDatabase {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let path = (directory as NSString).appendingPathComponent(fileName)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL's default `synchronous = NORMAL` keeps the database consistent after a power cut
+            // but may lose the last commits. Patron acknowledges a message to the broker right after
+            // its commit, so the broker forgets it: that commit must survive power loss too. FULL
+            // fsyncs the WAL on every commit; batching keeps that to one fsync per batch.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        let database = PatronDatabase(pool: pool, path: path)
+        try database.migrate()
+        return database
+    }
+
+    private init(pool: DatabasePool, path: String) {
+        self.pool = pool
+        self.path = path
+    }
+
+    private func migrate() throws {
+        let migrator = Self.migrator
+        try pool.read { db in
+            if try migrator.hasBeenSuperseded(db) {
+                throw DatabaseSchemaTooNew(path: path)
+            }
+        }
+        try migrator.migrate(pool)
+    }
+
+    /// Every schema change, in order. A shipped migration is never edited: add a new one.
+    public static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-event-journal") { db in
+            try db.execute(sql: """
+                CREATE TABLE event_journal (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    event_id TEXT NOT NULL UNIQUE,
+                    type TEXT NOT NULL,
+                    occurred_at INTEGER NOT NULL,
+                    source TEXT,
+                    routing_key TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    payload BLOB NOT NULL
+                );
+                CREATE INDEX event_journal_occurred_at ON event_journal(occurred_at);
+                CREATE TABLE ingest_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    recorded INTEGER NOT NULL,
+                    duplicates INTEGER NOT NULL,
+                    last_received_at INTEGER,
+                    last_occurred_at INTEGER
+                );
+                INSERT INTO ingest_state (id, recorded, duplicates) VALUES (1, 0, 0);
+                """)
+        }
+        return migrator
+    }
+}
+
+/// The database was written by a newer Patron; running old code on it could corrupt it.
+public struct DatabaseSchemaTooNew: Error, CustomStringConvertible {
+    public let path: String
+    public var description: String {
+        "\(path): the database schema is newer than this patrond; upgrade patrond instead of downgrading"
+    }
+}
