@@ -76,7 +76,11 @@ enum OperationsCommands {
             while taken.count < limit, let delivery = try broker.get(from: queue) {
                 taken.append(delivery)
             }
-            return (taken.map(summary), try broker.queueInfo(queue).messageCount)
+            let summaries = taken.map(summary)
+            for delivery in taken { try broker.reject(delivery, requeue: true) }
+            taken.removeAll()
+            // Measured after the requeue: messages held unacknowledged are not counted.
+            return (summaries, try broker.queueInfo(queue).messageCount)
         }
         return .object(["messages": .array(items), "total": .integer(Int64(depth))])
     }

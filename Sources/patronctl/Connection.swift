@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PatronAMQP
+import PatronDomain
+import PatronService
+
+/// Options every subcommand shares: where the broker is and how to print.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .long, help: "patrond's configuration file, read for the broker URL and object names.")
+    var config = "/etc/patron/patrond.yaml"
+
+    @Option(name: .long, help: "Broker URL with patronctl's own user (default: $PATRON_AMQP_URL, else the configuration's).")
+    var url: String?
+
+    @Option(name: .long, help: "Seconds to wait for the broker and for patrond's reply.")
+    var timeout = 10
+
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard (1...600).contains(timeout) else { throw ValidationError("--timeout must be 1–600 seconds") }
+    }
+
+    /// Reads the configuration (when present) for topology names and the default URL.
+    func loadConfiguration() throws -> PatronConfiguration {
+        var environment = ProcessInfo.processInfo.environment
+        if let url { environment["PATRON_AMQP_URL"] = url }
+        do {
+            if FileManager.default.fileExists(atPath: config) {
+                return try ConfigurationLoader.load(path: config, environment: environment)
+            }
+            return try ConfigurationLoader.parse(yaml: "{}", environment: environment)
+        } catch let error as ConfigurationError {
+            throw CLIFailure(code: ConfigurationError.exitCode, message: "configuration error: \(error)")
+        }
+    }
+
+    /// Connects, runs `body` with a command client, and always closes the connection.
+    func withPatron<T: Sendable>(_ body: @Sendable (CommandClient, AMQPClient, PatronConfiguration) async throws -> T) async throws -> T {
+        let configuration = try loadConfiguration()
+        var logger = Logger(label: "patronctl")
+        logger.logLevel = .critical
+        let client = AMQPClient(configuration: configuration.clientConfiguration(connectionName: "patronctl"), logger: logger)
+        let commands = CommandClient(client: client, exchange: configuration.topology.commandsExchange,
+                                     routingKey: configuration.topology.commandsQueue)
+        let runner = Task { try await client.run() }
+        defer {
+            commands.stop()
+            client.shutdown()
+            runner.cancel()
+        }
+        do {
+            try await client.waitUntilConnected(timeout: .seconds(timeout))
+        } catch {
+            throw CLIFailure(code: 69, message: "cannot reach the broker: \(error)")
+        }
+        commands.start()
+        let result = try await body(commands, client, configuration)
+        client.shutdown()
+        _ = await runner.result
+        return result
+    }
+
+    /// Sends a command and returns its `result`, or throws with the exit code its error maps to.
+    func ask(_ commands: CommandClient, _ command: String, args: [String: JSONValue] = [:]) async throws -> JSONValue {
+        let reply: JSONValue
+        do {
+            reply = try await commands.call(command, args: args, timeout: .seconds(timeout))
+        } catch {
+            throw CLIFailure(code: 69, message: "\(error)")
+        }
+        if reply["ok"]?.boolValue == true { return reply["result"] ?? .null }
+        let code = reply["error"]?["code"]?.stringValue ?? "internal"
+        let field = reply["error"]?["field"]?.stringValue.map { "\($0): " } ?? ""
+        let message = reply["error"]?["message"]?.stringValue ?? "no message"
+        let exit: Int32 = ["invalid_argument": 65, "not_found": 66, "conflict": 75, "forbidden": 77][code] ?? 70
+        throw CLIFailure(code: exit, message: "\(code): \(field)\(message)")
+    }
+}
+
+/// A failure with its exit code; printed as `patronctl: message` on standard error.
+struct CLIFailure: Error, CustomStringConvertible {
+    let code: Int32
+    let message: String
+    var description: String { message }
+}
+
+extension AsyncParsableCommand {
+    /// Runs `body`, turning a ``CLIFailure`` into its message and exit code.
+    func reportingFailures(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let failure as CLIFailure {
+            FileHandle.standardError.write(Data("patronctl: \(failure.message)\n".utf8))
+            throw ExitCode(failure.code)
+        }
+    }
+}
+
+/// Plain-text output: aligned columns, cut to the terminal width.
+enum Output {
+    static func json(_ value: JSONValue) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self))
+    }
+
+    static var terminalWidth: Int {
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 120
+    }
+
+    static func table(_ header: [String], _ rows: [[String]]) {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        let width = terminalWidth
+        func line(_ cells: [String]) -> String {
+            let text = cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+            return text.count > width ? String(text.prefix(max(width - 1, 10))) + "…" : text
+        }
+        print(line(header))
+        for row in rows { print(line(row)) }
+    }
+
+    static func text(_ value: JSONValue?) -> String {
+        switch value {
+        case .string(let text)?: return text
+        case .integer(let number)?: return String(number)
+        case .number(let number)?: return String(number)
+        case .bool(let flag)?: return flag ? "yes" : "no"
+        case nil, .null?: return "-"
+        default: return "…"
+        }
+    }
+}
