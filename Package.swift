@@ -86,6 +86,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PatronDomainTests", dependencies: ["PatronDomain"]),
+        .testTarget(name: "PatronAMQPTests", dependencies: ["PatronAMQP"]),
+        .testTarget(
+            name: "PatronServiceTests",
+            dependencies: ["PatronService", "PatronAMQP", "PatronDomain", .product(name: "Yams", package: "Yams")]
+        ),
         .testTarget(
             name: "PatronIntegrationTests",
             dependencies: [

@@ -100,6 +100,13 @@ public struct AMQPDelivery: Sendable {
     /// on any other channel or after a reconnect.
     let channel: UInt16
     let generation: UInt64
+
+    /// A delivery that belongs to no connection, for unit tests of code that reads deliveries.
+    public static func forTesting(exchange: String = "", routingKey: String, properties: AMQPProperties = AMQPProperties(),
+                                  body: [UInt8]) -> AMQPDelivery {
+        AMQPDelivery(deliveryTag: 0, redelivered: false, exchange: exchange, routingKey: routingKey,
+                     properties: properties, body: body, channel: 0, generation: .max)
+    }
 }
 
 /// A message to publish.

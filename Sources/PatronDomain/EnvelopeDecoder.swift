@@ -37,6 +37,11 @@ public struct EnvelopeDecoder: Sendable {
         if let encoding = context.contentEncoding, !["", "identity", "utf-8", "utf8"].contains(encoding.lowercased()) {
             throw Rejection(.unsupportedEncoding, field: "properties.content_encoding", "compressed or encoded bodies are not accepted ('\(encoding.prefix(64))')")
         }
+        // JSON is UTF-8 (RFC 8259); the decoder only checks the strings it decodes, and `data`
+        // is decoded later by its handler, so check the whole body here.
+        guard String(validating: body, as: UTF8.self) != nil else {
+            throw Rejection(.invalidJSON, field: "body", "not valid UTF-8")
+        }
         let raw: RawEnvelope
         do {
             raw = try JSONDecoder().decode(RawEnvelope.self, from: Data(body))
