@@ -76,11 +76,10 @@ enum OperationsCommands {
             while taken.count < limit, let delivery = try broker.get(from: queue) {
                 taken.append(delivery)
             }
-            let summaries = taken.map(summary)
-            for delivery in taken { try broker.reject(delivery, requeue: true) }
-            taken.removeAll()
-            // Measured after the requeue: messages held unacknowledged are not counted.
-            return (summaries, try broker.queueInfo(queue).messageCount)
+            // Measured while they are held: the broker counts only ready messages, and a requeue
+            // is applied asynchronously, so "held + ready" is the exact total.
+            let total = taken.count + (try broker.queueInfo(queue).messageCount)
+            return (taken.map(summary), total)
         }
         return .object(["messages": .array(items), "total": .integer(Int64(depth))])
     }

@@ -1,0 +1,333 @@
+import Foundation
+import GRDB
+import Logging
+import PatronAMQP
+import PatronDomain
+import PatronService
+import Testing
+
+/// Every broker-backed test runs in this one serialized suite: they share one broker (started
+/// once per run by scripts/test), and some of them stop and start it.
+@Suite(.serialized) struct BrokerBacked {}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum TestEnvironment {
+    /// A test that cannot reach its broker must fail, never skip: a missing variable is an error.
+    static func require(_ name: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+            throw HarnessError("\(name) is not set: run the tests with scripts/test, which starts the test broker")
+        }
+        return value
+    }
+
+    static var amqpURL: String { get throws { try require("PATRON_TEST_AMQP_URL") } }
+
+    static var binDirectory: URL {
+        if let directory = ProcessInfo.processInfo.environment["PATRON_TEST_BIN_DIR"] {
+            return URL(fileURLWithPath: directory)
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    }
+
+    static var quietLogger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    /// Runs `scripts/broker ctl …` against the test broker (e.g. stop_app / start_app).
+    static func brokerControl(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try require("PATRON_TEST_BROKER_SCRIPT"))
+        process.arguments = ["ctl"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw HarnessError("scripts/broker ctl \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        }
+    }
+}
+
+/// Polls `condition` until it holds, or fails naming what it waited for.
+func eventually(_ what: String, timeout: Duration = .seconds(30),
+                _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        if try await condition() { return }
+        if ContinuousClock.now > deadline { throw HarnessError("timed out after \(timeout) waiting for \(what)") }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+/// One test's private world: broker object names with a unique prefix, a temporary data
+/// directory, and a configuration file pointing at both.
+struct TestSetup {
+    let prefix: String
+    let directory: URL
+    let configurationPath: String
+    let yaml: String
+    let topology: PatronConfiguration.Topology
+
+    init(batchSize: Int = 100, prefetch: Int = 500, roles: [String: String] = ["patron": "admin"]) throws {
+        let url = try TestEnvironment.amqpURL
+        prefix = "t\(UUID().uuidString.prefix(8).lowercased())"
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-\(prefix)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let roleLines = roles.map { "  \($0.key): \($0.value)" }.sorted().joined(separator: "\n")
+        yaml = """
+            amqp:
+              url: \(url)
+              prefetch: \(prefetch)
+              heartbeat_seconds: 10
+              reconnect:
+                initial_delay_ms: 100
+                max_delay_seconds: 2
+            topology:
+              events_exchange: \(prefix).events
+              ingest_queue: \(prefix).ingest
+              dead_exchange: \(prefix).dead
+              dead_queue: \(prefix).dead
+              commands_exchange: \(prefix).commands
+              commands_queue: \(prefix).commands
+              dispatch_exchange: \(prefix).dispatch
+              notifications_exchange: \(prefix).notifications
+            ingest:
+              batch_size: \(batchSize)
+            storage:
+              data_dir: \(directory.path)
+            metrics:
+              listen: off
+            logging:
+              level: warning
+            roles:
+            \(roleLines)
+            shutdown:
+              grace_seconds: 10
+            """
+        topology = try ConfigurationLoader.parse(yaml: yaml).topology
+        configurationPath = directory.appendingPathComponent("patrond.yaml").path
+        try yaml.write(toFile: configurationPath, atomically: true, encoding: .utf8)
+    }
+
+    func configuration() throws -> PatronConfiguration {
+        try ConfigurationLoader.parse(yaml: yaml)
+    }
+
+
+    var databasePath: String { directory.appendingPathComponent("patron.sqlite").path }
+
+    /// Event ids in the journal, in commit order (read-only, beside a running writer).
+    func journalIDs() throws -> [String] {
+        guard FileManager.default.fileExists(atPath: databasePath) else { return [] }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: databasePath, configuration: configuration)
+        return try queue.read { db in
+            guard try db.tableExists("event_journal") else { return [] }
+            return try String.fetchAll(db, sql: "SELECT event_id FROM event_journal ORDER BY seq")
+        }
+    }
+
+    func journalRows() throws -> [Row] {
+        var configuration = Configuration()
+        configuration.readonly = true
+        return try DatabaseQueue(path: databasePath, configuration: configuration).read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM event_journal ORDER BY seq")
+        }
+    }
+
+    /// Removes the test's broker objects and files.
+    func tearDown(_ broker: TestBroker) async {
+        let names = topology
+        _ = try? await broker.client.withManagement { management in
+            for queue in [names.ingestQueue, names.deadQueue, names.commandsQueue] { try? management.deleteQueue(queue) }
+            for exchange in [names.eventsExchange, names.deadExchange, names.commandsExchange, names.dispatchExchange, names.notificationsExchange] {
+                try? management.deleteExchange(exchange)
+            }
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// The test's own broker connection: publishes events, inspects and drains queues.
+final class TestBroker: Sendable {
+    let client: AMQPClient
+    private let runner: Task<Void, any Error>
+
+    init() async throws {
+        client = AMQPClient(configuration: AMQPClient.Configuration(
+            urls: [try AMQPURL(parsing: try TestEnvironment.amqpURL)], heartbeatSeconds: 10,
+            reconnectInitialDelay: .milliseconds(100), reconnectMaximumDelay: .seconds(1), connectionName: "test-harness"),
+            logger: TestEnvironment.quietLogger)
+        let client = self.client
+        runner = Task { try await client.run() }
+        try await client.waitUntilConnected(timeout: .seconds(20))
+    }
+
+    func close() async {
+        client.shutdown()
+        _ = await runner.result
+    }
+
+    /// Publishes with confirms, in chunks, retrying a chunk the broker could not confirm.
+    func publish(_ messages: [AMQPOutgoingMessage]) async throws {
+        var index = 0
+        while index < messages.count {
+            let chunk = Array(messages[index..<min(index + 500, messages.count)])
+            do {
+                try await client.publish(chunk)
+                index += chunk.count
+            } catch let error as AMQPError where error.isTransient {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
+    func queueDepth(_ queue: String) async throws -> Int {
+        try await client.withManagement { try $0.queueInfo(queue).messageCount }
+    }
+
+    func consumerCount(_ queue: String) async throws -> Int {
+        try await client.withManagement { try $0.queueInfo(queue).consumerCount }
+    }
+
+    /// Takes every message from `queue` (acknowledged: they are gone afterwards).
+    func drain(_ queue: String) async throws -> [AMQPDelivery] {
+        let deliveries = try await client.withManagement { management -> [AMQPDelivery] in
+            var taken: [AMQPDelivery] = []
+            while let delivery = try management.get(from: queue) { taken.append(delivery) }
+            return taken
+        }
+        for delivery in deliveries { try await client.ack(delivery) }
+        return deliveries
+    }
+}
+
+/// Builds an event message as publishers send it.
+func event(_ id: String?, type: String? = "booking.created", occurredAt: String = "2026-11-20T10:15:00+01:00",
+           routingKey: String? = nil, exchange: String, extra: String = "", properties: AMQPProperties = .persistentJSON()) -> AMQPOutgoingMessage {
+    var fields: [String] = []
+    if let id { fields.append(#""id":"\#(id)""#) }
+    if let type { fields.append(#""type":"\#(type)""#) }
+    fields.append(#""occurred_at":"\#(occurredAt)""#)
+    fields.append(#""source":"test""#)
+    fields.append(#""data":{"customer":{"email":"ana@example.com"}\#(extra)}"#)
+    return AMQPOutgoingMessage(exchange: exchange, routingKey: routingKey ?? type ?? "booking.created",
+                               properties: properties, body: Array("{\(fields.joined(separator: ","))}".utf8))
+}
+
+/// A Patron running in this process, built exactly as patrond builds it.
+final class RunningPatron: Sendable {
+    let patron: Patron
+    private let task: Task<Void, any Error>
+
+    init(_ setup: TestSetup, broker: TestBroker) async throws {
+        patron = try Patron(configuration: try setup.configuration(), configurationPath: nil,
+                            logger: TestEnvironment.quietLogger, handleSignals: false)
+        let patron = self.patron
+        task = Task { try await patron.run() }
+        let names = setup.topology
+        try await eventually("patron to consume its queues") {
+            guard patron.ingestClient.state.isConnected, patron.commandClient.state.isConnected else { return false }
+            let ingestConsumers = try? await broker.consumerCount(names.ingestQueue)
+            let commandConsumers = try? await broker.consumerCount(names.commandsQueue)
+            return ingestConsumers == 1 && commandConsumers == 1
+        }
+    }
+
+    func stop() async throws {
+        await patron.shutdown()
+        try await task.value
+    }
+}
+
+/// A patrond child process, for what only a real process shows: signals, exit codes, kill -9.
+final class ChildPatrond: @unchecked Sendable {
+    // @unchecked: Process is not Sendable; this wrapper only reads it after launch.
+    let process = Process()
+    let logPath: String
+
+    init(configurationPath: String, environment: [String: String] = [:], logName: String = "patrond.log") throws {
+        logPath = URL(fileURLWithPath: configurationPath).deletingLastPathComponent().appendingPathComponent(logName).path
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.executableURL = TestEnvironment.binDirectory.appendingPathComponent("patrond")
+        process.arguments = ["--config", configurationPath]
+        var merged = ProcessInfo.processInfo.environment
+        for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "PATRON_AMQP_URL", "PATRON_DATA_DIR", "PATRON_LOG_LEVEL", "PATRON_METRICS_LISTEN"] {
+            merged[key] = nil
+        }
+        merged.merge(environment) { $1 }
+        process.environment = merged
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    func send(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
+        try await eventually("patrond to exit", timeout: timeout) { !process.isRunning }
+        return process.terminationStatus
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+}
+
+/// A real AF_UNIX datagram socket standing in for systemd's notify socket.
+final class NotifyListener {
+    let path: String
+    private let descriptor: Int32
+    private(set) var received: [String] = []
+
+    init(directory: URL) throws {
+        path = directory.appendingPathComponent("notify.sock").path
+        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard descriptor >= 0 else { throw HarnessError("socket: errno \(errno)") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw HarnessError("socket path too long") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else { throw HarnessError("bind \(path): errno \(errno)") }
+    }
+
+    deinit {
+        close(descriptor)
+        unlink(path)
+    }
+
+    /// Waits for a datagram whose lines include `line`; returns that datagram.
+    @discardableResult
+    func waitFor(_ line: String, timeout: Duration = .seconds(30)) throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        if let earlier = received.first(where: { $0.split(separator: "\n").contains(Substring(line)) }) {
+            received.removeAll { $0 == earlier }
+            return earlier
+        }
+        while ContinuousClock.now < deadline {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            guard count > 0 else { continue }
+            let message = String(decoding: buffer[0..<count], as: UTF8.self)
+            if message.split(separator: "\n").contains(Substring(line)) { return message }
+            received.append(message)
+        }
+        throw HarnessError("no notify message with \(line) within \(timeout); got \(received)")
+    }
+}
