@@ -32,19 +32,23 @@ final class AMQPSession {
         guard let state = amqp_new_connection() else {
             throw AMQPError(.library(status: -1, message: "out of memory"), operation: "create connection")
         }
-        self.state = state
-        self.generation = generation
+        let descriptor: Int32
         do {
-            socketDescriptor = try Self.open(state: state, url: url, configuration: configuration)
-            try login(url: url, configuration: configuration)
-            try openChannel(Self.publishChannel)
-            _ = amqp_confirm_select(state, Self.publishChannel)
-            try check(amqp_get_rpc_reply(state), "confirm.select")
-            try openChannel(Self.managementChannel)
+            descriptor = try Self.open(state: state, url: url, configuration: configuration)
         } catch {
             amqp_destroy_connection(state)
             throw error
         }
+        self.state = state
+        self.generation = generation
+        self.socketDescriptor = descriptor
+        // From here `self` is fully initialized, so a throw runs `deinit`, which owns the cleanup:
+        // destroying the connection here as well would free it twice.
+        try login(url: url, configuration: configuration)
+        try openChannel(Self.publishChannel)
+        _ = amqp_confirm_select(state, Self.publishChannel)
+        try check(amqp_get_rpc_reply(state), "confirm.select")
+        try openChannel(Self.managementChannel)
     }
 
     deinit {

@@ -60,7 +60,7 @@ func eventually(_ what: String, timeout: Duration = .seconds(30),
     while true {
         if try await condition() { return }
         if ContinuousClock.now > deadline { throw HarnessError("timed out after \(timeout) waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Task.sleep(for: .milliseconds(10))
     }
 }
 
@@ -130,6 +130,17 @@ struct TestSetup {
         return try queue.read { db in
             guard try db.tableExists("event_journal") else { return [] }
             return try String.fetchAll(db, sql: "SELECT event_id FROM event_journal ORDER BY seq")
+        }
+    }
+
+    /// Number of journal rows; cheap enough to poll while patrond writes.
+    func journalCount() throws -> Int {
+        guard FileManager.default.fileExists(atPath: databasePath) else { return 0 }
+        var configuration = Configuration()
+        configuration.readonly = true
+        return try DatabaseQueue(path: databasePath, configuration: configuration).read { db in
+            guard try db.tableExists("event_journal") else { return 0 }
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM event_journal") ?? 0
         }
     }
 
