@@ -1,0 +1,86 @@
+import Foundation
+import PatronDomain
+import Testing
+import Yams
+
+/// docs/asyncapi.yaml is what publishers copy from: it must be valid AsyncAPI 3.0 and its
+/// examples must mean what they say to Patron's own decoder.
+struct AsyncAPIDocumentTests {
+    private static func document() throws -> [String: Any] {
+        let text = try String(contentsOfFile: "docs/asyncapi.yaml", encoding: .utf8)
+        return try #require(try Yams.load(yaml: text) as? [String: Any])
+    }
+
+    private static func messages() throws -> [String: [String: Any]] {
+        let components = try #require(try document()["components"] as? [String: Any])
+        return try #require(components["messages"] as? [String: [String: Any]])
+    }
+
+    private static func json(_ value: Any) throws -> [UInt8] {
+        Array(try JSONSerialization.data(withJSONObject: value))
+    }
+
+    @Test func validatesAgainstTheOfficialSchema() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "scripts/validate-asyncapi")
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+    }
+
+    @Test func everyEventExampleIsAcceptedAsItsType() throws {
+        var checked = 0
+        for (_, message) in try Self.messages() {
+            guard let payload = message["payload"] as? [String: Any], payload["$ref"] as? String == "#/components/schemas/Envelope" else { continue }
+            let name = try #require(message["name"] as? String)
+            let examples = try #require(message["examples"] as? [[String: Any]], "\(name) has no example")
+            for example in examples {
+                let body = try Self.json(try #require(example["payload"]))
+                let result = EnvelopeDecoder().decode(body: body, context: MessageContext(routingKey: name))
+                switch result {
+                case .success(let envelope): #expect(envelope.type.rawValue == name)
+                case .failure(let rejection): Issue.record("\(name) example refused: \(rejection)")
+                }
+                checked += 1
+            }
+        }
+        #expect(checked >= 7)
+    }
+
+    @Test func deadLetterExampleIsRefusedForTheReasonItsHeadersGive() throws {
+        let deadLetter = try #require(try Self.messages()["DeadLetter"])
+        for example in try #require(deadLetter["examples"] as? [[String: Any]]) {
+            let headers = try #require(example["headers"] as? [String: Any])
+            let body = try Self.json(try #require(example["payload"]))
+            let routingKey = try #require(headers["x-patron-original-routing-key"] as? String)
+            guard case .failure(let rejection) = EnvelopeDecoder().decode(body: body, context: MessageContext(routingKey: routingKey)) else {
+                Issue.record("the dead-letter example is accepted")
+                continue
+            }
+            #expect(headers["x-patron-error"] as? String == rejection.description)
+            #expect(headers["x-patron-error-field"] as? String == rejection.field)
+            #expect(headers["x-patron-error-reason"] as? String == rejection.reason.rawValue)
+        }
+    }
+
+    @Test func commandExamplesParse() throws {
+        let request = try #require(try Self.messages()["CommandRequest"])
+        for example in try #require(request["examples"] as? [[String: Any]]) {
+            let body = try Self.json(try #require(example["payload"]))
+            if case .failure(let error) = CommandRequest.parse(body) { Issue.record("\(error)") }
+        }
+    }
+
+    @Test func everyEventTypeOfTheContractIsDocumented() throws {
+        let components = try #require(try Self.document()["components"] as? [String: Any])
+        let schemas = try #require(components["schemas"] as? [String: Any])
+        let envelope = try #require(schemas["Envelope"] as? [String: Any])
+        let properties = try #require(envelope["properties"] as? [String: Any])
+        let type = try #require(properties["type"] as? [String: Any])
+        #expect(Set(try #require(type["enum"] as? [String])) == Set(EventType.allCases.map(\.rawValue)))
+    }
+}
