@@ -81,7 +81,12 @@ public final class AMQPConsumer: Sendable {
     }
 
     private static func take(_ buffer: inout [AMQPDelivery], _ limit: Int) -> [AMQPDelivery] {
-        let count = min(limit, buffer.count)
+        if buffer.count <= limit {
+            // Hand over the storage itself: copying deliveries costs a retain per field.
+            defer { buffer = [] }
+            return buffer
+        }
+        let count = limit
         let batch = Array(buffer.prefix(count))
         buffer.removeFirst(count)
         return batch

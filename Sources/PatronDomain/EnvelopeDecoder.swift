@@ -18,6 +18,9 @@ public struct EnvelopeDecoder: Sendable {
     public static let maximumIDLength = 128
     public static let maximumSourceLength = 1024
 
+    /// One decoder per `EnvelopeDecoder`: creating one per message showed up in the ingest profile.
+    private let json = JSONDecoder()
+
     public init() {}
 
     public func decode(body: [UInt8], context: MessageContext) -> Result<Envelope, Rejection> {
@@ -44,7 +47,7 @@ public struct EnvelopeDecoder: Sendable {
         }
         let raw: RawEnvelope
         do {
-            raw = try JSONDecoder().decode(RawEnvelope.self, from: Data(body))
+            raw = try json.decode(RawEnvelope.self, from: Data(body))
         } catch let error as DecodingError {
             throw Self.rejection(for: error)
         }

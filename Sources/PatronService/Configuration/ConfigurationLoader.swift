@@ -80,7 +80,7 @@ public enum ConfigurationLoader {
         let broker = PatronConfiguration.Broker(
             urls: urls, tls: tls,
             heartbeatSeconds: try amqp.int("heartbeat_seconds", in: 0...600) ?? 30,
-            prefetch: UInt16(try amqp.int("prefetch", in: 1...65535) ?? 1000),
+            prefetch: UInt16(try amqp.int("prefetch", in: 1...65535) ?? 3000),
             connectTimeoutSeconds: try amqp.int("connect_timeout_seconds", in: 1...300) ?? 10,
             reconnectInitialDelayMilliseconds: try reconnect.int("initial_delay_ms", in: 10...60_000) ?? 250,
             reconnectMaximumDelaySeconds: try reconnect.int("max_delay_seconds", in: 1...3600) ?? 30)

@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import Foundation
 import Logging
 import Metrics
@@ -14,8 +15,12 @@ import Synchronization
 /// committed, and a redelivered id has no second effect, so a crash at any point loses nothing
 /// and duplicates nothing.
 ///
-/// On graceful shutdown it stops taking deliveries, finishes the batch in hand (commit and ack)
-/// and returns; deliveries still buffered go back to the queue when the connection closes.
+/// Two stages overlap: while one batch commits, the next is decoded. The hand-off holds at most
+/// one decoded batch, so memory stays bounded by prefetch and batches commit in delivery order
+/// (which the multiple-ack relies on).
+///
+/// On graceful shutdown it stops taking deliveries, finishes the batches in hand (commit and
+/// ack) and returns; deliveries still buffered go back to the queue when the connection closes.
 public final class IngestPipeline: Service, Sendable {
     struct Settings: Sendable {
         var batchSize: Int
@@ -40,6 +45,10 @@ public final class IngestPipeline: Service, Sendable {
         public var accepted = 0
         public var duplicates = 0
         public var rejected = 0
+        public var batches = 0
+        /// Time spent decoding and committing, to see whether the two stages overlap.
+        public var decoding = Duration.zero
+        public var committing = Duration.zero
         public var lastBatchAt: ContinuousClock.Instant?
     }
 
@@ -78,11 +87,23 @@ public final class IngestPipeline: Service, Sendable {
     public func run() async throws {
         let consumer = client.consume(queue: topology.ingestQueue, prefetch: prefetch)
         currentConsumer.withLock { $0 = consumer }
+        let decoded = AsyncChannel<DecodedBatch>()
         await withGracefulShutdownHandler {
-            while true {
-                let batch = await consumer.next(limit: settings.withLock { $0.batchSize })
-                if batch.isEmpty { break }
-                await process(batch)
+            await withTaskGroup(of: Void.self) { stages in
+                stages.addTask {
+                    while true {
+                        let batch = await consumer.next(limit: self.settings.withLock { $0.batchSize })
+                        if batch.isEmpty { break }
+                        let started = ContinuousClock.now
+                        let prepared = await self.decode(batch)
+                        self.totals.withLock { $0.decoding += ContinuousClock.now - started }
+                        await decoded.send(prepared)
+                    }
+                    decoded.finish()
+                }
+                stages.addTask {
+                    for await batch in decoded { await self.apply(batch) }
+                }
             }
         } onGracefulShutdown: {
             self.shuttingDown.store(true, ordering: .relaxed)
@@ -91,24 +112,39 @@ public final class IngestPipeline: Service, Sendable {
         logger.info("ingest stopped")
     }
 
-    private func process(_ batch: [AMQPDelivery]) async {
-        busySince.withLock { $0 = .now }
-        defer { busySince.withLock { $0 = nil } }
+    /// A batch after the envelope rules: what to record, and what to dead-letter.
+    struct DecodedBatch: Sendable {
+        let deliveries: [AMQPDelivery]
+        let accepted: [AcceptedEvent]
+        let deadLetters: [AMQPOutgoingMessage]
+        let rejections: [Rejection.Reason]
+        let receivedAt: Timestamp
+    }
+
+    /// Decodes a batch, in two halves on two tasks when it is large: decoding is the costlier
+    /// stage, and the halves keep both cores busy. Order is kept.
+    private func decode(_ batch: [AMQPDelivery]) async -> DecodedBatch {
         let receivedAt = Timestamp.now
+        let outcomes: [Result<Envelope, Rejection>]
+        if batch.count >= 64 {
+            let middle = batch.count / 2
+            async let firstHalf = decodeEnvelopes(batch[..<middle])
+            let secondHalf = decodeEnvelopes(batch[middle...])
+            outcomes = await firstHalf + secondHalf
+        } else {
+            outcomes = decodeEnvelopes(batch[...])
+        }
         var accepted: [AcceptedEvent] = []
         var deadLetters: [AMQPOutgoingMessage] = []
-        var rejectionReasons: [Rejection.Reason] = []
+        var rejections: [Rejection.Reason] = []
         accepted.reserveCapacity(batch.count)
-        for delivery in batch {
-            let context = MessageContext(messageID: delivery.properties.messageID, type: delivery.properties.type,
-                                         routingKey: delivery.routingKey, contentType: delivery.properties.contentType,
-                                         contentEncoding: delivery.properties.contentEncoding)
-            switch decoder.decode(body: delivery.body, context: context) {
+        for (delivery, outcome) in zip(batch, outcomes) {
+            switch outcome {
             case .success(let envelope):
                 accepted.append(AcceptedEvent(envelope: envelope, routingKey: delivery.routingKey,
                                               receivedAt: receivedAt, body: delivery.body))
             case .failure(let rejection):
-                rejectionReasons.append(rejection.reason)
+                rejections.append(rejection.reason)
                 deadLetters.append(DeadLetter.message(for: delivery, rejection: rejection,
                                                       deadExchange: topology.deadExchange, at: receivedAt))
                 logger.notice("event rejected", metadata: [
@@ -117,7 +153,25 @@ public final class IngestPipeline: Service, Sendable {
                 ])
             }
         }
+        return DecodedBatch(deliveries: batch, accepted: accepted, deadLetters: deadLetters,
+                            rejections: rejections, receivedAt: receivedAt)
+    }
 
+    private func decodeEnvelopes(_ deliveries: ArraySlice<AMQPDelivery>) -> [Result<Envelope, Rejection>] {
+        deliveries.map { delivery in
+            decoder.decode(body: delivery.body, context: MessageContext(
+                messageID: delivery.properties.messageID, type: delivery.properties.type,
+                routingKey: delivery.routingKey, contentType: delivery.properties.contentType,
+                contentEncoding: delivery.properties.contentEncoding))
+        }
+    }
+
+    /// Dead-letters, commits and acknowledges one batch, retrying while its deliveries are still
+    /// ours to acknowledge.
+    private func apply(_ batch: DecodedBatch) async {
+        busySince.withLock { $0 = .now }
+        defer { busySince.withLock { $0 = nil } }
+        var deadLetters = batch.deadLetters
         var attempt = 0
         while true {
             do {
@@ -126,45 +180,47 @@ public final class IngestPipeline: Service, Sendable {
                     deadLetters.removeAll()
                 }
                 let started = ContinuousClock.now
-                let outcome = try await store.record(accepted)
-                commitTimer.record(duration: ContinuousClock.now - started)
-                try await client.ack(batch[batch.count - 1], multiple: true)
-                account(outcome: outcome, rejections: rejectionReasons, batch: batch.count, accepted: accepted, now: receivedAt)
+                let outcome = try await store.record(batch.accepted)
+                let elapsed = ContinuousClock.now - started
+                commitTimer.record(duration: elapsed)
+                totals.withLock { $0.committing += elapsed }
+                try await client.ack(batch.deliveries[batch.deliveries.count - 1], multiple: true)
+                account(outcome: outcome, batch: batch)
                 return
             } catch {
                 attempt += 1
-                if !client.isCurrent(batch[0]) || shuttingDown.load(ordering: .relaxed) {
+                if !client.isCurrent(batch.deliveries[0]) || shuttingDown.load(ordering: .relaxed) {
                     // The deliveries' connection is gone (the broker will redeliver them) or we are
                     // stopping: leave them unacknowledged. Whatever was committed is idempotent.
                     logger.warning("batch abandoned; the broker will redeliver it", metadata: [
-                        "size": "\(batch.count)", "error": "\(error)",
+                        "size": "\(batch.deliveries.count)", "error": "\(error)",
                     ])
                     return
                 }
                 let delay = Duration.milliseconds(min(100 * (1 << min(attempt, 8)), 10_000))
                 logger.error("batch failed; retrying", metadata: [
-                    "size": "\(batch.count)", "attempt": "\(attempt)", "error": "\(error)",
+                    "size": "\(batch.deliveries.count)", "attempt": "\(attempt)", "error": "\(error)",
                 ])
                 try? await Task.sleep(for: delay)
             }
         }
     }
 
-    private func account(outcome: RecordOutcome, rejections: [Rejection.Reason], batch: Int,
-                         accepted: [AcceptedEvent], now: Timestamp) {
+    private func account(outcome: RecordOutcome, batch: DecodedBatch) {
         acceptedCounter.increment(by: outcome.recorded)
         duplicateCounter.increment(by: outcome.duplicates)
-        for reason in rejections {
+        for reason in batch.rejections {
             Counter(label: "patron_events_rejected_total", dimensions: [("reason", reason.rawValue)]).increment()
         }
-        batchSizeRecorder.record(batch)
-        if let newest = accepted.map(\.envelope.occurredAt).max() {
-            eventAgeRecorder.record(Double(now.microseconds - newest.microseconds) / 1_000_000)
+        batchSizeRecorder.record(batch.deliveries.count)
+        if let newest = batch.accepted.map(\.envelope.occurredAt).max() {
+            eventAgeRecorder.record(Double(batch.receivedAt.microseconds - newest.microseconds) / 1_000_000)
         }
         totals.withLock { totals in
             totals.accepted += outcome.recorded
             totals.duplicates += outcome.duplicates
-            totals.rejected += rejections.count
+            totals.rejected += batch.rejections.count
+            totals.batches += 1
             totals.lastBatchAt = .now
         }
     }

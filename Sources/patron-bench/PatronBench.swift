@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import PatronService
+
+/// Patron's benchmarks. They measure; timed tests do not (a loaded CI machine would make them
+/// flaky). Run them on a release build: `scripts/bench ingest --events 100000`.
+@main
+struct PatronBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "patron-bench",
+        abstract: "Measure Patron against its speed and memory targets.",
+        version: Patron.version,
+        subcommands: [Ingest.self])
+}
+
+/// Peak resident memory of this process (VmHWM), in MiB.
+func peakResidentMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kib / 1024
+}
+
+func rate(_ count: Int, _ duration: Duration) -> Double {
+    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    return Double(count) / seconds
+}
+
+func format(_ duration: Duration) -> String {
+    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    return String(format: "%.2f s", seconds)
+}
+
+/// CPU time (user + system) this process has used so far, in seconds.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
