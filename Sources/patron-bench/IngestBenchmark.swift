@@ -42,22 +42,13 @@ extension PatronBench {
             let prefix = "bench\(UUID().uuidString.prefix(6).lowercased())"
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(prefix)
             defer { try? FileManager.default.removeItem(at: directory) }
-            let yaml = """
+            var configuration = try ConfigurationLoader.parse(yaml: """
                 amqp: {url: "\(urlText)", prefetch: \(prefetch)}
-                topology:
-                  events_exchange: \(prefix).events
-                  ingest_queue: \(prefix).ingest
-                  dead_exchange: \(prefix).dead
-                  dead_queue: \(prefix).dead
-                  commands_exchange: \(prefix).commands
-                  commands_queue: \(prefix).commands
-                  dispatch_exchange: \(prefix).dispatch
-                  notifications_exchange: \(prefix).notifications
                 ingest: {batch_size: \(batchSize)}
                 storage: {data_dir: "\(directory.path)"}
                 metrics: {listen: "off"}
-                """
-            let configuration = try ConfigurationLoader.parse(yaml: yaml)
+                """)
+            configuration.topology = .prefixed(prefix)
             let names = configuration.topology
             let drainQueue = "\(prefix).drain"
 

@@ -6,138 +6,131 @@ import Testing
 
 extension BrokerBacked {
     @Suite struct Commands {
-        /// A command client on the test broker, talking to the test's patrond.
-        private static func commandClient(_ setup: TestSetup) async throws -> (CommandClient, TestBroker) {
-            let broker = try await TestBroker()
+        /// Runs `body` with a command client talking to the setup's patrond, and closes it after.
+        private static func withCommands(_ setup: TestSetup, _ body: (CommandClient) async throws -> Void) async throws {
             let client = AMQPClient(configuration: AMQPClient.Configuration(urls: [try AMQPURL(parsing: try TestEnvironment.amqpURL)], connectionName: "test-commands"),
                                     logger: TestEnvironment.quietLogger)
             let commands = CommandClient(client: client, exchange: setup.topology.commandsExchange, routingKey: setup.topology.commandsQueue)
-            Task { try await client.run() }
+            let runner = Task { try await client.run() }
+            defer {
+                commands.stop()
+                client.shutdown()
+                runner.cancel()
+            }
             try await client.waitUntilConnected(timeout: .seconds(20))
             commands.start()
-            return (commands, broker)
+            try await body(commands)
         }
 
         @Test func statusReportsQueuesAndCounts() async throws {
-            let setup = try TestSetup()
-            let (commands, broker) = try await Self.commandClient(setup)
-            let patron = try await RunningPatron(setup, broker: broker)
-            try await broker.publish([event("s-1", exchange: setup.topology.eventsExchange)])
-            try await eventually("the event") { try setup.journalIDs().count == 1 }
+            try await withRunningPatron { setup, broker, patron in
+                try await Self.withCommands(setup) { commands in
+                    try await broker.publish([event("s-1", exchange: setup.topology.eventsExchange)])
+                    try await eventually("the event") { try setup.journalIDs().count == 1 }
 
-            let reply = try await commands.call("status.get")
-            #expect(reply["ok"] == .bool(true))
-            let result = try #require(reply["result"])
-            #expect(result["journal"]?["events"] == .integer(1))
-            #expect(result["queues"]?["ingest"]?["consumers"] == .integer(1))
-            #expect(result["version"] == .string(Patron.version))
-            #expect(result["journal"]?["last_occurred_at"] == .string("2026-11-20T09:15:00Z"))
-            try await patron.stop()
-            await setup.tearDown(broker)
-            await broker.close()
+                    let reply = try await commands.call("status.get")
+                    #expect(reply["ok"] == .bool(true))
+                    let result = try #require(reply["result"])
+                    #expect(result["journal"]?["events"] == .integer(1))
+                    #expect(result["queues"]?["ingest"]?["consumers"] == .integer(1))
+                    #expect(result["version"] == .string(Patron.version))
+                    #expect(result["journal"]?["last_occurred_at"] == .string("2026-11-20T09:15:00Z"))
+                }
+            }
         }
 
         @Test func malformedAndUnknownRequestsGetErrorReplies() async throws {
-            let setup = try TestSetup()
-            let (commands, broker) = try await Self.commandClient(setup)
-            let patron = try await RunningPatron(setup, broker: broker)
+            try await withRunningPatron { setup, broker, patron in
+                try await Self.withCommands(setup) { commands in
 
-            let unknown = try await commands.call("customers.teleport")
-            #expect(unknown["ok"] == .bool(false))
-            #expect(unknown["error"]?["code"] == .string("invalid_argument"))
-            #expect(unknown["error"]?["field"] == .string("command"))
+                    let unknown = try await commands.call("customers.teleport")
+                    #expect(unknown["ok"] == .bool(false))
+                    #expect(unknown["error"]?["code"] == .string("invalid_argument"))
+                    #expect(unknown["error"]?["field"] == .string("command"))
 
-            let malformed = try await commands.send(body: Array("{not json".utf8), label: "malformed", timeout: .seconds(10))
-            #expect(malformed["error"]?["code"] == .string("invalid_argument"))
-            #expect(malformed["error"]?["field"] == .string("body"))
+                    let malformed = try await commands.send(body: Array("{not json".utf8), label: "malformed", timeout: .seconds(10))
+                    #expect(malformed["error"]?["code"] == .string("invalid_argument"))
+                    #expect(malformed["error"]?["field"] == .string("body"))
 
-            let badArgument = try await commands.call("dead.list", args: ["limit": .integer(0)])
-            #expect(badArgument["error"]?["field"] == .string("args.limit"))
-            let unknownArgument = try await commands.call("dead.list", args: ["limt": .integer(5)])
-            #expect(unknownArgument["error"]?["field"] == .string("args.limt"))
+                    let badArgument = try await commands.call("dead.list", args: ["limit": .integer(0)])
+                    #expect(badArgument["error"]?["field"] == .string("args.limit"))
+                    let unknownArgument = try await commands.call("dead.list", args: ["limt": .integer(5)])
+                    #expect(unknownArgument["error"]?["field"] == .string("args.limt"))
 
-            try await patron.stop()
-            await setup.tearDown(broker)
-            await broker.close()
+                }
+            }
         }
 
         @Test func rolesLimitWhatAUserMayDo() async throws {
-            let setup = try TestSetup(roles: ["patron": "viewer"])
-            let (commands, broker) = try await Self.commandClient(setup)
-            let patron = try await RunningPatron(setup, broker: broker)
-            #expect(try await commands.call("status.get")["ok"] == .bool(true))
-            #expect(try await commands.call("dead.list")["error"]?["code"] == .string("forbidden"))
-            #expect(try await commands.call("dead.replay", args: ["all": .bool(true)])["error"]?["code"] == .string("forbidden"))
-            try await patron.stop()
-            await setup.tearDown(broker)
-            await broker.close()
+            try await withRunningPatron(try TestSetup(roles: ["patron": "viewer"])) { setup, broker, patron in
+                try await Self.withCommands(setup) { commands in
+                    let status = try await commands.call("status.get")
+                    let list = try await commands.call("dead.list")
+                    let replay = try await commands.call("dead.replay", args: ["all": .bool(true)])
+                    #expect(status["ok"] == .bool(true))
+                    #expect(list["error"]?["code"] == .string("forbidden"))
+                    #expect(replay["error"]?["code"] == .string("forbidden"))
+                }
+            }
         }
 
         @Test func unknownUserIsForbidden() async throws {
-            let setup = try TestSetup(roles: ["maria": "admin"])
-            let (commands, broker) = try await Self.commandClient(setup)
-            let patron = try await RunningPatron(setup, broker: broker)
-            let reply = try await commands.call("status.get")
-            #expect(reply["error"]?["code"] == .string("forbidden"))
-            #expect(reply["error"]?["field"] == .string("properties.user_id"))
-            try await patron.stop()
-            await setup.tearDown(broker)
-            await broker.close()
+            try await withRunningPatron(try TestSetup(roles: ["maria": "admin"])) { setup, broker, patron in
+                try await Self.withCommands(setup) { commands in
+                    let reply = try await commands.call("status.get")
+                    #expect(reply["error"]?["code"] == .string("forbidden"))
+                    #expect(reply["error"]?["field"] == .string("properties.user_id"))
+                }
+            }
         }
 
         @Test func requestWithoutReplyToIsDeadLetteredWithTheReason() async throws {
-            let setup = try TestSetup()
-            let broker = try await TestBroker()
-            let patron = try await RunningPatron(setup, broker: broker)
-            let names = setup.topology
-            var properties = AMQPProperties.persistentJSON()
-            properties.userID = "patron"
-            try await broker.publish([AMQPOutgoingMessage(exchange: names.commandsExchange, routingKey: names.commandsQueue,
-                                                          properties: properties, body: Array(#"{"command":"status.get"}"#.utf8))])
-            try await eventually("the dead letter") { try await broker.queueDepth(names.deadQueue) == 1 }
-            let dead = try await broker.drain(names.deadQueue)
-            #expect(dead.first?.properties.headers["x-patron-error-field"] == .string("properties.reply_to"))
-            try await patron.stop()
-            await setup.tearDown(broker)
-            await broker.close()
+            try await withRunningPatron { setup, broker, patron in
+                let names = setup.topology
+                var properties = AMQPProperties.persistentJSON()
+                properties.userID = "patron"
+                try await broker.publish([AMQPOutgoingMessage(exchange: names.commandsExchange, routingKey: names.commandsQueue,
+                                                              properties: properties, body: Array(#"{"command":"status.get"}"#.utf8))])
+                try await eventually("the dead letter") { try await broker.queueDepth(names.deadQueue) == 1 }
+                let dead = try await broker.drain(names.deadQueue)
+                #expect(dead.first?.properties.headers["x-patron-error-field"] == .string("properties.reply_to"))
+            }
         }
 
         @Test func deadLettersAreListedWithoutLossAndReplayedToTheirOriginalRoute() async throws {
-            let setup = try TestSetup()
-            let (commands, broker) = try await Self.commandClient(setup)
-            let patron = try await RunningPatron(setup, broker: broker)
-            let names = setup.topology
-            try await broker.publish([
-                event("late-1", occurredAt: "not a date", exchange: names.eventsExchange),
-                event("late-2", occurredAt: "not a date", exchange: names.eventsExchange),
-            ])
-            try await eventually("two dead letters") { try await broker.queueDepth(names.deadQueue) == 2 }
+            try await withRunningPatron { setup, broker, patron in
+                try await Self.withCommands(setup) { commands in
+                    let names = setup.topology
+                    try await broker.publish([
+                        event("late-1", occurredAt: "not a date", exchange: names.eventsExchange),
+                        event("late-2", occurredAt: "not a date", exchange: names.eventsExchange),
+                    ])
+                    try await eventually("two dead letters") { try await broker.queueDepth(names.deadQueue) == 2 }
 
-            let listed = try await commands.call("dead.list", args: ["limit": .integer(10)])
-            let messages = try #require(listed["result"]?["messages"]?.arrayValue)
-            #expect(Set(messages.compactMap { $0["event_id"]?.stringValue }) == ["late-1", "late-2"])
-            #expect(messages.allSatisfy { $0["error"]?.stringValue?.hasPrefix("occurred_at:") == true })
-            #expect(listed["result"]?["total"] == .integer(2))
-            #expect(try await broker.queueDepth(names.deadQueue) == 2, "listing leaves them in place")
+                    let listed = try await commands.call("dead.list", args: ["limit": .integer(10)])
+                    let messages = try #require(listed["result"]?["messages"]?.arrayValue)
+                    #expect(Set(messages.compactMap { $0["event_id"]?.stringValue }) == ["late-1", "late-2"])
+                    #expect(messages.allSatisfy { $0["error"]?.stringValue?.hasPrefix("occurred_at:") == true })
+                    #expect(listed["result"]?["total"] == .integer(2))
+                    #expect(try await broker.queueDepth(names.deadQueue) == 2, "listing leaves them in place")
 
-            // Watch what a replay publishes on the events exchange.
-            let spy = "\(setup.prefix).spy"
-            try await broker.client.withManagement { management in
-                try management.declareQueue(spy, durable: false, autoDelete: false)
-                try management.bindQueue(spy, to: names.eventsExchange, routingKey: "#")
+                    // Watch what a replay publishes on the events exchange.
+                    let spy = "\(setup.prefix).spy"
+                    try await broker.client.withManagement { management in
+                        try management.declareQueue(spy, durable: false, autoDelete: false)
+                        try management.bindQueue(spy, to: names.eventsExchange, routingKey: "#")
+                    }
+                    let replay = try await commands.call("dead.replay", args: ["ids": .array([.string("late-1")])])
+                    #expect(replay["result"]?["replayed"] == .integer(1))
+                    try await eventually("the replayed message") { try await broker.queueDepth(spy) == 1 }
+                    let replayed = try await broker.drain(spy)
+                    #expect(replayed.first?.routingKey == "booking.created")
+                    #expect(replayed.first?.properties.headers["x-patron-error"] == nil)
+                    // Still invalid, so patrond refuses it again: it is back, and late-2 never left.
+                    try await eventually("the re-rejection") { try await broker.queueDepth(names.deadQueue) == 2 }
+                    _ = try await broker.client.withManagement { try $0.deleteQueue(spy) }
+                }
             }
-            let replay = try await commands.call("dead.replay", args: ["ids": .array([.string("late-1")])])
-            #expect(replay["result"]?["replayed"] == .integer(1))
-            try await eventually("the replayed message") { try await broker.queueDepth(spy) == 1 }
-            let replayed = try await broker.drain(spy)
-            #expect(replayed.first?.routingKey == "booking.created")
-            #expect(replayed.first?.properties.headers["x-patron-error"] == nil)
-            // Still invalid, so patrond refuses it again: it is back, and late-2 never left.
-            try await eventually("the re-rejection") { try await broker.queueDepth(names.deadQueue) == 2 }
-            _ = try await broker.client.withManagement { try $0.deleteQueue(spy) }
-            try await patron.stop()
-            await setup.tearDown(broker)
-            await broker.close()
         }
     }
 }

@@ -78,6 +78,8 @@ struct TestSetup {
         prefix = "t\(UUID().uuidString.prefix(8).lowercased())"
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-\(prefix)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let names = PatronConfiguration.Topology.prefixed(prefix)
+        topology = names
         let roleLines = roles.map { "  \($0.key): \($0.value)" }.sorted().joined(separator: "\n")
         yaml = """
             amqp:
@@ -88,14 +90,14 @@ struct TestSetup {
                 initial_delay_ms: 100
                 max_delay_seconds: 2
             topology:
-              events_exchange: \(prefix).events
-              ingest_queue: \(prefix).ingest
-              dead_exchange: \(prefix).dead
-              dead_queue: \(prefix).dead
-              commands_exchange: \(prefix).commands
-              commands_queue: \(prefix).commands
-              dispatch_exchange: \(prefix).dispatch
-              notifications_exchange: \(prefix).notifications
+              events_exchange: \(names.eventsExchange)
+              ingest_queue: \(names.ingestQueue)
+              dead_exchange: \(names.deadExchange)
+              dead_queue: \(names.deadQueue)
+              commands_exchange: \(names.commandsExchange)
+              commands_queue: \(names.commandsQueue)
+              dispatch_exchange: \(names.dispatchExchange)
+              notifications_exchange: \(names.notificationsExchange)
             ingest:
               batch_size: \(batchSize)
             storage:
@@ -109,7 +111,6 @@ struct TestSetup {
             shutdown:
               grace_seconds: 10
             """
-        topology = try ConfigurationLoader.parse(yaml: yaml).topology
         configurationPath = directory.appendingPathComponent("patrond.yaml").path
         try yaml.write(toFile: configurationPath, atomically: true, encoding: .utf8)
     }
@@ -230,6 +231,31 @@ func event(_ id: String?, type: String? = "booking.created", occurredAt: String 
     fields.append(#""data":{"customer":{"email":"ana@example.com"}\#(extra)}"#)
     return AMQPOutgoingMessage(exchange: exchange, routingKey: routingKey ?? type ?? "booking.created",
                                properties: properties, body: Array("{\(fields.joined(separator: ","))}".utf8))
+}
+
+/// Runs `body` with a test broker connection and an in-process Patron on a fresh setup, and always
+/// stops Patron and removes the setup's broker objects and files, also when `body` fails, so one
+/// failing test cannot leave a consumer behind for the next.
+func withRunningPatron(_ setup: TestSetup? = nil,
+                       _ body: (TestSetup, TestBroker, RunningPatron) async throws -> Void) async throws {
+    let setup = try setup ?? TestSetup()
+    let broker = try await TestBroker()
+    let outcome: Result<Void, any Error>
+    do {
+        let patron = try await RunningPatron(setup, broker: broker)
+        do {
+            try await body(setup, broker, patron)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        try? await patron.stop()
+    } catch {
+        outcome = .failure(error)
+    }
+    await setup.tearDown(broker)
+    await broker.close()
+    try outcome.get()
 }
 
 /// A Patron running in this process, built exactly as patrond builds it.

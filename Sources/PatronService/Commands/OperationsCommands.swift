@@ -5,17 +5,18 @@ import PatronDomain
 /// `status.get`, `dead.list` and `dead.replay`: what `patronctl status` and `patronctl dead …`
 /// ask. Not in the contract's table; documented in `docs/asyncapi.yaml`.
 enum OperationsCommands {
+    /// The handlers hold Patron weakly: Patron owns the command server that holds them.
     static func register(on server: CommandServer, patron: Patron) {
-        server.register("status.get", CommandHandler(minimumRole: .viewer) { args, _ in
+        server.register("status.get", CommandHandler(minimumRole: .viewer) { [weak patron] args, _ in
             try args.allowOnly([])
-            return try await status(patron)
+            return try await status(try alive(patron))
         })
-        server.register("dead.list", CommandHandler(minimumRole: .operator) { args, _ in
+        server.register("dead.list", CommandHandler(minimumRole: .operator) { [weak patron] args, _ in
             try args.allowOnly(["limit"])
             let limit = Int(try args.integer("limit", in: 1...1000, default: 50))
-            return try await listDead(patron, limit: limit)
+            return try await listDead(try alive(patron), limit: limit)
         })
-        server.register("dead.replay", CommandHandler(minimumRole: .admin) { args, _ in
+        server.register("dead.replay", CommandHandler(minimumRole: .admin) { [weak patron] args, _ in
             try args.allowOnly(["ids", "all", "limit"])
             let ids = try args.strings("ids")
             let all = try args.bool("all") ?? false
@@ -23,8 +24,13 @@ enum OperationsCommands {
                 throw CommandError(.invalidArgument, field: "args.ids", "give either ids (a list of event ids) or all: true")
             }
             let limit = Int(try args.integer("limit", in: 1...10_000, default: 1000))
-            return try await replayDead(patron, ids: ids.map(Set.init), limit: limit)
+            return try await replayDead(try alive(patron), ids: ids.map(Set.init), limit: limit)
         })
+    }
+
+    private static func alive(_ patron: Patron?) throws -> Patron {
+        guard let patron else { throw CommandError(.internal, "patrond is shutting down") }
+        return patron
     }
 
     private static func status(_ patron: Patron) async throws -> JSONValue {

@@ -33,6 +33,21 @@ public struct PatronConfiguration: Sendable, Equatable {
         public var commandsQueue = "patron.commands"
         public var dispatchExchange = "patron.dispatch"
         public var notificationsExchange = "patron.notifications"
+
+        /// Every object under `prefix.` (`prefix.events`, `prefix.ingest`, …): an isolated set
+        /// on a shared broker, as the tests and the benchmark use.
+        public static func prefixed(_ prefix: String) -> Topology {
+            var names = Topology()
+            names.eventsExchange = "\(prefix).events"
+            names.ingestQueue = "\(prefix).ingest"
+            names.deadExchange = "\(prefix).dead"
+            names.deadQueue = "\(prefix).dead"
+            names.commandsExchange = "\(prefix).commands"
+            names.commandsQueue = "\(prefix).commands"
+            names.dispatchExchange = "\(prefix).dispatch"
+            names.notificationsExchange = "\(prefix).notifications"
+            return names
+        }
     }
 
     public struct Ingest: Sendable, Equatable {
