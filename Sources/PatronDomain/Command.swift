@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// A command request as the contract defines it: `{ "command": "…", "args": { … } }`.
 public struct CommandRequest: Sendable, Equatable {
     public let command: String
@@ -16,8 +10,11 @@ public struct CommandRequest: Sendable, Equatable {
 
     /// Parses a request body, or names what is wrong with it.
     public static func parse(_ body: [UInt8]) -> Result<CommandRequest, CommandError> {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else {
-            return .failure(CommandError(.invalidArgument, field: "body", "not valid JSON"))
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: body)
+        } catch {
+            return .failure(CommandError(.invalidArgument, field: "body", "not valid JSON: \(error)"))
         }
         guard case .object(let object) = value else {
             return .failure(CommandError(.invalidArgument, field: "body", "must be a JSON object"))

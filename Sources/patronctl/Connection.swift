@@ -133,7 +133,7 @@ enum Output {
         switch value {
         case .string(let text)?: return text
         case .integer(let number)?: return String(number)
-        case .number(let number)?: return String(number)
+        case .number(let literal)?: return literal
         case .bool(let flag)?: return flag ? "yes" : "no"
         case nil, .null?: return "-"
         default: return "…"

@@ -54,9 +54,9 @@ public final class CommandClient: Sendable {
                     guard let id = delivery.properties.correlationID,
                           let continuation = self.pending.withLock({ $0.removeValue(forKey: id) }) else { continue }
                     do {
-                        continuation.resume(returning: try JSONDecoder().decode(JSONValue.self, from: Data(delivery.body)))
+                        continuation.resume(returning: try JSONValue(parsing: delivery.body))
                     } catch {
-                        continuation.resume(throwing: Failure.malformedReply("not JSON"))
+                        continuation.resume(throwing: Failure.malformedReply("\(error)"))
                     }
                 }
             }

@@ -107,8 +107,7 @@ enum OperationsCommands {
 
     /// The event id a publisher would recognise: the body's `id`, else AMQP `message_id`.
     static func eventID(_ delivery: AMQPDelivery) -> String? {
-        if case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(delivery.body)),
-           let id = object["id"]?.stringValue {
+        if case .object(let object)? = try? JSONValue(parsing: delivery.body), let id = object["id"]?.stringValue {
             return id
         }
         return delivery.properties.messageID

@@ -4,42 +4,20 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A JSON value for command arguments and results, whose shape varies by command.
+/// A JSON value: event payloads, command arguments and results.
 ///
-/// Integers are kept apart from other numbers so that counts and ids survive exactly.
-public enum JSONValue: Sendable, Equatable, Codable {
+/// Numbers are never binary floating point: an integer that fits `Int64` is `.integer`, any other
+/// number keeps its literal text (`"412.50"`, `"1e3"`), so money is exact.
+/// ``JSONValue/init(parsing:)`` reads it; `Encodable` writes it.
+public enum JSONValue: Sendable, Equatable, Encodable {
     case null
     case bool(Bool)
     case integer(Int64)
-    case number(Double)
+    /// A JSON number that is not an `Int64`, as written (valid JSON number syntax).
+    case number(String)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
-
-    public init(from decoder: any Decoder) throws {
-        if let object = try? decoder.container(keyedBy: AnyCodingKey.self) {
-            var result: [String: JSONValue] = [:]
-            for key in object.allKeys { result[key.stringValue] = try object.decode(JSONValue.self, forKey: key) }
-            self = .object(result)
-        } else if var array = try? decoder.unkeyedContainer() {
-            var result: [JSONValue] = []
-            while !array.isAtEnd { result.append(try array.decode(JSONValue.self)) }
-            self = .array(result)
-        } else {
-            let single = try decoder.singleValueContainer()
-            if single.decodeNil() {
-                self = .null
-            } else if let flag = try? single.decode(Bool.self) {
-                self = .bool(flag)
-            } else if let integer = try? single.decode(Int64.self) {
-                self = .integer(integer)
-            } else if let number = try? single.decode(Double.self) {
-                self = .number(number)
-            } else {
-                self = .string(try single.decode(String.self))
-            }
-        }
-    }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
@@ -47,7 +25,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         case .null: try container.encodeNil()
         case .bool(let flag): try container.encode(flag)
         case .integer(let integer): try container.encode(integer)
-        case .number(let number): try container.encode(number)
+        case .number(let literal): try container.encode(Decimal(string: literal) ?? 0)
         case .string(let text): try container.encode(text)
         case .array(let array): try container.encode(array)
         case .object(let object): try container.encode(object)
