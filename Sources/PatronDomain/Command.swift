@@ -29,7 +29,7 @@ public struct CommandRequest: Sendable, Equatable {
         case nil, .null?:
             return .success(CommandRequest(command: command))
         case .object(let args)?:
-            return .success(CommandRequest(command: command, args: args))
+            return .success(CommandRequest(command: command, args: args.dictionary))
         default:
             return .failure(CommandError(.invalidArgument, field: "args", "must be an object"))
         }

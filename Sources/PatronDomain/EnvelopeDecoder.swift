@@ -79,7 +79,7 @@ public struct EnvelopeDecoder: Sendable {
     }
 
     /// A string field; absent and `null` are both "not given".
-    private static func optionalString(_ fields: [String: JSONValue], _ name: String) throws(Rejection) -> String? {
+    private static func optionalString(_ fields: JSONObject, _ name: String) throws(Rejection) -> String? {
         switch fields[name] {
         case nil, .null?: return nil
         case .string(let text)?: return text

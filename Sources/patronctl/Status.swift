@@ -26,7 +26,7 @@ extension Patronctl {
                                 result[label] = .object(["name": .string(name), "missing": .bool(true)])
                             }
                         }
-                        return .object(result)
+                        return .object(JSONObject(result))
                     }
                     let daemon: JSONValue
                     do {

@@ -78,3 +78,22 @@ struct JSONParserTests {
         #expect(ours == foundation, "\(text): ours \(ours), Foundation \(foundation)")
     }
 }
+
+struct JSONObjectTests {
+    @Test func keepsTheWrittenOrderAndComparesAsASet() throws {
+        let parsed = try JSONValue(parsing: Array(#"{"b":1,"a":2}"#.utf8))
+        guard case .object(let object) = parsed else { Issue.record("not an object"); return }
+        #expect(object.keys == ["b", "a"])
+        #expect(parsed == .object(["a": .integer(2), "b": .integer(1)]))
+        #expect(parsed != .object(["a": .integer(2), "b": .integer(2)]))
+        #expect(parsed != .object(["a": .integer(2)]))
+    }
+
+    @Test func refusesDuplicatesInLargeObjectsToo() {
+        let keys = (0..<40).map { #""k\#($0)":\#($0)"# }
+        let unique = "{" + keys.joined(separator: ",") + "}"
+        let duplicated = "{" + (keys + [#""k7":0"#]).joined(separator: ",") + "}"
+        #expect(throws: Never.self) { try JSONValue(parsing: Array(unique.utf8)) }
+        #expect(throws: JSONParser.SyntaxError.self) { try JSONValue(parsing: Array(duplicated.utf8)) }
+    }
+}

@@ -70,7 +70,8 @@ public struct JSONParser {
         mutating func object(depth: Int) throws(SyntaxError) -> JSONValue {
             guard depth <= JSONParser.maximumDepth else { throw error("nested deeper than \(JSONParser.maximumDepth) levels") }
             index += 1
-            var members: [String: JSONValue] = [:]
+            var members = JSONObject()
+            var seen: Set<String>? = nil
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
@@ -86,7 +87,7 @@ public struct JSONParser {
                 index += 1
                 skipWhitespace()
                 let member = try value(depth: depth)
-                guard members.updateValue(member, forKey: key) == nil else {
+                guard members.appendUnique(key, member, seen: &seen) else {
                     throw SyntaxError(offset: keyOffset, reason: "duplicate key '\(key.prefix(64))'")
                 }
                 skipWhitespace()

@@ -17,7 +17,7 @@ public enum JSONValue: Sendable, Equatable, Encodable {
     case number(String)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
@@ -28,7 +28,7 @@ public enum JSONValue: Sendable, Equatable, Encodable {
         case .number(let literal): try container.encode(Decimal(string: literal) ?? 0)
         case .string(let text): try container.encode(text)
         case .array(let array): try container.encode(array)
-        case .object(let object): try container.encode(object)
+        case .object(let object): try container.encode(object.dictionary)
         }
     }
 
@@ -54,11 +54,6 @@ public enum JSONValue: Sendable, Equatable, Encodable {
 
     public var arrayValue: [JSONValue]? {
         if case .array(let array) = self { return array }
-        return nil
-    }
-
-    public var objectValue: [String: JSONValue]? {
-        if case .object(let object) = self { return object }
         return nil
     }
 }

@@ -72,7 +72,7 @@ public final class CommandClient: Sendable {
     public func call(_ command: String, args: [String: JSONValue] = [:], timeout: Duration = .seconds(10)) async throws -> JSONValue {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let body = try encoder.encode(JSONValue.object(["command": .string(command), "args": .object(args)]))
+        let body = try encoder.encode(JSONValue.object(["command": .string(command), "args": .object(JSONObject(args))]))
         return try await send(body: Array(body), label: command, timeout: timeout)
     }
 

@@ -129,9 +129,10 @@ public final class CommandServer: Service, Sendable {
     }
 
     private static func failure(_ error: CommandError) -> JSONValue {
-        var detail: [String: JSONValue] = ["code": .string(error.code.rawValue), "message": .string(error.message)]
-        detail["field"] = error.field.map(JSONValue.string) ?? .null
-        return .object(["ok": .bool(false), "error": .object(detail)])
+        .object(["ok": .bool(false), "error": .object([
+            "code": .string(error.code.rawValue), "field": error.field.map(JSONValue.string) ?? .null,
+            "message": .string(error.message),
+        ])])
     }
 
     static func encode(_ value: JSONValue) -> [UInt8] {

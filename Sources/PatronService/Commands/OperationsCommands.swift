@@ -50,7 +50,7 @@ enum OperationsCommands {
             "version": .string(Patron.version),
             "started_at": .string(patron.startedAt.description),
             "broker": .string(describe(patron.ingestClient.state)),
-            "queues": .object(queues),
+            "queues": .object(JSONObject(queues)),
             "since_start": .object([
                 "accepted": .integer(Int64(totals.accepted)), "duplicates": .integer(Int64(totals.duplicates)),
                 "rejected": .integer(Int64(totals.rejected)),
