@@ -10,8 +10,8 @@ import Synchronization
 /// rabbitmq-c is blocking and not thread-safe, so every call into it happens on this client's own
 /// thread, never on the Swift concurrency pool; the API here is async and `Sendable`, and hands
 /// work to that thread through a mailbox woken by an eventfd. The thread sleeps in poll(2) on the
-/// socket and the eventfd, wakes at least once a second so rabbitmq-c can send heartbeats, and
-/// notices a silent broker after two missed heartbeats.
+/// socket and the eventfd and wakes at least once a second, so that rabbitmq-c sends heartbeats
+/// and notices a silent broker (two missed heartbeats) even when nothing else happens.
 ///
 /// On any connection failure (broker restart, network cut, missed heartbeats, a channel or
 /// connection close) it fails what was in flight, drops the buffered deliveries (their tags are

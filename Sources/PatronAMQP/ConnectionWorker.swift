@@ -20,7 +20,6 @@ final class ConnectionWorker {
     private var failedAttempts = 0
     private var nextAttempt = ContinuousClock.now
     private var urlIndex = 0
-    private var lastInbound = ContinuousClock.now
     private var blockedReason: String?
 
     private var groups: [Int: ConfirmGroup] = [:]
@@ -52,13 +51,13 @@ final class ConnectionWorker {
             var handled = 0
             while handled < 512, let event = try session.readEvent() {
                 handled += 1
-                lastInbound = .now
                 try handle(event)
             }
             if handled == 512 || session.hasBufferedInput { return }
-            try checkDeadlines()
-            let ready = patron_wakeup_wait(client.wakeDescriptor, session.socketDescriptor, 1000)
-            if ready == 1 { lastInbound = .now }
+            try checkConfirmDeadline()
+            // At most a second asleep: rabbitmq-c sends heartbeats, and notices missed ones
+            // (AMQP_STATUS_HEARTBEAT_TIMEOUT), only from inside readEvent's wait.
+            _ = patron_wakeup_wait(client.wakeDescriptor, session.socketDescriptor, 1000)
         } catch {
             disconnect(because: error)
         }
@@ -174,16 +173,10 @@ final class ConnectionWorker {
         }
     }
 
-    private func checkDeadlines() throws {
-        let now = ContinuousClock.now
+    private func checkConfirmDeadline() throws {
         while let first = groupOrder.first, groups[first] == nil { groupOrder.removeFirst() }
-        if let first = groupOrder.first, let group = groups[first], group.deadline <= now {
+        if let first = groupOrder.first, let group = groups[first], group.deadline <= .now {
             throw AMQPError(.confirmTimeout, operation: "publish")
-        }
-        let heartbeat = configuration.heartbeatSeconds
-        if heartbeat > 0, now - lastInbound > .seconds(2 * heartbeat) {
-            throw AMQPError(.library(status: -1, message: "no data from broker for two heartbeat intervals"),
-                            operation: "heartbeat")
         }
     }
 
@@ -208,7 +201,6 @@ final class ConnectionWorker {
             session = newSession
             client.openGeneration.store(generation, ordering: .relaxed)
             failedAttempts = 0
-            lastInbound = .now
             blockedReason = nil
             tagGroups.removeAll()
             lowestUnconfirmedTag = 1

@@ -73,8 +73,9 @@ struct TestSetup {
     let yaml: String
     let topology: PatronConfiguration.Topology
 
-    init(batchSize: Int = 100, prefetch: Int = 500, roles: [String: String] = ["patron": "admin"]) throws {
-        let url = try TestEnvironment.amqpURL
+    init(batchSize: Int = 100, prefetch: Int = 500, roles: [String: String] = ["patron": "admin"],
+         url: String? = nil, heartbeatSeconds: Int = 10, connectTimeoutSeconds: Int = 10) throws {
+        let url = try url ?? TestEnvironment.amqpURL
         prefix = "t\(UUID().uuidString.prefix(8).lowercased())"
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-\(prefix)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -85,7 +86,8 @@ struct TestSetup {
             amqp:
               url: \(url)
               prefetch: \(prefetch)
-              heartbeat_seconds: 10
+              heartbeat_seconds: \(heartbeatSeconds)
+              connect_timeout_seconds: \(connectTimeoutSeconds)
               reconnect:
                 initial_delay_ms: 100
                 max_delay_seconds: 2
@@ -306,6 +308,11 @@ final class ChildPatrond: @unchecked Sendable {
         try process.run()
     }
 
+    /// A test that fails before stopping its child must not leave it running.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     func send(_ signal: Int32) {
         kill(process.processIdentifier, signal)
     }
@@ -367,4 +374,32 @@ final class NotifyListener {
         }
         throw HarnessError("no notify message with \(line) within \(timeout); got \(received)")
     }
+}
+
+/// scripts/test-support/cuttable-proxy: a TCP path to the broker that a test can cut silently.
+final class CuttableProxy {
+    let process = Process()
+    let port: Int
+
+    init(port: Int, targetPort: Int) throws {
+        self.port = port
+        process.executableURL = URL(fileURLWithPath: "scripts/test-support/cuttable-proxy")
+        process.arguments = [String(port), String(targetPort)]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let line = output.fileHandleForReading.availableData
+        guard String(decoding: line, as: UTF8.self).contains("ready") else {
+            throw HarnessError("cuttable-proxy did not start")
+        }
+    }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// No byte moves either way from now on; connections stay open.
+    func cut() { kill(process.processIdentifier, SIGUSR1) }
+    func restore() { kill(process.processIdentifier, SIGUSR2) }
 }

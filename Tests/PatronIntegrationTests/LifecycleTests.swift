@@ -8,11 +8,11 @@ extension BrokerBacked {
     @Suite struct Lifecycle {
         static let streamSize = 50_000
 
-        private static func stream(_ setup: TestSetup) -> [AMQPOutgoingMessage] {
+        static func stream(_ setup: TestSetup) -> [AMQPOutgoingMessage] {
             (0..<streamSize).map { event("stream-\($0)", exchange: setup.topology.eventsExchange) }
         }
 
-        private static func expectEveryEventExactlyOnce(_ setup: TestSetup) throws {
+        static func expectEveryEventExactlyOnce(_ setup: TestSetup) throws {
             let ids = try setup.journalIDs()
             #expect(ids.count == streamSize)
             #expect(Set(ids) == Set((0..<streamSize).map { "stream-\($0)" }))
@@ -146,6 +146,41 @@ extension BrokerBacked {
             try Self.expectEveryEventExactlyOnce(setup)
             #expect(child.process.isRunning, "patrond rides out a broker restart")
             #expect(child.log.contains("broker connection unavailable; retrying"))
+            child.send(SIGTERM)
+            #expect(try await child.waitForExit() == 0)
+            await setup.tearDown(broker)
+            await broker.close()
+        }
+    }
+
+    @Suite struct NetworkCut {
+        @Test func silentNetworkCutIsNoticedByHeartbeatsAndLosesNothing() async throws {
+            let broker = try await TestBroker()
+            let brokerURL = try AMQPURL(parsing: try TestEnvironment.amqpURL)
+            let proxy = try CuttableProxy(port: brokerURL.port + 20, targetPort: brokerURL.port)
+            var viaProxy = brokerURL
+            viaProxy.port = proxy.port
+            let setup = try TestSetup(url: "amqp://\(viaProxy.user):\(viaProxy.password)@127.0.0.1:\(proxy.port)",
+                                      heartbeatSeconds: 2, connectTimeoutSeconds: 2)
+            let child = try ChildPatrond(configurationPath: setup.configurationPath)
+            try await eventually("patrond to consume") { (try? await broker.consumerCount(setup.topology.ingestQueue)) == 1 }
+            let publishing = Task { try await broker.publish(Lifecycle.stream(setup)) }
+            try await eventually("part of the stream to be applied") { try setup.journalCount() >= 1_000 }
+
+            proxy.cut()
+            let cutAt = ContinuousClock.now
+            try await eventually("patrond to notice the silent broker", timeout: .seconds(15)) {
+                child.log.contains("heartbeat timeout")
+            }
+            #expect(ContinuousClock.now - cutAt < .seconds(8), "two 2 s heartbeats, plus the wake-up interval")
+            #expect(try setup.journalCount() < Lifecycle.streamSize, "the cut must land mid-stream")
+            try await publishing.value
+            proxy.restore()
+
+            try await eventually("the whole stream after the network returns", timeout: .seconds(120)) {
+                try setup.journalCount() >= Lifecycle.streamSize
+            }
+            try Lifecycle.expectEveryEventExactlyOnce(setup)
             child.send(SIGTERM)
             #expect(try await child.waitForExit() == 0)
             await setup.tearDown(broker)
