@@ -188,6 +188,45 @@ extension BrokerBacked {
         }
     }
 
+    @Suite struct BrokerAlarm {
+        @Test func blockedConnectionHoldsTheRejectionUntilTheAlarmClears() async throws {
+            let setup = try TestSetup()
+            let broker = try await TestBroker()
+            let names = setup.topology
+            try await broker.client.withManagement { try Topology.declare(names, on: $0) }
+            try await broker.publish([event("alarm-1", occurredAt: "not a date", exchange: names.eventsExchange)])
+            try TestEnvironment.brokerControl("set_vm_memory_high_watermark", "0")
+            let patron: RunningPatron
+            do {
+                patron = try await RunningPatron(setup, broker: broker)
+            } catch {
+                try? TestEnvironment.brokerControl("set_vm_memory_high_watermark", "0.4")
+                throw error
+            }
+            do {
+                try await eventually("the ingest connection to be blocked", timeout: .seconds(20)) {
+                    if case .blocked = patron.patron.ingestClient.state { return true }
+                    return false
+                }
+                try await Task.sleep(for: .seconds(1))
+                #expect(try await broker.queueDepth(names.deadQueue) == 0, "nothing can be published while blocked")
+                #expect(patron.patron.pipeline.totalsSnapshot.rejected == 0, "the batch is held, not acknowledged")
+            } catch {
+                try? TestEnvironment.brokerControl("set_vm_memory_high_watermark", "0.4")
+                throw error
+            }
+            try TestEnvironment.brokerControl("set_vm_memory_high_watermark", "0.4")
+            try await eventually("the dead letter after the alarm cleared", timeout: .seconds(30)) {
+                try await broker.queueDepth(names.deadQueue) == 1
+            }
+            #expect(patron.patron.ingestClient.state.isConnected)
+            try await eventually("the rejection to be counted") { patron.patron.pipeline.totalsSnapshot.rejected == 1 }
+            try await patron.stop()
+            await setup.tearDown(broker)
+            await broker.close()
+        }
+    }
+
     @Suite struct Transport {
         @Test func connectsOverTLSWithTheConfiguredCA() async throws {
             let url = try AMQPURL(parsing: try TestEnvironment.require("PATRON_TEST_AMQPS_URL"))
