@@ -90,7 +90,13 @@ let package = Package(
         .testTarget(name: "PatronAMQPTests", dependencies: ["PatronAMQP"]),
         .testTarget(
             name: "PatronServiceTests",
-            dependencies: ["PatronService", "PatronAMQP", "PatronDomain", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "PatronService", "PatronAMQP", "PatronDomain",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "PatronIntegrationTests",
@@ -99,6 +105,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
     ]
