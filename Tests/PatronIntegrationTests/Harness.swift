@@ -354,6 +354,24 @@ final class NotifyListener {
         unlink(path)
     }
 
+    /// Every datagram that arrives within `duration`. Earlier ones, read or still queued in the
+    /// socket, are discarded first.
+    func collect(for duration: Duration) -> [String] {
+        received.removeAll()
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        while recv(descriptor, &scratch, scratch.count, Int32(MSG_DONTWAIT)) > 0 {}
+        let deadline = ContinuousClock.now + duration
+        var messages: [String] = []
+        while ContinuousClock.now < deadline {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 50) > 0 else { continue }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count > 0 { messages.append(String(decoding: buffer[0..<count], as: UTF8.self)) }
+        }
+        return messages
+    }
+
     /// Waits for a datagram whose lines include `line`; returns that datagram.
     @discardableResult
     func waitFor(_ line: String, timeout: Duration = .seconds(30)) throws -> String {

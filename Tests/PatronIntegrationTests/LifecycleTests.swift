@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PatronAMQP
 import PatronDomain
 import PatronService
@@ -72,6 +73,43 @@ extension BrokerBacked {
 
             child.send(SIGTERM)
             try listener.waitFor("STOPPING=1")
+            #expect(try await child.waitForExit() == 0)
+            await setup.tearDown(broker)
+            await broker.close()
+        }
+
+        @Test func watchdogPingsStopWhileABatchCannotCommitAndResumeAfter() async throws {
+            let setup = try TestSetup()
+            let broker = try await TestBroker()
+            let listener = try NotifyListener(directory: setup.directory)
+            let child = try ChildPatrond(configurationPath: setup.configurationPath, environment: [
+                "NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "2000000",
+            ])
+            try listener.waitFor("READY=1")
+            try listener.waitFor("WATCHDOG=1", timeout: .seconds(5))
+
+            // Another writer holds the database: patrond's next batch cannot commit.
+            let release = DispatchSemaphore(value: 0)
+            let locked = DispatchSemaphore(value: 0)
+            let lockHolder = try DatabaseQueue(path: setup.databasePath)
+            DispatchQueue.global().async {
+                try? lockHolder.writeWithoutTransaction { db in
+                    try db.execute(sql: "BEGIN EXCLUSIVE")
+                    locked.signal()
+                    release.wait()
+                    try db.execute(sql: "COMMIT")
+                }
+            }
+            locked.wait()
+            try await broker.publish([event("stuck-1", exchange: setup.topology.eventsExchange)])
+            try await eventually("patrond to see its batch is stuck") { child.log.contains("withholding watchdog ping") }
+            let whileStuck = listener.collect(for: .seconds(3))
+            #expect(!whileStuck.contains { $0.contains("WATCHDOG=1") }, "a stuck consumer must not ping: \(whileStuck)")
+
+            release.signal()
+            try listener.waitFor("WATCHDOG=1", timeout: .seconds(15))
+            try await eventually("the held event once the lock is gone") { try setup.journalIDs() == ["stuck-1"] }
+            child.send(SIGTERM)
             #expect(try await child.waitForExit() == 0)
             await setup.tearDown(broker)
             await broker.close()
