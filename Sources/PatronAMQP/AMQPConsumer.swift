@@ -62,9 +62,6 @@ public final class AMQPConsumer: Sendable {
         waiter?.resume(returning: [])
     }
 
-    /// Number of deliveries received and not yet handed out.
-    public var bufferedCount: Int { state.withLock { $0.buffer.count } }
-
     func push(_ delivery: AMQPDelivery) {
         let resumed = state.withLock { state -> (CheckedContinuation<[AMQPDelivery], Never>, [AMQPDelivery])? in
             state.buffer.append(delivery)

@@ -27,7 +27,6 @@ public struct AMQPManagement {
         try session.bindQueue(queue, exchange: exchange, routingKey: routingKey)
     }
 
-    public func purgeQueue(_ queue: String) throws { try session.purgeQueue(queue) }
     public func deleteQueue(_ queue: String) throws { try session.deleteQueue(queue) }
     public func deleteExchange(_ exchange: String) throws { try session.deleteExchange(exchange) }
 

@@ -266,12 +266,6 @@ final class AMQPSession {
         }
     }
 
-    func purgeQueue(_ queue: String) throws {
-        try onManagementChannel("queue.purge \(queue)") { arena in
-            _ = amqp_queue_purge(state, Self.managementChannel, arena.bytes(queue))
-        }
-    }
-
     func deleteQueue(_ queue: String) throws {
         try onManagementChannel("queue.delete \(queue)") { arena in
             _ = amqp_queue_delete(state, Self.managementChannel, arena.bytes(queue), 0, 0)

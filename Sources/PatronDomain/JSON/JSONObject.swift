@@ -4,7 +4,7 @@
 /// for every one of them was the largest cost left in ingest (hashing and resizing, ~12% of CPU
 /// in `patron-bench ingest`). Lookup is a short linear scan; duplicate keys are refused when the
 /// object is built, hashing only objects too large to scan.
-public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral, Sequence {
+public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     public struct Member: Sendable, Equatable {
         public let key: String
         public let value: JSONValue
@@ -27,14 +27,10 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral, S
     }
 
     public var keys: [String] { members.map(\.key) }
-    public var count: Int { members.count }
-    public var isEmpty: Bool { members.isEmpty }
 
     public var dictionary: [String: JSONValue] {
         Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
     }
-
-    public func makeIterator() -> IndexingIterator<[Member]> { members.makeIterator() }
 
     /// Adds a member unless its key is already present; false means a duplicate.
     mutating func appendUnique(_ key: String, _ value: JSONValue, seen: inout Set<String>?) -> Bool {

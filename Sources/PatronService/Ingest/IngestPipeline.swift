@@ -49,7 +49,6 @@ public final class IngestPipeline: Service, Sendable {
         /// Time spent decoding and committing, to see whether the two stages overlap.
         public var decoding = Duration.zero
         public var committing = Duration.zero
-        public var lastBatchAt: ContinuousClock.Instant?
     }
 
     private let acceptedCounter = Counter(label: "patron_events_accepted_total")
@@ -221,7 +220,6 @@ public final class IngestPipeline: Service, Sendable {
             totals.duplicates += outcome.duplicates
             totals.rejected += batch.rejections.count
             totals.batches += 1
-            totals.lastBatchAt = .now
         }
     }
 }
