@@ -99,6 +99,7 @@ final class ConnectionWorker {
         let groupID = nextGroupID
         nextGroupID += 1
         var sent = 0
+        var failure: (any Error)?
         do {
             for message in messages {
                 let tag = try session.publish(message)
@@ -106,18 +107,17 @@ final class ConnectionWorker {
                 sent += 1
             }
         } catch {
-            if sent == 0 {
-                completion.resume(throwing: error)
-                disconnect(because: error)
-                return
-            }
+            failure = error
+        }
+        if sent > 0 {
+            // Whatever was sent is waited for; if the send failed midway, the disconnect below
+            // fails the group with connectionLost.
             groups[groupID] = ConfirmGroup(remaining: sent, deadline: .now + configuration.confirmTimeout, completion: completion)
             groupOrder.append(groupID)
-            disconnect(because: error)
-            return
+        } else if let failure {
+            completion.resume(throwing: failure)
         }
-        groups[groupID] = ConfirmGroup(remaining: sent, deadline: .now + configuration.confirmTimeout, completion: completion)
-        groupOrder.append(groupID)
+        if let failure { disconnect(because: failure) }
     }
 
     private func handle(_ event: InboundEvent) throws {
@@ -213,14 +213,21 @@ final class ConnectionWorker {
     }
 
     private func disconnect(because error: any Error) {
-        guard let session else { return }
-        session.close(graceful: false)
-        self.session = nil
-        client.openGeneration.store(0, ordering: .relaxed)
-        failOutstandingConfirms(with: AMQPError(.connectionLost, operation: "publish"))
-        for consumer in consumers { consumer.discardDeliveries(before: generation + 1) }
+        guard session != nil else { return }
+        dropSession(graceful: false, failing: AMQPError(.connectionLost, operation: "publish"))
         client.reconnects.increment()
         scheduleReconnect(reason: "\(error)")
+    }
+
+    /// Closes the session and voids what depended on it: confirms still awaited fail, and
+    /// buffered deliveries are dropped, because their tags die with the connection.
+    private func dropSession(graceful: Bool, failing error: AMQPError) {
+        guard let session else { return }
+        session.close(graceful: graceful)
+        self.session = nil
+        client.openGeneration.store(0, ordering: .relaxed)
+        failOutstandingConfirms(with: error)
+        for consumer in consumers { consumer.discardDeliveries(before: generation + 1) }
     }
 
     private func scheduleReconnect(reason: String) {
@@ -246,13 +253,7 @@ final class ConnectionWorker {
 
     /// Closes the open connection cleanly and connects again at once (new settings).
     func reconnectNow(reason: String) {
-        if let session {
-            session.close(graceful: true)
-            self.session = nil
-            client.openGeneration.store(0, ordering: .relaxed)
-            failOutstandingConfirms(with: AMQPError(.connectionLost, operation: "publish"))
-            for consumer in consumers { consumer.discardDeliveries(before: generation + 1) }
-        }
+        dropSession(graceful: true, failing: AMQPError(.connectionLost, operation: "publish"))
         failedAttempts = 0
         urlIndex = 0
         nextAttempt = .now
@@ -261,9 +262,7 @@ final class ConnectionWorker {
 
     /// Ends the thread's work: close cleanly, fail what is still waiting, stop the consumers.
     func finish() {
-        session?.close(graceful: true)
-        session = nil
-        failOutstandingConfirms(with: AMQPError(.closed, operation: "publish"))
+        dropSession(graceful: true, failing: AMQPError(.closed, operation: "publish"))
         for consumer in consumers { consumer.stopWaiting() }
     }
 
