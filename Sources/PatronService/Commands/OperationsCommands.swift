@@ -91,17 +91,19 @@ enum OperationsCommands {
     }
 
     private static func summary(_ delivery: AMQPDelivery) -> JSONValue {
-        func header(_ name: String) -> JSONValue {
-            if case .string(let text)? = delivery.properties.headers[name] { return .string(text) }
-            return .null
+        func header(_ name: String) -> String? {
+            if case .string(let text)? = delivery.properties.headers[name] { return text }
+            return nil
         }
-        let text = String(validating: delivery.body, as: UTF8.self)
+        func json(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
+        let body = String(validating: delivery.body, as: UTF8.self) ?? "(\(delivery.body.count) bytes, not UTF-8)"
         return .object([
-            "event_id": eventID(delivery).map(JSONValue.string) ?? .null,
-            "routing_key": header(DeadLetter.originalRoutingKeyHeader) == .null ? .string(delivery.routingKey) : header(DeadLetter.originalRoutingKeyHeader),
-            "error": header(DeadLetter.errorHeader) == .null ? header("x-first-death-reason") : header(DeadLetter.errorHeader),
-            "rejected_at": header("x-patron-rejected-at"),
-            "body": text.map(JSONValue.string) ?? .string("(\(delivery.body.count) bytes, not UTF-8)"),
+            "event_id": json(eventID(delivery)),
+            "routing_key": .string(header(DeadLetter.originalRoutingKeyHeader) ?? delivery.routingKey),
+            // A message the broker dead-lettered itself (delivery limit) has no Patron reason.
+            "error": json(header(DeadLetter.errorHeader) ?? header("x-first-death-reason")),
+            "rejected_at": json(header("x-patron-rejected-at")),
+            "body": .string(body),
         ])
     }
 
