@@ -122,6 +122,8 @@ extension BrokerBacked {
                     }
                     let replay = try await commands.call("dead.replay", args: ["ids": .array([.string("late-1")])])
                     #expect(replay["result"]?["replayed"] == .integer(1))
+                    // late-2 was held while counting; late-1 may already be back after its re-rejection.
+                    #expect((replay["result"]?["remaining"]?.intValue ?? 0) >= 1, "\(replay)")
                     try await eventually("the replayed message") { try await broker.queueDepth(spy) == 1 }
                     let replayed = try await broker.drain(spy)
                     #expect(replayed.first?.routingKey == "booking.created")

@@ -82,12 +82,16 @@ enum OperationsCommands {
             while taken.count < limit, let delivery = try broker.get(from: queue) {
                 taken.append(delivery)
             }
-            // Measured while they are held: the broker counts only ready messages, and a requeue
-            // is applied asynchronously, so "held + ready" is the exact total.
-            let total = taken.count + (try broker.queueInfo(queue).messageCount)
-            return (taken.map(summary), total)
+            return (taken.map(summary), try heldPlusReady(broker, queue, held: taken.count))
         }
         return .object(["messages": .array(items), "total": .integer(Int64(depth))])
+    }
+
+    /// A queue's depth while we hold `held` of its messages unacknowledged: the broker counts only
+    /// ready messages, and a requeue is applied asynchronously, so the count must be taken before
+    /// putting them back, with the held ones added.
+    private static func heldPlusReady(_ broker: AMQPManagement, _ queue: String, held: Int) throws -> Int {
+        held + (try broker.queueInfo(queue).messageCount)
     }
 
     private static func summary(_ delivery: AMQPDelivery) -> JSONValue {
@@ -142,8 +146,9 @@ enum OperationsCommands {
             throw error
         }
         let remaining = try await client.withManagement { broker -> Int in
+            let remaining = try heldPlusReady(broker, topology.deadQueue, held: others.count)
             for delivery in others { try broker.reject(delivery, requeue: true) }
-            return try broker.queueInfo(topology.deadQueue).messageCount
+            return remaining
         }
         return .object(["replayed": .integer(Int64(chosen.count)), "remaining": .integer(Int64(remaining))])
     }
