@@ -22,13 +22,11 @@ func peakResidentMiB() -> Double {
 }
 
 func rate(_ count: Int, _ duration: Duration) -> Double {
-    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    return Double(count) / seconds
+    Double(count) / duration.inSeconds
 }
 
 func format(_ duration: Duration) -> String {
-    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    return String(format: "%.2f s", seconds)
+    String(format: "%.2f s", duration.inSeconds)
 }
 
 /// CPU time (user + system) this process has used so far, in seconds.

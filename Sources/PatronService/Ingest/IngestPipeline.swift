@@ -120,8 +120,8 @@ public final class IngestPipeline: Service, Sendable {
         let receivedAt: Timestamp
     }
 
-    /// Decodes a batch, in two halves on two tasks when it is large: decoding is the costlier
-    /// stage, and the halves keep both cores busy. Order is kept.
+    /// Decodes a batch, in two halves on two tasks when it is large, so that decoding can use
+    /// both cores while the previous batch commits. Order is kept.
     private func decode(_ batch: [AMQPDelivery]) async -> DecodedBatch {
         let receivedAt = Timestamp.now
         let outcomes: [Result<Envelope, Rejection>]

@@ -57,8 +57,7 @@ final class HealthReporter: Service, Sendable {
             }
             if now - lastStatus >= .seconds(5) {
                 let accepted = patron.pipeline.totalsSnapshot.accepted
-                let seconds = Double((now - lastStatus).components.seconds) + Double((now - lastStatus).components.attoseconds) / 1e18
-                notifier.status(statusLine(rate: Double(accepted - lastAccepted) / seconds))
+                notifier.status(statusLine(rate: Double(accepted - lastAccepted) / (now - lastStatus).inSeconds))
                 lastAccepted = accepted
                 lastStatus = now
                 await sampleQueues()
