@@ -27,8 +27,16 @@ let package = Package(
             pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]
         ),
-        // Small C helpers with one stated reason each (sd_notify's datagram, eventfd wake-ups).
-        .target(name: "CPatronShims"),
+        // Small C helpers with one stated reason each (sd_notify's datagram, eventfd wake-ups,
+        // HMAC-SHA256 from the OpenSSL that rabbitmq-c already links).
+        .target(name: "CPatronShims", linkerSettings: [.linkedLibrary("crypto")]),
+        // libphonenumber's C++ API behind one C function (Debian libphonenumber-dev).
+        .target(
+            name: "CPhoneNumbers",
+            linkerSettings: [.linkedLibrary("phonenumber"), .linkedLibrary("stdc++")]
+        ),
+        // Phone normalization for the domain's PhoneNormalizer: fast path for E.164, cache.
+        .target(name: "PatronPhone", dependencies: ["CPhoneNumbers", "PatronDomain"]),
         // The only module that imports CRabbitMQ.
         .target(
             name: "PatronAMQP",
@@ -51,7 +59,7 @@ let package = Package(
         .target(
             name: "PatronService",
             dependencies: [
-                "PatronAMQP", "PatronDomain", "PatronStorage", "CPatronShims",
+                "PatronAMQP", "PatronDomain", "PatronStorage", "PatronPhone", "CPatronShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -81,12 +89,20 @@ let package = Package(
         .executableTarget(
             name: "patron-bench",
             dependencies: [
-                "PatronService", "PatronAMQP", "PatronDomain", "PatronStorage",
+                "PatronService", "PatronAMQP", "PatronDomain", "PatronStorage", "PatronPhone",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "PatronDomainTests", dependencies: ["PatronDomain"]),
+        .testTarget(name: "PatronDomainTests", dependencies: ["PatronDomain", "PatronPhone"]),
+        .testTarget(
+            name: "PatronStorageTests",
+            dependencies: [
+                "PatronStorage", "PatronDomain", "PatronPhone", "PatronService",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(name: "PatronAMQPTests", dependencies: ["PatronAMQP"]),
         .testTarget(
             name: "PatronServiceTests",

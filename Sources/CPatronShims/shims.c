@@ -90,3 +90,14 @@ int patron_wakeup_wait(int wake_fd, int socket_fd, int timeout_ms) {
     }
     return 0;
 }
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+int patron_hmac_sha256(const uint8_t *key, size_t key_length, const uint8_t *data, size_t length, uint8_t out[32]) {
+    unsigned int written = 0;
+    if (HMAC(EVP_sha256(), key, (int)key_length, data, length, out, &written) == NULL || written != 32) {
+        return -1;
+    }
+    return 0;
+}

@@ -44,6 +44,8 @@ public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidValue = "invalid_value"
         case unknownType = "unknown_type"
         case unsupportedEncoding = "unsupported_encoding"
+        /// Valid, but applying it failed for a reason that retrying will not fix.
+        case unprocessable = "unprocessable"
     }
 
     public let reason: Reason

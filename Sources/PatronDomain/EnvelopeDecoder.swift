@@ -15,10 +15,11 @@ public struct EnvelopeDecoder: Sendable {
     public init() {}
 
     public func decode(body: [UInt8], context: MessageContext) -> Result<Envelope, Rejection> {
-        Result { () throws(Rejection) -> Envelope in try decodeOrThrow(body: body, context: context) }
+        Result { () throws(Rejection) -> Envelope in try decodeOrThrow(body: body, context: context).envelope }
     }
 
-    private func decodeOrThrow(body: [UInt8], context: MessageContext) throws(Rejection) -> Envelope {
+    /// The envelope and its `data` object, for ``EventDecoder``.
+    func decodeOrThrow(body: [UInt8], context: MessageContext) throws(Rejection) -> (envelope: Envelope, data: JSONObject) {
         if let contentType = context.contentType, !Self.isJSON(contentType) {
             throw Rejection(.unsupportedEncoding, field: "properties.content_type", "must be application/json, got '\(contentType.prefix(64))'")
         }
@@ -70,12 +71,11 @@ public struct EnvelopeDecoder: Sendable {
         switch fields["data"] {
         case nil, .null?:
             throw Rejection(.missingField, field: "data", "required (an object)")
-        case .object?:
-            break
+        case .object(let data)?:
+            return (Envelope(id: id, type: type, occurredAt: occurredAt, source: source), data)
         case let other?:
             throw Rejection(.wrongType, field: "data", "expected an object, got \(other.kindDescription)")
         }
-        return Envelope(id: id, type: type, occurredAt: occurredAt, source: source)
     }
 
     /// A string field; absent and `null` are both "not given".

@@ -1,28 +1,36 @@
 /// An event that passed the envelope rules, with what the transport knew of it.
 public struct AcceptedEvent: Sendable {
     public let envelope: Envelope
+    public let payload: EventPayload
     public let routingKey: String
     public let receivedAt: Timestamp
     /// The body as received: the journal keeps it so that records can be rebuilt and audited.
     public let body: [UInt8]
 
-    public init(envelope: Envelope, routingKey: String, receivedAt: Timestamp, body: [UInt8]) {
-        self.envelope = envelope
+    public init(event: DecodedEvent, routingKey: String, receivedAt: Timestamp, body: [UInt8]) {
+        self.envelope = event.envelope
+        self.payload = event.payload
         self.routingKey = routingKey
         self.receivedAt = receivedAt
         self.body = body
     }
 }
 
-/// How one batch went: events new to the journal, and those already seen (redelivered or
-/// republished), which had no effect.
+/// How one batch went: events new to the journal, those already seen (redelivered or
+/// republished), which had no effect, those dropped because they predate an erasure, and those
+/// that could not be applied (by their index in the batch), which left no trace and go to the
+/// dead-letter queue.
 public struct RecordOutcome: Sendable, Equatable {
     public var recorded: Int
     public var duplicates: Int
+    public var suppressed: Int
+    public var failed: [Int: Rejection]
 
-    public init(recorded: Int = 0, duplicates: Int = 0) {
+    public init(recorded: Int = 0, duplicates: Int = 0, suppressed: Int = 0, failed: [Int: Rejection] = [:]) {
         self.recorded = recorded
         self.duplicates = duplicates
+        self.suppressed = suppressed
+        self.failed = failed
     }
 }
 
@@ -48,4 +56,26 @@ public struct JournalStatus: Sendable, Equatable {
 public protocol EventStore: Sendable {
     func record(_ events: [AcceptedEvent]) async throws -> RecordOutcome
     func journalStatus() async throws -> JournalStatus
+}
+
+/// An announcement committed with the effects that caused it, waiting to be published.
+public struct PendingAnnouncement: Sendable, Equatable {
+    public let sequence: Int64
+    public let messageID: String
+    public let routingKey: String
+    public let body: [UInt8]
+
+    public init(sequence: Int64, messageID: String, routingKey: String, body: [UInt8]) {
+        self.sequence = sequence
+        self.messageID = messageID
+        self.routingKey = routingKey
+        self.body = body
+    }
+}
+
+/// The transactional outbox of `patron.notifications`: written in the same transaction as the
+/// effects, read and emptied by the relay after the broker confirms.
+public protocol AnnouncementOutbox: Sendable {
+    func pending(limit: Int) async throws -> [PendingAnnouncement]
+    func remove(upTo sequence: Int64) async throws
 }

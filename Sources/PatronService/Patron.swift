@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PatronAMQP
 import PatronDomain
+import PatronPhone
 import PatronStorage
 import Prometheus
 import ServiceLifecycle
@@ -27,6 +28,7 @@ public final class Patron: Sendable {
     public let ingestClient: AMQPClient
     public let commandClient: AMQPClient
     public let pipeline: IngestPipeline
+    let announcements: AnnouncementRelay
     public let commands: CommandServer
     public let metricsServer: MetricsServer?
     public let startedAt = Timestamp.now
@@ -51,7 +53,9 @@ public final class Patron: Sendable {
         self.handleSignals = handleSignals
         database = try PatronDatabase.open(directory: configuration.storage.dataDirectory,
                                            fileName: configuration.storage.databaseFile)
-        store = SQLiteEventStore(database: database)
+        let phones = LibPhoneNumberNormalizer()
+        let applier = RecordApplier(rules: configuration.records, hasher: HMACIdentityHasher(key: configuration.erasureHashKey))
+        store = SQLiteEventStore(database: database, applier: applier)
         let names = configuration.topology
         ingestClient = AMQPClient(configuration: configuration.clientConfiguration(connectionName: "patrond-ingest"),
                                   logger: logger)
@@ -60,9 +64,12 @@ public final class Patron: Sendable {
         for client in [ingestClient, commandClient] {
             client.onConnect { broker in try Topology.declare(names, on: broker) }
         }
-        pipeline = IngestPipeline(client: ingestClient, store: store, topology: names,
+        pipeline = IngestPipeline(client: ingestClient, store: store,
+                                  decoder: EventDecoder(rules: configuration.records, phones: phones), topology: names,
                                   prefetch: configuration.broker.prefetch,
                                   batchSize: configuration.ingest.batchSize, logger: logger)
+        announcements = AnnouncementRelay(outbox: SQLiteAnnouncementOutbox(database: database), client: commandClient,
+                                          exchange: names.notificationsExchange, logger: logger)
         commands = CommandServer(client: commandClient, queue: names.commandsQueue, deadExchange: names.deadExchange,
                                  roles: configuration.roles, logger: logger)
         if let registry = metricsRegistry, let host = configuration.metrics.listenHost {
@@ -78,6 +85,7 @@ public final class Patron: Sendable {
     public func run() async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: ingestClient), .init(service: commandClient), .init(service: pipeline), .init(service: commands),
+            .init(service: announcements),
         ]
         if let metricsServer { services.append(.init(service: metricsServer)) }
         if handleSignals, configurationPath != nil {

@@ -35,6 +35,9 @@ public final class PatronDatabase: Sendable {
             // Checkpoint every ~40 MiB of WAL instead of ~4 MiB: the journal's hot pages (the last
             // leaf, the id index) change in every batch, and each checkpoint copies them again.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+            // Erasure must leave no bytes behind: freed and overwritten content is zeroed in the
+            // page, and the erasing batch checkpoints the WAL (SQLiteEventStore).
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         let database = PatronDatabase(pool: pool, path: path)
@@ -82,6 +85,7 @@ public final class PatronDatabase: Sendable {
                 INSERT INTO ingest_state (id, recorded, duplicates) VALUES (1, 0, 0);
                 """)
         }
+        migrator.registerMigration("v2-customer-records", migrate: RecordSchema.create)
         return migrator
     }
 }

@@ -30,4 +30,11 @@ int patron_wakeup_create(void);
 int patron_wakeup_signal(int wake_fd);
 int patron_wakeup_wait(int wake_fd, int socket_fd, int timeout_ms);
 
+/*
+ * HMAC-SHA256 of `data` under `key`, written to `out` (32 bytes): the keyed hashes that are all
+ * Patron keeps of an erased identity. Why C: OpenSSL's one-shot HMAC() is one call here, and
+ * OpenSSL is already linked for TLS. Returns 0, or -1 on failure.
+ */
+int patron_hmac_sha256(const uint8_t *key, size_t key_length, const uint8_t *data, size_t length, uint8_t out[32]);
+
 #endif

@@ -1,5 +1,7 @@
 import Foundation
 import PatronAMQP
+import PatronDomain
+import PatronPhone
 import Yams
 
 /// A configuration problem, named by its key (or environment variable) and the reason.
@@ -23,7 +25,8 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
 /// Unknown keys are errors, not ignored: a misspelt `prefech:` silently falling back to the
 /// default is the kind of mistake found only in production.
 public enum ConfigurationLoader {
-    public static let environmentOverrides = ["PATRON_AMQP_URL", "PATRON_DATA_DIR", "PATRON_LOG_LEVEL", "PATRON_METRICS_LISTEN"]
+    public static let environmentOverrides = ["PATRON_AMQP_URL", "PATRON_DATA_DIR", "PATRON_LOG_LEVEL", "PATRON_METRICS_LISTEN",
+                                               "PATRON_ERASURE_HASH_KEY"]
 
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PatronConfiguration {
         let text: String
@@ -43,7 +46,7 @@ public enum ConfigurationLoader {
             throw ConfigurationError(key: "(file)", reason: "not valid YAML: \(error)")
         }
         let document = ConfigNode(node: root, path: "")
-        try document.onlyKeys(["amqp", "topology", "ingest", "storage", "logging", "metrics", "roles", "shutdown"])
+        try document.onlyKeys(["amqp", "topology", "ingest", "storage", "logging", "metrics", "roles", "shutdown", "records"])
 
         let amqp = try document.section("amqp")
         try amqp.onlyKeys(["url", "urls", "tls", "heartbeat_seconds", "prefetch", "connect_timeout_seconds", "reconnect"])
@@ -166,12 +169,79 @@ public enum ConfigurationLoader {
         let shutdown = try document.section("shutdown")
         try shutdown.onlyKeys(["grace_seconds"])
         configuration.shutdownGraceSeconds = try shutdown.int("grace_seconds", in: 1...600) ?? 20
+        try parseRecords(document.section("records"), into: &configuration, environment: environment)
         return configuration
     }
 }
 
+extension ConfigurationLoader {
+    static let minimumHashKeyLength = 32
+
+    fileprivate static func parseRecords(_ node: ConfigNode, into configuration: inout PatronConfiguration,
+                                         environment: [String: String]) throws {
+        try node.onlyKeys(["default_country", "default_currency", "default_language", "titles", "tags", "regular_after_stays",
+                           "max_merge_records", "business_emails", "business_phones", "blocked_emails", "blocked_phones",
+                           "erasure_hash_key"])
+        var rules = RecordRules()
+        if let country = try node.string("default_country") {
+            guard country.count == 2, CountryNormalization.normalize(country) == country.uppercased() else {
+                throw ConfigurationError(key: "records.default_country", reason: "must be an ISO 3166-1 alpha-2 code such as ES")
+            }
+            rules.defaultCountry = country.uppercased()
+        }
+        if let currency = try node.string("default_currency") {
+            guard currency.count == 3, Currency.isKnown(currency) else {
+                throw ConfigurationError(key: "records.default_currency", reason: "must be an ISO 4217 code such as EUR")
+            }
+            rules.defaultCurrency = currency
+        }
+        if let language = try node.string("default_language") {
+            guard let normalized = LanguageNormalization.normalize(language) else {
+                throw ConfigurationError(key: "records.default_language", reason: "must be a language tag such as es")
+            }
+            configuration.defaultLanguage = normalized
+        }
+        if let titles = try node.stringList("titles") {
+            guard !titles.isEmpty else { throw ConfigurationError(key: "records.titles", reason: "must list at least one title") }
+            rules.titles = titles
+        }
+        if let tags = try node.stringList("tags") {
+            guard tags.count <= rules.maximumTags * 4 else { throw ConfigurationError(key: "records.tags", reason: "too many tags") }
+            rules.tags = tags
+        }
+        rules.regularAfterStays = try node.int("regular_after_stays", in: 1...1000) ?? rules.regularAfterStays
+        rules.maximumMergeRecords = try node.int("max_merge_records", in: 2...100) ?? rules.maximumMergeRecords
+        let normalizer = LibPhoneNumberNormalizer(cacheCapacity: 64)
+        for (key, emails) in [("business_emails", try node.stringList("business_emails")), ("blocked_emails", try node.stringList("blocked_emails"))] {
+            for (index, email) in (emails ?? []).enumerated() {
+                guard let normalized = EmailNormalization.key(email.trimmingCharacters(in: .whitespaces)) else {
+                    throw ConfigurationError(key: "records.\(key)[\(index)]", reason: "not an email address")
+                }
+                rules.blockedEmails.insert(normalized)
+            }
+        }
+        for (index, phone) in (try node.stringList("business_phones") ?? []).enumerated() {
+            guard let e164 = normalizer.e164(phone, defaultRegion: rules.defaultCountry) else {
+                throw ConfigurationError(key: "records.business_phones[\(index)]", reason: "not a valid phone number for \(rules.defaultCountry)")
+            }
+            rules.blockedPhones.insert(e164)
+        }
+        for phone in try node.stringList("blocked_phones") ?? [] {
+            rules.blockedPhones.insert(normalizer.e164(phone, defaultRegion: rules.defaultCountry) ?? phone)
+        }
+        configuration.records = rules
+
+        let keyName = environment["PATRON_ERASURE_HASH_KEY"].map { _ in "PATRON_ERASURE_HASH_KEY" } ?? "records.erasure_hash_key"
+        let hashKey = try environment["PATRON_ERASURE_HASH_KEY"] ?? node.string("erasure_hash_key") ?? ""
+        guard hashKey.utf8.count >= minimumHashKeyLength else {
+            throw ConfigurationError(key: keyName, reason: "required: at least \(minimumHashKeyLength) characters of secret (e.g. openssl rand -hex 32)")
+        }
+        configuration.erasureHashKey = hashKey
+    }
+}
+
 /// A YAML node with its dotted path, so every error can name the key.
-private struct ConfigNode {
+fileprivate struct ConfigNode {
     let node: Node?
     let path: String
 

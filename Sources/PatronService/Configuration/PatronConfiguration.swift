@@ -1,4 +1,5 @@
 import PatronAMQP
+import PatronDomain
 
 /// Everything `patrond` reads from its configuration file and environment, validated.
 ///
@@ -74,6 +75,13 @@ public struct PatronConfiguration: Sendable, Equatable {
     /// Broker user name → role, for commands (EVENTS.md, "Commands").
     public var roles: [String: Role] = [:]
     public var shutdownGraceSeconds = 20
+    /// The record rules (`records:`): default country and currency, titles, tags, blocklist.
+    public var records = RecordRules()
+    /// `records.default_language`: for customers who never stated one (dispatch templates).
+    public var defaultLanguage = "es"
+    /// The HMAC key for the hashes kept of erased identities (`records.erasure_hash_key` or
+    /// PATRON_ERASURE_HASH_KEY). Changing it forgets every erasure suppression.
+    public var erasureHashKey = ""
 
     public init(broker: Broker) {
         self.broker = broker

@@ -32,7 +32,7 @@ public final class IngestPipeline: Service, Sendable {
     private let prefetch: UInt16
     private let settings: Mutex<Settings>
     private let logger: Logger
-    private let decoder = EnvelopeDecoder()
+    private let decoder: EventDecoder
 
     /// When the batch in hand was taken (nil while waiting for deliveries): the watchdog's view of
     /// whether ingest is stuck.
@@ -45,6 +45,8 @@ public final class IngestPipeline: Service, Sendable {
         public var accepted = 0
         public var duplicates = 0
         public var rejected = 0
+        /// Dropped because they occurred before an erasure of their identity.
+        public var suppressed = 0
         public var batches = 0
         /// Time spent decoding and committing, to see whether the two stages overlap.
         public var decoding = Duration.zero
@@ -53,13 +55,15 @@ public final class IngestPipeline: Service, Sendable {
 
     private let acceptedCounter = Counter(label: "patron_events_accepted_total")
     private let duplicateCounter = Counter(label: "patron_events_duplicate_total")
+    private let suppressedCounter = Counter(label: "patron_events_suppressed_total")
     private let batchSizeRecorder = Recorder(label: "patron_ingest_batch_size", aggregate: true)
     private let commitTimer = Metrics.Timer(label: "patron_ingest_commit_seconds")
     private let eventAgeRecorder = Recorder(label: "patron_ingest_event_age_seconds", aggregate: true)
 
-    public init(client: AMQPClient, store: any EventStore, topology: PatronConfiguration.Topology,
+    public init(client: AMQPClient, store: any EventStore, decoder: EventDecoder, topology: PatronConfiguration.Topology,
                 prefetch: UInt16, batchSize: Int, logger: Logger) {
         self.client = client
+        self.decoder = decoder
         self.store = store
         self.topology = topology
         self.prefetch = prefetch
@@ -115,6 +119,8 @@ public final class IngestPipeline: Service, Sendable {
     struct DecodedBatch: Sendable {
         let deliveries: [AMQPDelivery]
         let accepted: [AcceptedEvent]
+        /// The delivery of each accepted event, for dead-lettering one the store could not apply.
+        let acceptedDeliveries: [AMQPDelivery]
         let deadLetters: [AMQPOutgoingMessage]
         let rejections: [Rejection.Reason]
         let receivedAt: Timestamp
@@ -124,7 +130,7 @@ public final class IngestPipeline: Service, Sendable {
     /// both cores while the previous batch commits. Order is kept.
     private func decode(_ batch: [AMQPDelivery]) async -> DecodedBatch {
         let receivedAt = Timestamp.now
-        let outcomes: [Result<Envelope, Rejection>]
+        let outcomes: [Result<DecodedEvent, Rejection>]
         if batch.count >= 64 {
             let middle = batch.count / 2
             async let firstHalf = decodeEnvelopes(batch[..<middle])
@@ -134,14 +140,16 @@ public final class IngestPipeline: Service, Sendable {
             outcomes = decodeEnvelopes(batch[...])
         }
         var accepted: [AcceptedEvent] = []
+        var acceptedDeliveries: [AMQPDelivery] = []
         var deadLetters: [AMQPOutgoingMessage] = []
         var rejections: [Rejection.Reason] = []
         accepted.reserveCapacity(batch.count)
         for (delivery, outcome) in zip(batch, outcomes) {
             switch outcome {
-            case .success(let envelope):
-                accepted.append(AcceptedEvent(envelope: envelope, routingKey: delivery.routingKey,
+            case .success(let event):
+                accepted.append(AcceptedEvent(event: event, routingKey: delivery.routingKey,
                                               receivedAt: receivedAt, body: delivery.body))
+                acceptedDeliveries.append(delivery)
             case .failure(let rejection):
                 rejections.append(rejection.reason)
                 deadLetters.append(DeadLetter.message(for: delivery, rejection: rejection,
@@ -152,11 +160,11 @@ public final class IngestPipeline: Service, Sendable {
                 ])
             }
         }
-        return DecodedBatch(deliveries: batch, accepted: accepted, deadLetters: deadLetters,
+        return DecodedBatch(deliveries: batch, accepted: accepted, acceptedDeliveries: acceptedDeliveries, deadLetters: deadLetters,
                             rejections: rejections, receivedAt: receivedAt)
     }
 
-    private func decodeEnvelopes(_ deliveries: ArraySlice<AMQPDelivery>) -> [Result<Envelope, Rejection>] {
+    private func decodeEnvelopes(_ deliveries: ArraySlice<AMQPDelivery>) -> [Result<DecodedEvent, Rejection>] {
         deliveries.map { delivery in
             decoder.decode(body: delivery.body, context: MessageContext(
                 messageID: delivery.properties.messageID, type: delivery.properties.type,
@@ -183,6 +191,17 @@ public final class IngestPipeline: Service, Sendable {
                 let elapsed = ContinuousClock.now - started
                 commitTimer.record(duration: elapsed)
                 totals.withLock { $0.committing += elapsed }
+                if !outcome.failed.isEmpty {
+                    // Not journaled, so a redelivery meets the same failure and is dead-lettered again:
+                    // nothing is lost if patrond stops between the commit and this publish.
+                    try await client.publish(outcome.failed.sorted { $0.key < $1.key }.map { index, rejection in
+                        logger.error("event could not be applied", metadata: [
+                            "reason": "\(rejection.reason.rawValue)", "event_type": "\(batch.accepted[index].envelope.type.rawValue)",
+                        ])
+                        return DeadLetter.message(for: batch.acceptedDeliveries[index], rejection: rejection,
+                                                  deadExchange: topology.deadExchange, at: batch.receivedAt)
+                    })
+                }
                 try await client.ack(batch.deliveries[batch.deliveries.count - 1], multiple: true)
                 account(outcome: outcome, batch: batch)
                 return
@@ -208,9 +227,10 @@ public final class IngestPipeline: Service, Sendable {
     private func account(outcome: RecordOutcome, batch: DecodedBatch) {
         acceptedCounter.increment(by: outcome.recorded)
         duplicateCounter.increment(by: outcome.duplicates)
-        for reason in batch.rejections {
+        for reason in batch.rejections + outcome.failed.values.map(\.reason) {
             Counter(label: "patron_events_rejected_total", dimensions: [("reason", reason.rawValue)]).increment()
         }
+        if outcome.suppressed > 0 { suppressedCounter.increment(by: outcome.suppressed) }
         batchSizeRecorder.record(batch.deliveries.count)
         if let newest = batch.accepted.map(\.envelope.occurredAt).max() {
             eventAgeRecorder.record(Double(batch.receivedAt.microseconds - newest.microseconds) / 1_000_000)
@@ -218,7 +238,8 @@ public final class IngestPipeline: Service, Sendable {
         totals.withLock { totals in
             totals.accepted += outcome.recorded
             totals.duplicates += outcome.duplicates
-            totals.rejected += batch.rejections.count
+            totals.rejected += batch.rejections.count + outcome.failed.count
+            totals.suppressed += outcome.suppressed
             totals.batches += 1
         }
     }

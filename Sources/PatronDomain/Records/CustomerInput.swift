@@ -1,0 +1,57 @@
+/// The customer profile's fields, each with its own timestamp (EVENTS.md: each address part is
+/// its own field for "older never overwrites newer"). Raw values are the storage column names.
+public enum ProfileField: String, Sendable, Hashable, CaseIterable {
+    case title
+    case firstName = "first_name"
+    case lastName = "last_name"
+    case company
+    case email, phone, mobile, fax
+    case evPhone = "ev_phone"
+    case contact
+    case addressLine1 = "address_line1"
+    case addressLine2 = "address_line2"
+    case zip, city, state, country, language, birthday
+    /// "true" or "false": whether the person has a site account.
+    case account
+}
+
+public enum IdentifierKind: String, Sendable, Hashable, CaseIterable {
+    case email, phone
+}
+
+/// An email address or phone number as an identity key.
+public struct Identifier: Sendable, Hashable {
+    public let kind: IdentifierKind
+    /// What matching compares: the lowercased email, or the E.164 number. For a phone that is
+    /// not a valid number, the text as given (then never matchable).
+    public let key: String
+    /// As the publisher wrote it (trimmed), for display.
+    public let display: String
+    /// False for blocklisted values and invalid phone numbers: kept as data, never matched.
+    public let matchable: Bool
+
+    public init(kind: IdentifierKind, key: String, display: String, matchable: Bool) {
+        self.kind = kind
+        self.key = key
+        self.display = display
+        self.matchable = matchable
+    }
+}
+
+/// The `customer` object of an event after validation and normalization.
+public struct CustomerInput: Sendable, Equatable {
+    public var customerNo: String?
+    /// Only the fields the event states (null and empty strings are no statement).
+    public var fields: [ProfileField: String] = [:]
+    public var identifiers: [Identifier] = []
+    /// A consent statement (true = opt-in), or nil for none.
+    public var newsletter: Bool?
+    public var tags: [String] = []
+
+    public init() {}
+
+    /// Whether the event can name anyone: at least one identifier or a customer number.
+    public var identifiesSomeone: Bool { customerNo != nil || !identifiers.isEmpty }
+
+    public var matchableIdentifiers: [Identifier] { identifiers.filter(\.matchable) }
+}

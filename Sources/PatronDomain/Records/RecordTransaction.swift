@@ -1,0 +1,111 @@
+/// What the record rules need from storage, inside the one transaction that also journals the
+/// events (``EventStore/record(_:)``). Every method is a plain read or write: the decisions are
+/// the domain's (``RecordApplier``), so another database needs only this protocol.
+///
+/// "Live" customers are those neither merged away nor erased.
+public protocol RecordTransaction {
+    // Identity
+    /// Live customers owning a matchable identifier with one of these keys.
+    func customers(matching identifiers: [Identifier]) throws -> Set<CustomerID>
+    /// The live customer answering to a number (current number or alias, following merges).
+    func customer(numbered number: String) throws -> CustomerID?
+    func loadCustomer(_ id: CustomerID) throws -> CustomerRecord
+    /// A new customer; without a number, Patron assigns `P-…`.
+    func createCustomer(number: String?, firstContactAt: Timestamp) throws -> CustomerRecord
+    func saveCustomer(_ record: CustomerRecord) throws
+    /// Adds identifiers the customer does not have yet (the same key twice is kept once).
+    func addIdentifiers(_ identifiers: [Identifier], to customer: CustomerID) throws
+    /// Makes `number` answer to `customer` (an assigned `P-` number kept as an alias, or a number
+    /// taken from an event).
+    func addNumber(_ number: String, to customer: CustomerID) throws
+    func addConsent(_ statement: ConsentStatement, to customer: CustomerID) throws
+    func recordIssue(_ issue: RecordIssue) throws
+    func enqueue(_ announcement: Announcement) throws
+
+    // Bookings, payments, carts, threads
+    func booking(ref: String) throws -> BookingRecord?
+    func saveBooking(_ booking: BookingRecord) throws
+    /// The customer's bookings, for its aggregates.
+    func bookings(of customer: CustomerID) throws -> [BookingRecord]
+    func saveAggregates(_ aggregates: CustomerAggregates, of customer: CustomerID) throws
+    func payment(reference: String) throws -> PaymentRecord?
+    func savePayment(_ payment: PaymentRecord) throws
+    /// Gives payments of a booking whose customer was unknown to that booking's customer.
+    func attachPayments(bookingRef: String, to customer: CustomerID) throws
+    func cart(id: String) throws -> CartRecord?
+    func saveCart(_ cart: CartRecord) throws
+    func thread(id: String) throws -> ThreadRecord?
+    func saveThread(_ thread: ThreadRecord) throws
+    func addMessage(_ message: ThreadMessage) throws
+    /// The earliest staff reply already kept for a thread (replies may arrive before it).
+    func earliestReply(threadID: String) throws -> Timestamp?
+
+    // Merges
+    func isMergeBlocked(_ first: CustomerID, _ second: CustomerID) throws -> Bool
+    func blockMerge(_ first: CustomerID, _ second: CustomerID) throws
+    /// Moves everything the loser owns (bookings, payments, threads, carts, notes, consent
+    /// statements, identifiers, numbers) to the survivor, marks the loser merged, and says what moved.
+    func moveOwnership(from loser: CustomerID, to survivor: CustomerID) throws -> Contribution
+    /// The reverse: gives back to `loser` what it brought, wherever merges since have put it.
+    func restoreOwnership(_ contribution: Contribution, to loser: CustomerID, from survivor: CustomerID) throws
+    func saveMerge(_ entry: MergeEntry) throws -> Int64
+    /// The latest merge that took this customer away, not yet undone.
+    func latestMerge(loser: CustomerID) throws -> (id: Int64, entry: MergeEntry)?
+    func markUnmerged(mergeID: Int64, loser: CustomerID) throws
+    /// The customer a number named before it was merged away (not following merges).
+    func customerIgnoringMerges(numbered number: String) throws -> CustomerID?
+
+    // Erasure
+    /// When an identity with one of these keyed hashes was erased (latest), if ever.
+    func erasureTime(hashes: [String]) throws -> Timestamp?
+    /// Every identifier and number of a customer (and the customers merged into it), for the
+    /// keyed hashes kept after erasure.
+    func identityKeys(of customer: CustomerID) throws -> [String]
+    /// Removes every personal field and text of the customer and of the records merged into it;
+    /// keeps the anonymous row, bookings' figures and payments' amounts; logs the erasure and keeps
+    /// the hashes. With no customer (nobody matched yet) it only logs and keeps the hashes.
+    func erasePersonalData(of customer: CustomerID?, hashes: [String], at time: Timestamp, source: String?, eventID: String?) throws
+    /// Counts an event dropped because it predates an erasure.
+    func countSuppressed(eventID: String) throws
+}
+
+/// The derived figures of one customer (EVENTS.md, "Definitions").
+public struct CustomerAggregates: Sendable, Equatable {
+    /// Bookings that are confirmed or completed.
+    public var orders = 0
+    public var completedStays = 0
+    public var noShows = 0
+    public var bookings = 0
+    /// Currency → total of the orders, in minor units.
+    public var spent: [String: Int64] = [:]
+    /// Currency → orders in that currency (for the average order).
+    public var ordersByCurrency: [String: Int] = [:]
+    public var firstOrderAt: Timestamp?
+    public var lastOrderAt: Timestamp?
+
+    public init() {}
+
+    /// From scratch, from the customer's bookings: the definition the stored figures must match.
+    public init(bookings records: [BookingRecord], defaultCurrency: String) {
+        self.init()
+        bookings = records.count
+        for booking in records {
+            guard let status = booking.bookingStatus else { continue }
+            if status == .noShow { noShows += 1 }
+            if status == .completed { completedStays += 1 }
+            guard status.isOrder else { continue }
+            orders += 1
+            let currency = booking.amount?.currency ?? defaultCurrency
+            spent[currency, default: 0] += booking.amount?.minorUnits ?? 0
+            ordersByCurrency[currency, default: 0] += 1
+            firstOrderAt = min(firstOrderAt ?? booking.firstSeenAt, booking.firstSeenAt)
+            lastOrderAt = max(lastOrderAt ?? booking.firstSeenAt, booking.firstSeenAt)
+        }
+    }
+}
+
+/// Keyed hashes of erased identifiers (HMAC with a key from the configuration), so that the
+/// identity can be recognised without being kept.
+public protocol IdentityHasher: Sendable {
+    func hash(_ identity: String) -> String
+}
