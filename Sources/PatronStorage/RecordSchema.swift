@@ -41,7 +41,9 @@ enum RecordSchema {
                 kind TEXT NOT NULL,
                 key TEXT NOT NULL,
                 customer_id INTEGER NOT NULL REFERENCES customers(id),
+                -- As first written: the display form of the earliest event that carried it.
                 display TEXT NOT NULL,
+                first_seen_at INTEGER NOT NULL,
                 matchable INTEGER NOT NULL,
                 PRIMARY KEY (kind, key, customer_id)
             ) WITHOUT ROWID;

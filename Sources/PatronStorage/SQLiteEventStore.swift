@@ -93,6 +93,14 @@ public struct SQLiteEventStore: EventStore {
         return outcome
     }
 
+    /// Splits a merged-away customer number back out (`customers.unmerge`).
+    public func unmerge(customerNo: String, at time: Timestamp) async throws -> (survivor: CustomerRecord, restored: CustomerRecord) {
+        let applier = self.applier
+        return try await database.pool.write { db in
+            try applier.unmerge(customerNo: customerNo, at: time, store: SQLiteRecordTransaction(db: db, erasures: .init()))
+        }
+    }
+
     /// Failures that say nothing about the event (disk full, I/O, locks): the batch is retried
     /// rather than the event dead-lettered.
     private static func isEnvironmental(_ error: DatabaseError) -> Bool {

@@ -97,13 +97,20 @@ struct SQLiteRecordTransaction: RecordTransaction {
         try db.cachedStatement(sql: "UPDATE customers SET \(assignments) WHERE id = ?").execute(arguments: StatementArguments(values))
     }
 
-    func addIdentifiers(_ identifiers: [Identifier], to customer: CustomerID) throws {
+    /// The earliest event's display form wins, whatever the order events arrive in.
+    private static let keepEarliestDisplay = """
+        ON CONFLICT DO UPDATE SET display = excluded.display, first_seen_at = excluded.first_seen_at
+        WHERE excluded.first_seen_at < first_seen_at OR (excluded.first_seen_at = first_seen_at AND excluded.display < display)
+        """
+
+    func addIdentifiers(_ identifiers: [Identifier], to customer: CustomerID, at time: Timestamp) throws {
         let statement = try db.cachedStatement(sql: """
-            INSERT INTO customer_identifiers (kind, key, customer_id, display, matchable) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT DO NOTHING
+            INSERT INTO customer_identifiers (kind, key, customer_id, display, first_seen_at, matchable) VALUES (?, ?, ?, ?, ?, ?)
+            \(Self.keepEarliestDisplay)
             """)
         for identifier in identifiers {
-            try statement.execute(arguments: [identifier.kind.rawValue, identifier.key, customer, identifier.display, identifier.matchable])
+            try statement.execute(arguments: [identifier.kind.rawValue, identifier.key, customer, identifier.display,
+                                              time.microseconds, identifier.matchable])
         }
     }
 
@@ -286,8 +293,9 @@ struct SQLiteRecordTransaction: RecordTransaction {
         contribution.identifiers = try identifierRefs(of: loser)
         contribution.survivorIdentifiers = try identifierRefs(of: survivor)
         try db.execute(sql: """
-            INSERT INTO customer_identifiers (kind, key, customer_id, display, matchable)
-            SELECT kind, key, ?, display, matchable FROM customer_identifiers WHERE customer_id = ? ON CONFLICT DO NOTHING
+            INSERT INTO customer_identifiers (kind, key, customer_id, display, first_seen_at, matchable)
+            SELECT kind, key, ?, display, first_seen_at, matchable FROM customer_identifiers WHERE customer_id = ?
+            \(Self.keepEarliestDisplay)
             """, arguments: [survivor, loser])
         try db.execute(sql: "DELETE FROM customer_identifiers WHERE customer_id = ?", arguments: [loser])
         contribution.numbers = try String.fetchAll(db, sql: "SELECT number FROM customer_numbers WHERE customer_id = ?", arguments: [loser])
@@ -297,8 +305,10 @@ struct SQLiteRecordTransaction: RecordTransaction {
     }
 
     private func identifierRefs(of customer: CustomerID) throws -> [Contribution.IdentifierRef] {
-        try Row.fetchAll(db, sql: "SELECT kind, key, display, matchable FROM customer_identifiers WHERE customer_id = ? ORDER BY kind, key",
-                         arguments: [customer]).map { Contribution.IdentifierRef(kind: $0[0], key: $0[1], display: $0[2], matchable: $0[3]) }
+        try Row.fetchAll(db, sql: "SELECT kind, key, display, first_seen_at, matchable FROM customer_identifiers WHERE customer_id = ? ORDER BY kind, key",
+                         arguments: [customer]).map {
+            Contribution.IdentifierRef(kind: $0[0], key: $0[1], display: $0[2], firstSeenAt: $0[3], matchable: $0[4])
+        }
     }
 
     func restoreOwnership(_ contribution: Contribution, to loser: CustomerID, from survivor: CustomerID) throws {
@@ -311,12 +321,13 @@ struct SQLiteRecordTransaction: RecordTransaction {
             for id in contribution[keyPath: owned.path] { try statement.execute(arguments: [loser, id]) }
         }
         let insert = try db.makeStatement(sql: """
-            INSERT INTO customer_identifiers (kind, key, customer_id, display, matchable) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            INSERT INTO customer_identifiers (kind, key, customer_id, display, first_seen_at, matchable) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING
             """)
         let delete = try db.makeStatement(sql: "DELETE FROM customer_identifiers WHERE kind = ? AND key = ? AND customer_id = ?")
         let survivorHad = Set(contribution.survivorIdentifiers.map { [$0.kind, $0.key] })
         for identifier in contribution.identifiers {
-            try insert.execute(arguments: [identifier.kind, identifier.key, loser, identifier.display, identifier.matchable])
+            try insert.execute(arguments: [identifier.kind, identifier.key, loser, identifier.display, identifier.firstSeenAt, identifier.matchable])
             if !survivorHad.contains([identifier.kind, identifier.key]) {
                 try delete.execute(arguments: [identifier.kind, identifier.key, survivor])
             }

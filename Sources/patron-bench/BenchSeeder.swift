@@ -17,7 +17,7 @@ enum BenchSeeder {
                     """)
                 let number = try db.makeStatement(sql: "INSERT INTO customer_numbers (number, customer_id) VALUES (?, ?)")
                 let identifier = try db.makeStatement(sql: """
-                    INSERT INTO customer_identifiers (kind, key, customer_id, display, matchable) VALUES (?, ?, ?, ?, 1)
+                    INSERT INTO customer_identifiers (kind, key, customer_id, display, first_seen_at, matchable) VALUES (?, ?, ?, ?, 1700000000000000, 1)
                     """)
                 let at: Int64 = 1_700_000_000_000_000
                 for index in start..<min(start + chunk, customers) {

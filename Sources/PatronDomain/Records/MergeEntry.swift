@@ -65,12 +65,14 @@ public struct Contribution: Sendable, Equatable, Codable {
         public var kind: String
         public var key: String
         public var display: String
+        public var firstSeenAt: Int64
         public var matchable: Bool
 
-        public init(kind: String, key: String, display: String, matchable: Bool) {
+        public init(kind: String, key: String, display: String, firstSeenAt: Int64, matchable: Bool) {
             self.kind = kind
             self.key = key
             self.display = display
+            self.firstSeenAt = firstSeenAt
             self.matchable = matchable
         }
     }

@@ -13,8 +13,9 @@ public protocol RecordTransaction {
     /// A new customer; without a number, Patron assigns `P-…`.
     func createCustomer(number: String?, firstContactAt: Timestamp) throws -> CustomerRecord
     func saveCustomer(_ record: CustomerRecord) throws
-    /// Adds identifiers the customer does not have yet (the same key twice is kept once).
-    func addIdentifiers(_ identifiers: [Identifier], to customer: CustomerID) throws
+    /// Adds identifiers the customer does not have yet (the same key twice is kept once, with
+    /// the display form of the earliest event).
+    func addIdentifiers(_ identifiers: [Identifier], to customer: CustomerID, at time: Timestamp) throws
     /// Makes `number` answer to `customer` (an assigned `P-` number kept as an alias, or a number
     /// taken from an event).
     func addNumber(_ number: String, to customer: CustomerID) throws

@@ -127,7 +127,7 @@ public struct RecordApplier: Sendable {
         let at = envelope.occurredAt
         record.fields.apply(input.fields, at: at)
         record.firstContactAt = min(record.firstContactAt, at)
-        if !input.identifiers.isEmpty { try store.addIdentifiers(input.identifiers, to: record.id) }
+        if !input.identifiers.isEmpty { try store.addIdentifiers(input.identifiers, to: record.id, at: at) }
         if let optedIn = input.newsletter {
             try store.addConsent(ConsentStatement(optedIn: optedIn, occurredAt: at, source: envelope.source, eventID: envelope.id),
                                  to: record.id)

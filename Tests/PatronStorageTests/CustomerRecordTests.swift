@@ -1,0 +1,197 @@
+import Foundation
+import GRDB
+import PatronDomain
+import Testing
+
+extension Dictionary where Key == String, Value == DatabaseValue {
+    func text(_ column: String) -> String? { self[column].flatMap { String.fromDatabaseValue($0) } }
+    func int(_ column: String) -> Int64? { self[column].flatMap { Int64.fromDatabaseValue($0) } }
+}
+
+/// The effects of every event type, on a real SQLite database through the real decoder.
+struct CustomerRecordTests {
+    static let ana = #"{"customer_no":"C-1","title":"mrs","first_name":"Ana","last_name":"García","email":" Ana.Garcia@Example.com ","mobile":"600 111 222","address":{"city":"Donostia","country":"Spain"},"newsletter":true}"#
+
+    @Test func bookingCreatesTheCustomerWithNormalizedFieldsAndFigures() async throws {
+        let fixture = try RecordsFixture()
+        try await fixture.ingest(Events.booking("e1", minute: 0, customer: Self.ana, ref: "BK-1", amount: "\"412.50\""))
+        let ana = try #require(try await fixture.customer("C-1"))
+        #expect(ana.text("title") == "Mrs.")
+        #expect(ana.text("email") == "Ana.Garcia@Example.com")
+        #expect(ana.text("country") == "ES")
+        #expect(ana.int("newsletter") == 1)
+        #expect(ana.int("auto_group") == Int64(AutomaticGroup.guest.rawValue))
+        #expect(ana.int("orders") == 1)
+        let spend = try await fixture.read { try Int64.fetchOne($0, sql: "SELECT total_minor FROM customer_spend WHERE currency = 'EUR'") }
+        #expect(spend == 41250)
+        let keys = try await fixture.read { try String.fetchAll($0, sql: "SELECT key FROM customer_identifiers ORDER BY key") }
+        #expect(keys == ["+34600111222", "ana.garcia@example.com"])
+    }
+
+    @Test func theSamePersonByAnotherIdentifierUpdatesTheSameRecord() async throws {
+        let fixture = try RecordsFixture()
+        try await fixture.ingest(Events.booking("e1", minute: 0, customer: Self.ana, ref: "BK-1"))
+        try await fixture.ingest(Events.profile("e2", minute: 5, #"{"mobile":"+34600111222","company":"Acme SL"}"#))
+        try await fixture.ingest(Events.profile("e3", minute: 6, #"{"email":"ANA.GARCIA@example.com","language":"ES"}"#))
+        #expect(try await fixture.liveCount() == 1)
+        let ana = try #require(try await fixture.customer("C-1"))
+        #expect(ana.text("company") == "Acme SL")
+        #expect(ana.text("language") == "es")
+    }
+
+    @Test func olderValuesNeverOverwriteNewerButFillEmptyFields() async throws {
+        let fixture = try RecordsFixture()
+        try await fixture.ingest(Events.profile("new", minute: 30, #"{"customer_no":"C-1","address":{"city":"Bilbao"}}"#))
+        try await fixture.ingest(Events.profile("old", minute: 10, #"{"customer_no":"C-1","address":{"city":"Donostia","zip":"20001"},"company":""}"#))
+        let record = try #require(try await fixture.customer("C-1"))
+        #expect(record.text("city") == "Bilbao")
+        #expect(record.text("zip") == "20001")
+        #expect(record.text("company") == nil)
+    }
+
+    @Test func lateUpdateNeverRevivesACancellation() async throws {
+        let fixture = try RecordsFixture()
+        try await fixture.ingest(Events.booking("c", minute: 0, customer: Self.ana, ref: "BK-1"),
+                                 Events.status("x", "booking.cancelled", minute: 20, ref: "BK-1"),
+                                 Events.booking("u", minute: 10, customer: Self.ana, ref: "BK-1", type: "booking.updated"))
+        let status = try await fixture.read { try String.fetchOne($0, sql: "SELECT status FROM bookings WHERE ref = 'BK-1'") }
+        #expect(status == "cancelled")
+        #expect(try await fixture.customer("C-1")?.int("orders") == 0)
+    }
+
+    @Test func noShowsAndCompletedStaysTagTheCustomer() async throws {
+        var rules = RecordRules()
+        rules.regularAfterStays = 2
+        let fixture = try RecordsFixture(rules: rules)
+        for index in 1...3 {
+            try await fixture.ingest(Events.booking("b\(index)", minute: index, customer: Self.ana, ref: "BK-\(index)"))
+        }
+        try await fixture.ingest(Events.status("n", "booking.no_show", minute: 20, ref: "BK-1"))
+        try await fixture.ingest(Events.status("c2", "booking.completed", minute: 21, ref: "BK-2"))
+        #expect(try await fixture.customer("C-1")?.text("tags") == "No-show")
+        try await fixture.ingest(Events.status("c3", "booking.completed", minute: 22, ref: "BK-3"))
+        let ana = try #require(try await fixture.customer("C-1"))
+        #expect(ana.text("tags") == "No-show\u{1F}Regular")
+        #expect(ana.int("no_shows") == 1)
+        #expect(ana.int("orders") == 2)
+    }
+
+    @Test func statusEventBeforeItsBookingIsAttachedLater() async throws {
+        let fixture = try RecordsFixture()
+        try await fixture.ingest(Events.status("x", "booking.cancelled", minute: 20, ref: "BK-9"))
+        try await fixture.ingest(Events.make("p", "payment.recorded", minute: 21, #"{"payment":{"reference":"PAY-1","booking_ref":"BK-9","amount":50,"method":"card","status":"refunded"}}"#))
+        try await fixture.ingest(Events.booking("c", minute: 0, customer: Self.ana, ref: "BK-9"))
+        let row = try await fixture.read { db in
+            try Row.fetchOne(db, sql: "SELECT b.status, p.customer_id = b.customer_id AS same FROM bookings b, payments p WHERE b.ref = 'BK-9'")
+                .map { [String.fromDatabaseValue($0[0] as DatabaseValue) ?? "", String(Int64.fromDatabaseValue($0[1] as DatabaseValue) ?? 0)] }
+        }
+        #expect(row == ["cancelled", "1"])
+    }
+
+    @Test func threadsRepliesBeforeThreadsAndFirstResponse() async throws {
+        let fixture = try RecordsFixture()
+        try await fixture.ingest(Events.make("r1", "contact.replied", minute: 30, #"{"message":{"thread_id":"T-1","body":"We are open","author":"maria"}}"#))
+        try await fixture.ingest(Events.make("s1", "contact.submitted", minute: 10, #"{"customer":\#(Self.ana),"message":{"thread_id":"T-1","subject":"Late arrival","body":"After midnight?"}}"#))
+        try await fixture.ingest(Events.make("s2", "contact.submitted", minute: 40, #"{"customer":\#(Self.ana),"message":{"subject":"Parking","body":"Is there parking?"}}"#))
+        let threads = try await fixture.read { db in
+            try Row.fetchAll(db, sql: "SELECT thread_id, first_response_at - opened_at FROM threads ORDER BY opened_at").map {
+                "\($0[0] as String):\(($0[1] as Int64?).map(String.init) ?? "-")"
+            }
+        }
+        #expect(threads == ["T-1:1200000000", "s2:-"])
+        #expect(try await fixture.customer("C-1")?.int("auto_group") == Int64(AutomaticGroup.visitor.rawValue))
+    }
+
+    @Test func visitorCartIsAttachedWhenTheCartIsIdentified() async throws {
+        let fixture = try RecordsFixture()
+        try await fixture.ingest(Events.make("c1", "cart.updated", minute: 0, #"{"cart":{"id":"CART-1","status":"active","total":"137.50"}}"#))
+        #expect(try await fixture.liveCount() == 0)
+        try await fixture.ingest(Events.make("c2", "cart.updated", minute: 5, #"{"customer":{"email":"ana@example.com"},"cart":{"id":"CART-1","status":"abandoned"}}"#))
+        let cart = try await fixture.read { db in
+            try Row.fetchOne(db, sql: "SELECT status, total_minor, customer_id IS NOT NULL FROM carts").map {
+                "\($0[0] as String):\($0[1] as Int64):\($0[2] as Bool)"
+            }
+        }
+        #expect(cart == "abandoned:13750:true")
+    }
+
+    @Test func accountMakesACustomerAndGroupsNeverGoDown() async throws {
+        let fixture = try RecordsFixture()
+        try await fixture.ingest(Events.profile("a", minute: 0, #"{"customer_no":"C-1","account":true}"#))
+        try await fixture.ingest(Events.profile("b", minute: 5, #"{"customer_no":"C-1","account":false}"#))
+        #expect(try await fixture.customer("C-1")?.int("auto_group") == Int64(AutomaticGroup.customer.rawValue))
+    }
+
+    @Test func consentIsAHistoryAndTheLatestStatementWins() async throws {
+        let fixture = try RecordsFixture()
+        try await fixture.ingest(Events.profile("out", minute: 20, #"{"customer_no":"C-1","newsletter":false}"#))
+        try await fixture.ingest(Events.profile("in", minute: 10, #"{"customer_no":"C-1","newsletter":true}"#))
+        try await fixture.ingest(Events.profile("none", minute: 30, #"{"customer_no":"C-1","newsletter":null}"#))
+        #expect(try await fixture.customer("C-1")?.int("newsletter") == 0)
+        let statements = try await fixture.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM consent_statements") }
+        #expect(statements == 2)
+    }
+
+    @Test func tagsBeyondNineAreReportedAndTheEventStillApplies() async throws {
+        let fixture = try RecordsFixture()
+        let tags = (1...11).map { "\"T\($0)\"" }.joined(separator: ",")
+        try await fixture.ingest(Events.profile("t", minute: 0, #"{"customer_no":"C-1","address":{"city":"Bilbao"},"tags":[\#(tags)]}"#))
+        let record = try #require(try await fixture.customer("C-1"))
+        #expect(record.text("tags")?.split(separator: "\u{1F}").count == 9)
+        #expect(record.text("city") == "Bilbao")
+        let issues = try await fixture.read { try String.fetchAll($0, sql: "SELECT kind FROM record_issues") }
+        #expect(issues == ["tag_limit", "tag_limit"])
+    }
+
+    @Test func hostileStringsRoundTripVerbatim() async throws {
+        let fixture = try RecordsFixture()
+        let names = ["García", "Øyvind", "李", "Robert'); DROP TABLE customers;--", "\\\"quoted\\\""]
+        for (index, name) in names.enumerated() {
+            try await fixture.ingest(Events.profile("h\(index)", minute: index, #"{"customer_no":"H-\#(index)","last_name":"\#(name)"}"#))
+        }
+        for (index, name) in names.enumerated() {
+            let stored = try await fixture.customer("H-\(index)")?.text("last_name")
+            #expect(stored == name.replacingOccurrences(of: "\\\"", with: "\""))
+        }
+    }
+
+    @Test func blocklistedPlaceholderSharedByFiftyWalkInsMakesFiftyRecords() async throws {
+        var rules = RecordRules()
+        rules.blockedEmails.insert("frontdesk@hotel.example")
+        let fixture = try RecordsFixture(rules: rules)
+        let bookings = (0..<50).map { index in
+            Events.booking("w\(index)", minute: index, customer: #"{"email":"frontdesk@hotel.example","phone":"000000","last_name":"Guest \#(index)"}"#,
+                           ref: "BK-\(index)")
+        }
+        try await fixture.ingest(bookings)
+        #expect(try await fixture.liveCount() == 50)
+    }
+
+    @Test func aggregatesMaintainedPerChangeMatchARecomputationFromScratch() async throws {
+        let fixture = try RecordsFixture()
+        var events: [String] = []
+        for index in 0..<60 {
+            let person = index % 7
+            events.append(Events.booking("b\(index)", minute: index, customer: #"{"email":"p\#(person)@example.com"}"#, ref: "BK-\(index % 40)",
+                                         status: ["confirmed", "pending", "completed"][index % 3], amount: "\"\(index).25\""))
+            if index % 5 == 0 { events.append(Events.status("x\(index)", "booking.cancelled", minute: 100 + index, ref: "BK-\(index % 40)")) }
+            if index % 11 == 0 { events.append(Events.status("n\(index)", "booking.no_show", minute: 200 + index, ref: "BK-\(index)")) }
+        }
+        try await fixture.ingest(Array(events.shuffled()))
+        let mismatches = try await fixture.read { db in
+            try Int.fetchOne(db, sql: """
+                WITH fresh AS (
+                    SELECT c.id,
+                        (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id AND b.status IN ('confirmed', 'completed')) AS orders,
+                        (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id AND b.status = 'no_show') AS no_shows,
+                        (SELECT coalesce(sum(amount_minor), 0) FROM bookings b WHERE b.customer_id = c.id AND b.status IN ('confirmed', 'completed')) AS spent,
+                        (SELECT min(first_seen_at) FROM bookings b WHERE b.customer_id = c.id AND b.status IN ('confirmed', 'completed')) AS first_order
+                    FROM customers c WHERE c.merged_into IS NULL)
+                SELECT count(*) FROM fresh JOIN customers c ON c.id = fresh.id
+                WHERE c.orders != fresh.orders OR c.no_shows != fresh.no_shows OR c.first_order_at IS NOT fresh.first_order
+                   OR fresh.spent != coalesce((SELECT sum(total_minor) FROM customer_spend s WHERE s.customer_id = c.id), 0)
+                """)
+        }
+        #expect(mismatches == 0)
+    }
+}

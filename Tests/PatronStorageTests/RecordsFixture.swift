@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+import PatronDomain
+import PatronPhone
+import PatronService
+import PatronStorage
+
+/// A real SQLite database in a temporary directory, fed through the real decoder and store.
+final class RecordsFixture {
+    let directory: URL
+    let database: PatronDatabase
+    let store: SQLiteEventStore
+    let decoder: EventDecoder
+    let rules: RecordRules
+    static let phones = LibPhoneNumberNormalizer()
+
+    init(rules: RecordRules = RecordRules()) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-records-\(UUID().uuidString)")
+        database = try PatronDatabase.open(directory: directory.path)
+        self.rules = rules
+        store = SQLiteEventStore(database: database, applier: RecordApplier(rules: rules, hasher: HMACIdentityHasher(key: String(repeating: "k", count: 32))))
+        decoder = EventDecoder(rules: rules, phones: Self.phones)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    /// Decodes (must be accepted) and records the events as one batch.
+    @discardableResult
+    func ingest(_ bodies: [String]) async throws -> RecordOutcome {
+        let events = try bodies.map { body in
+            let bytes = Array(body.utf8)
+            let decoded = try decoder.decode(body: bytes, context: MessageContext(routingKey: "x")).get()
+            return AcceptedEvent(event: decoded, routingKey: decoded.envelope.type.rawValue, receivedAt: .init(microseconds: 0), body: bytes)
+        }
+        return try await store.record(events)
+    }
+
+    @discardableResult
+    func ingest(_ bodies: String...) async throws -> RecordOutcome { try await ingest(bodies) }
+
+    func read<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws -> T {
+        try await database.pool.read(block)
+    }
+
+    func liveCount() async throws -> Int {
+        try await read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers WHERE merged_into IS NULL AND erased_at IS NULL")! }
+    }
+
+    /// The customer row a number answers to (following merges), column → value.
+    func customer(_ number: String) async throws -> [String: DatabaseValue]? {
+        try await read { db in
+            guard var id = try Int64.fetchOne(db, sql: "SELECT customer_id FROM customer_numbers WHERE number = ?", arguments: [number]) else {
+                return nil
+            }
+            while let next = try Int64.fetchOne(db, sql: "SELECT merged_into FROM customers WHERE id = ?", arguments: [id]) { id = next }
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM customers WHERE id = ?", arguments: [id]) else { return nil }
+            return Dictionary(uniqueKeysWithValues: row.columnNames.map { ($0, row[$0] as DatabaseValue) })
+        }
+    }
+
+    /// Every live record in a canonical text form: fields with their times, identifiers,
+    /// bookings, payments, carts, threads, messages, consent, tags, aggregates. Internal ids and
+    /// Patron-assigned numbers are left out, so two databases built in different orders compare.
+    func canonicalDump() async throws -> [String] {
+        try await read { db in
+            let customers = try Row.fetchAll(db, sql: "SELECT * FROM customers WHERE merged_into IS NULL ORDER BY id")
+            var lines: [String] = []
+            for row in customers {
+                let id: Int64 = row["id"]
+                var parts: [String] = []
+                let assigned: Bool = row["number_assigned"]
+                parts.append(assigned ? "number=P-*" : "number=\(row["customer_no"] as String)")
+                for column in row.columnNames where !["id", "customer_no", "number_assigned"].contains(column) {
+                    parts.append("\(column)=\(row[column] as DatabaseValue)")
+                }
+                for (label, sql) in [
+                    ("identifiers", "SELECT kind || ':' || key || ':' || display || ':' || matchable FROM customer_identifiers WHERE customer_id = ?"),
+                    ("spend", "SELECT currency || ':' || total_minor || ':' || orders FROM customer_spend WHERE customer_id = ?"),
+                    ("bookings", "SELECT ref || ':' || coalesce(status, '') || ':' || coalesce(status_at, '') || ':' || coalesce(amount_minor, '') || ':' || first_seen_at || ':' || coalesce(hotel, '') FROM bookings WHERE customer_id = ?"),
+                    ("payments", "SELECT reference || ':' || amount_minor || ':' || coalesce(status, '') FROM payments WHERE customer_id = ?"),
+                    ("carts", "SELECT id || ':' || coalesce(status, '') || ':' || updated_at FROM carts WHERE customer_id = ?"),
+                    ("threads", "SELECT thread_id || ':' || opened_at || ':' || coalesce(first_response_at, '') FROM threads WHERE customer_id = ?"),
+                    ("consent", "SELECT opted_in || ':' || occurred_at || ':' || event_id FROM consent_statements WHERE customer_id = ?"),
+                ] {
+                    let values = try String.fetchAll(db, sql: sql, arguments: [id]).sorted()
+                    parts.append("\(label)=[\(values.joined(separator: ","))]")
+                }
+                lines.append(parts.joined(separator: " "))
+            }
+            return lines.sorted()
+        }
+    }
+}
+
+/// Builds event JSON for the tests.
+enum Events {
+    static func at(_ minute: Int) -> String {
+        String(format: "2026-11-20T%02d:%02d:00Z", 8 + minute / 60, minute % 60)
+    }
+
+    static func make(_ id: String, _ type: String, minute: Int, _ data: String) -> String {
+        #"{"id":"\#(id)","type":"\#(type)","occurred_at":"\#(at(minute))","source":"test","data":\#(data)}"#
+    }
+
+    static func booking(_ id: String, minute: Int, customer: String, ref: String, status: String = "confirmed",
+                        amount: String = "\"100.00\"", type: String = "booking.created") -> String {
+        make(id, type, minute: minute, #"{"customer":\#(customer),"booking":{"ref":"\#(ref)","status":"\#(status)","hotel":"Hotel Donostia","arrival":"2026-12-01","departure":"2026-12-04","amount":\#(amount),"currency":"EUR"}}"#)
+    }
+
+    static func status(_ id: String, _ type: String, minute: Int, ref: String) -> String {
+        make(id, type, minute: minute, #"{"booking":{"ref":"\#(ref)"}}"#)
+    }
+
+    static func profile(_ id: String, minute: Int, _ customer: String) -> String {
+        make(id, "customer.updated", minute: minute, #"{"customer":\#(customer)}"#)
+    }
+}
