@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "PatronServiceTests",
             dependencies: [
-                "PatronService", "PatronAMQP", "PatronDomain",
+                "PatronService", "PatronAMQP", "PatronDomain", "PatronPhone",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

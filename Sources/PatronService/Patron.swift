@@ -139,7 +139,9 @@ public final class Patron: Sendable {
             logger.info("broker settings changed; reconnecting")
         }
         for (name, changed) in [("topology", new.topology != old.topology), ("storage", new.storage != old.storage),
-                                ("metrics", new.metrics != old.metrics), ("shutdown", new.shutdownGraceSeconds != old.shutdownGraceSeconds)] where changed {
+                                ("metrics", new.metrics != old.metrics), ("shutdown", new.shutdownGraceSeconds != old.shutdownGraceSeconds),
+                                ("records", new.records != old.records || new.erasureHashKey != old.erasureHashKey
+                                    || new.defaultLanguage != old.defaultLanguage)] where changed {
             logger.warning("configuration section changed but applies only after a restart", metadata: ["section": "\(name)"])
         }
         active.withLock { current in

@@ -112,6 +112,8 @@ struct TestSetup {
             \(roleLines)
             shutdown:
               grace_seconds: 10
+            records:
+              erasure_hash_key: test-key-test-key-test-key-test-key
             """
         configurationPath = directory.appendingPathComponent("patrond.yaml").path
         try yaml.write(toFile: configurationPath, atomically: true, encoding: .utf8)
@@ -230,7 +232,14 @@ func event(_ id: String?, type: String? = "booking.created", occurredAt: String 
     if let type { fields.append(#""type":"\#(type)""#) }
     fields.append(#""occurred_at":"\#(occurredAt)""#)
     fields.append(#""source":"test""#)
-    fields.append(#""data":{"customer":{"email":"ana@example.com"}\#(extra)}"#)
+    // Valid data for the type the message will be taken as (body type, else AMQP type, else key).
+    let kind = type ?? properties.type ?? routingKey ?? "booking.created"
+    let ref = (id ?? properties.messageID ?? "none").replacingOccurrences(of: "\"", with: "")
+    var data = #""customer":{"email":"ana@example.com"}"#
+    if kind.hasPrefix("booking.") { data += #","booking":{"ref":"BK-\#(ref)","amount":"100.00"}"# }
+    if kind.hasPrefix("payment.") { data += #","payment":{"reference":"PAY-\#(ref)","amount":"10.00"}"# }
+    if kind.hasPrefix("cart.") { data += #","cart":{"id":"CART-\#(ref)","status":"active"}"# }
+    fields.append(#""data":{\#(data)\#(extra)}"#)
     return AMQPOutgoingMessage(exchange: exchange, routingKey: routingKey ?? type ?? "booking.created",
                                properties: properties, body: Array("{\(fields.joined(separator: ","))}".utf8))
 }

@@ -12,8 +12,9 @@ extension BrokerBacked {
                 let exchange = setup.topology.eventsExchange
                 var fromMessageID = event(nil, type: "cart.updated", exchange: exchange)
                 fromMessageID.properties.messageID = "m-from-properties"
-                var fromAMQPType = event("e-amqp-type", type: nil, routingKey: "unrelated.key", exchange: exchange)
-                fromAMQPType.properties.type = "payment.recorded"
+                var typed = AMQPProperties.persistentJSON()
+                typed.type = "payment.recorded"
+                let fromAMQPType = event("e-amqp-type", type: nil, routingKey: "unrelated.key", exchange: exchange, properties: typed)
                 let messages = [event("e-1", exchange: exchange), fromMessageID, fromAMQPType,
                                 event("e-rk", type: nil, routingKey: "customer.updated", exchange: exchange)]
                 try await broker.publish(messages)

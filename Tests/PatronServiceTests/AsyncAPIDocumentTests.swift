@@ -1,5 +1,6 @@
 import Foundation
 import PatronDomain
+import PatronPhone
 import Testing
 import Yams
 
@@ -40,9 +41,9 @@ struct AsyncAPIDocumentTests {
             let examples = try #require(message["examples"] as? [[String: Any]], "\(name) has no example")
             for example in examples {
                 let body = try Self.json(try #require(example["payload"]))
-                let result = EnvelopeDecoder().decode(body: body, context: MessageContext(routingKey: name))
+                let result = EventDecoder(rules: RecordRules(), phones: LibPhoneNumberNormalizer()).decode(body: body, context: MessageContext(routingKey: name))
                 switch result {
-                case .success(let envelope): #expect(envelope.type.rawValue == name)
+                case .success(let event): #expect(event.envelope.type.rawValue == name)
                 case .failure(let rejection): Issue.record("\(name) example refused: \(rejection)")
                 }
                 checked += 1
@@ -57,7 +58,7 @@ struct AsyncAPIDocumentTests {
             let headers = try #require(example["headers"] as? [String: Any])
             let body = try Self.json(try #require(example["payload"]))
             let routingKey = try #require(headers["x-patron-original-routing-key"] as? String)
-            guard case .failure(let rejection) = EnvelopeDecoder().decode(body: body, context: MessageContext(routingKey: routingKey)) else {
+            guard case .failure(let rejection) = EventDecoder(rules: RecordRules(), phones: LibPhoneNumberNormalizer()).decode(body: body, context: MessageContext(routingKey: routingKey)) else {
                 Issue.record("the dead-letter example is accepted")
                 continue
             }

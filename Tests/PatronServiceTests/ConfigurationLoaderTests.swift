@@ -17,12 +17,36 @@ struct ConfigurationLoaderTests {
     @Test func environmentOverridesTheFile() throws {
         let configuration = try ConfigurationLoader.parse(yaml: "amqp:\n  url: amqp://a@h1\n", environment: [
             "PATRON_AMQP_URL": "amqp://x:y@n1:5673,amqp://x:y@n2:5674", "PATRON_DATA_DIR": "/srv/patron",
-            "PATRON_LOG_LEVEL": "debug", "PATRON_METRICS_LISTEN": "off",
+            "PATRON_LOG_LEVEL": "debug", "PATRON_METRICS_LISTEN": "off", "PATRON_ERASURE_HASH_KEY": String(repeating: "s", count: 32),
         ])
         #expect(configuration.broker.urls.map(\.host) == ["n1", "n2"])
         #expect(configuration.storage.dataDirectory == "/srv/patron")
         #expect(configuration.logLevel == "debug")
         #expect(configuration.metrics.listenHost == nil)
+        #expect(configuration.erasureHashKey == String(repeating: "s", count: 32))
+    }
+
+    static let key = "  erasure_hash_key: 0123456789abcdef0123456789abcdef\n"
+
+    @Test func recordRulesAreReadAndNormalized() throws {
+        let configuration = try ConfigurationLoader.parse(yaml: """
+            records:
+              default_country: es
+              default_currency: JPY
+              titles: [Sr., Sra.]
+              regular_after_stays: 5
+              max_merge_records: 4
+              business_emails: [" Recepcion@Hotel.example "]
+              business_phones: ["943 00 00 00"]
+            \(Self.key)
+            """)
+        #expect(configuration.records.defaultCountry == "ES")
+        #expect(configuration.records.defaultCurrency == "JPY")
+        #expect(configuration.records.titles == ["Sr.", "Sra."])
+        #expect(configuration.records.regularAfterStays == 5)
+        #expect(configuration.records.maximumMergeRecords == 4)
+        #expect(configuration.records.isBlocked(email: "recepcion@hotel.example"))
+        #expect(configuration.records.isBlocked(phone: "943 000 000", e164: "+34943000000"))
     }
 
     @Test(arguments: [
@@ -44,6 +68,15 @@ struct ConfigurationLoaderTests {
         ("shutdown:\n  grace_seconds: 0\n", "shutdown.grace_seconds"),
         ("colour: blue\n", "colour"),
         ("amqp: [\n", "(file)"),
+        ("records: {}\n", "records.erasure_hash_key"),
+        ("records:\n  erasure_hash_key: short\n", "records.erasure_hash_key"),
+        ("records:\n  default_country: XX\n" + key, "records.default_country"),
+        ("records:\n  default_currency: EURO\n" + key, "records.default_currency"),
+        ("records:\n  titles: []\n" + key, "records.titles"),
+        ("records:\n  business_emails: [frontdesk]\n" + key, "records.business_emails[0]"),
+        ("records:\n  business_phones: ['12']\n" + key, "records.business_phones[0]"),
+        ("records:\n  max_merge_records: 1\n" + key, "records.max_merge_records"),
+        ("records:\n  colour: red\n" + key, "records.colour"),
     ])
     func refusesNamingTheKey(_ yaml: String, _ key: String) {
         do {
