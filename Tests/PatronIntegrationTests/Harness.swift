@@ -235,7 +235,8 @@ func event(_ id: String?, type: String? = "booking.created", occurredAt: String 
     // Valid data for the type the message will be taken as (body type, else AMQP type, else key).
     let kind = type ?? properties.type ?? routingKey ?? "booking.created"
     let ref = (id ?? properties.messageID ?? "none").replacingOccurrences(of: "\"", with: "")
-    var data = #""customer":{"email":"ana@example.com"}"#
+    // One customer per event id, as a stream of different guests would be.
+    var data = #""customer":{"email":"guest-\#(ref)@example.com"}"#
     if kind.hasPrefix("booking.") { data += #","booking":{"ref":"BK-\#(ref)","amount":"100.00"}"# }
     if kind.hasPrefix("payment.") { data += #","payment":{"reference":"PAY-\#(ref)","amount":"10.00"}"# }
     if kind.hasPrefix("cart.") { data += #","cart":{"id":"CART-\#(ref)","status":"active"}"# }

@@ -284,8 +284,8 @@ struct FieldReader {
         case .array(let items)?:
             var texts: [String] = []
             for (index, item) in items.enumerated() {
-                let reader = FieldReader(object: ["value": item], path: "\(path).\(key)[\(index)]")
-                guard let text = try reader.text("value") else { continue }
+                let element = "\(key)[\(index)]"
+                guard let text = try FieldReader(object: [element: item], path: path).text(element) else { continue }
                 texts.append(text)
             }
             return texts

@@ -33,6 +33,11 @@ public enum IdentityResolution {
     public struct Issue: Sendable, Equatable {
         public var kind: RecordIssue.Kind
         public var customers: [CustomerID]
+
+        public init(kind: RecordIssue.Kind, customers: [CustomerID]) {
+            self.kind = kind
+            self.customers = customers
+        }
     }
 
     public struct Plan: Sendable, Equatable {
