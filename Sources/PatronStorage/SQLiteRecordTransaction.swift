@@ -131,9 +131,7 @@ struct SQLiteRecordTransaction: RecordTransaction {
     }
 
     func enqueue(_ announcement: Announcement) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(JSONValue.object(announcement.body))
+        let body = try JSONOutput.encode(JSONValue.object(announcement.body))
         try db.execute(sql: "INSERT INTO outbox (message_id, routing_key, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                        arguments: [announcement.id, announcement.type, body])
     }

@@ -4,6 +4,16 @@ import FoundationEssentials
 import Foundation
 #endif
 
+/// How Patron writes JSON everywhere (replies, announcements, stored cart items): keys sorted, so
+/// the same value always gives the same bytes, and `/` unescaped.
+public enum JSONOutput {
+    public static func encode<Value: Encodable>(_ value: Value) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+}
+
 /// A JSON value: event payloads, command arguments and results.
 ///
 /// Numbers are never binary floating point: an integer that fits `Int64` is `.integer`, any other

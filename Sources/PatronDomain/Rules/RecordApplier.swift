@@ -1,5 +1,3 @@
-import Foundation
-
 /// Applies decoded events to customer records through a ``RecordTransaction``: every effect of
 /// the event table in EVENTS.md, with identity resolution, merges, consent, groups, tags,
 /// aggregates and erasure. Storage runs it inside the journal's transaction, so an event's
@@ -344,9 +342,7 @@ public struct RecordApplier: Sendable {
     }
 
     static func itemsJSON(_ items: [CartItem]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(items)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        (try? JSONOutput.encode(items)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
     }
 
     // MARK: Erasure

@@ -136,9 +136,7 @@ public final class CommandServer: Service, Sendable {
     }
 
     static func encode(_ value: JSONValue) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array((try? encoder.encode(value)) ?? Data(#"{"ok":false,"error":{"code":"internal","field":null,"message":"unencodable result"}}"#.utf8))
+        Array((try? JSONOutput.encode(value)) ?? Data(#"{"ok":false,"error":{"code":"internal","field":null,"message":"unencodable result"}}"#.utf8))
     }
 
     /// Only known command names become metric labels, so arbitrary input cannot explode cardinality.
