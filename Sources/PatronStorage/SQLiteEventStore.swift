@@ -21,7 +21,8 @@ public struct SQLiteEventStore: EventStore {
         let applier = self.applier
         let (outcome, erased) = try await database.pool.write { db -> (RecordOutcome, Bool) in
             var outcome = RecordOutcome()
-            let records = SQLiteRecordTransaction(db: db, erasures: .init())
+            var erased = false
+            let records = SQLiteRecordTransaction(db: db)
             var checkErasures = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erased_identities)") ?? false
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload)
@@ -57,6 +58,7 @@ public struct SQLiteEventStore: EventStore {
                         if event.envelope.type == .customerErasureRequested {
                             try redact.execute(arguments: [seq])
                             checkErasures = true
+                            erased = true
                         }
                         return .commit
                     }
@@ -83,7 +85,7 @@ public struct SQLiteEventStore: EventStore {
                     WHERE id = 1
                     """, arguments: [lastReceived, lastOccurred])
             }
-            return (outcome, records.erasures.happened)
+            return (outcome, erased)
         }
         if erased {
             // With secure_delete the erased values are zeroed in the database pages; their old
@@ -97,7 +99,7 @@ public struct SQLiteEventStore: EventStore {
     public func unmerge(customerNo: String, at time: Timestamp) async throws -> (survivor: CustomerRecord, restored: CustomerRecord) {
         let applier = self.applier
         return try await database.pool.write { db in
-            try applier.unmerge(customerNo: customerNo, at: time, store: SQLiteRecordTransaction(db: db, erasures: .init()))
+            try applier.unmerge(customerNo: customerNo, at: time, store: SQLiteRecordTransaction(db: db))
         }
     }
 

@@ -5,14 +5,6 @@ import PatronDomain
 /// ``RecordTransaction`` on one GRDB connection inside a write transaction.
 struct SQLiteRecordTransaction: RecordTransaction {
     let db: Database
-    /// Set when the batch erased someone, so the store checkpoints the WAL after the commit.
-    let erasures: ErasureFlag
-
-    final class ErasureFlag: @unchecked Sendable {
-        // Only touched by the one connection that runs the transaction.
-
-        var happened = false
-    }
 
     private static let tagSeparator = "\u{1F}"
     private static let profileColumns = ProfileField.allCases.flatMap { [$0.rawValue, "\($0.rawValue)_at"] }
@@ -346,7 +338,7 @@ struct SQLiteRecordTransaction: RecordTransaction {
         return (row[0], try JSONDecoder().decode(MergeEntry.self, from: row[1] as Data))
     }
 
-    func markUnmerged(mergeID: Int64, loser: CustomerID) throws {
+    func markUnmerged(mergeID: Int64) throws {
         try db.execute(sql: "UPDATE merges SET unmerged = 1 WHERE id = ?", arguments: [mergeID])
     }
 
@@ -378,7 +370,6 @@ struct SQLiteRecordTransaction: RecordTransaction {
     }
 
     func erasePersonalData(of customer: CustomerID?, hashes: [String], at time: Timestamp, source: String?, eventID: String?) throws {
-        erasures.happened = true
         let insertHash = try db.makeStatement(sql: "INSERT INTO erased_identities (hash, erased_at) VALUES (?, ?) ON CONFLICT DO NOTHING")
         for hash in hashes { try insertHash.execute(arguments: [hash, time.microseconds]) }
         guard let customer else {
@@ -409,7 +400,7 @@ struct SQLiteRecordTransaction: RecordTransaction {
                        arguments: [time.microseconds, number, source, eventID])
     }
 
-    func countSuppressed(eventID: String) throws {
+    func countSuppressed() throws {
         try db.execute(sql: "UPDATE ingest_state SET suppressed = suppressed + 1 WHERE id = 1")
     }
 }

@@ -52,7 +52,7 @@ public protocol RecordTransaction {
     func saveMerge(_ entry: MergeEntry) throws -> Int64
     /// The latest merge that took this customer away, not yet undone.
     func latestMerge(loser: CustomerID) throws -> (id: Int64, entry: MergeEntry)?
-    func markUnmerged(mergeID: Int64, loser: CustomerID) throws
+    func markUnmerged(mergeID: Int64) throws
     /// The customer a number named before it was merged away (not following merges).
     func customerIgnoringMerges(numbered number: String) throws -> CustomerID?
 
@@ -67,7 +67,7 @@ public protocol RecordTransaction {
     /// the hashes. With no customer (nobody matched yet) it only logs and keeps the hashes.
     func erasePersonalData(of customer: CustomerID?, hashes: [String], at time: Timestamp, source: String?, eventID: String?) throws
     /// Counts an event dropped because it predates an erasure.
-    func countSuppressed(eventID: String) throws
+    func countSuppressed() throws
 }
 
 /// The derived figures of one customer (EVENTS.md, "Definitions").

@@ -30,7 +30,7 @@ public struct RecordApplier: Sendable {
         }
         if checkErasures, let input = event.payload.customer,
            let erasedAt = try store.erasureTime(hashes: identityHashes(input)), envelope.occurredAt <= erasedAt {
-            try store.countSuppressed(eventID: envelope.id)
+            try store.countSuppressed()
             return .suppressed
         }
         switch event.payload {
@@ -214,7 +214,7 @@ public struct RecordApplier: Sendable {
         guard let survivorID = try store.customer(numbered: entry.survivorBefore.customerNo) ?? store.customer(numbered: entry.loserBefore.customerNo),
               survivorID != loserID else { throw UnmergeError.notMerged }
         try store.restoreOwnership(entry.loserBrought, to: loserID, from: survivorID)
-        try store.markUnmerged(mergeID: mergeID, loser: loserID)
+        try store.markUnmerged(mergeID: mergeID)
 
         let before = entry.loserBefore
         var restored = CustomerRecord(id: loserID, customerNo: before.customerNo, numberAssigned: before.numberAssigned,
