@@ -40,18 +40,12 @@ public final class LibPhoneNumberNormalizer: PhoneNormalizer, Sendable {
 
     private func parse(_ text: String, region: String) -> String? {
         var output = [CChar](repeating: 0, count: 32)
-        let length = text.utf8.withContiguousStorageIfAvailable { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { input in
-                patron_phone_to_e164(input.baseAddress, input.count, region, &output, output.count)
+        var input = text
+        let length = input.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { characters in
+                patron_phone_to_e164(characters.baseAddress, characters.count, region, &output, output.count)
             }
-        } ?? {
-            var copy = text
-            return copy.withUTF8 { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { input in
-                    patron_phone_to_e164(input.baseAddress, input.count, region, &output, output.count)
-                }
-            }
-        }()
+        }
         guard length > 0 else { return nil }
         return String(decoding: output.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

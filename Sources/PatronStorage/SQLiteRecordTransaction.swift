@@ -9,6 +9,15 @@ struct SQLiteRecordTransaction: RecordTransaction {
     private static let tagSeparator = "\u{1F}"
     private static let profileColumns = ProfileField.allCases.flatMap { [$0.rawValue, "\($0.rawValue)_at"] }
     private static let bookingColumns = BookingField.allCases.flatMap { [$0.rawValue, "\($0.rawValue)_at"] }
+    // Every event saves a customer and most save a booking: their SQL is built once.
+    private static let updateCustomerSQL = "UPDATE customers SET "
+        + (["customer_no", "number_assigned", "first_contact_at", "auto_group", "newsletter", "newsletter_at", "tags"] + profileColumns)
+            .map { "\($0) = ?" }.joined(separator: ", ")
+        + " WHERE id = ?"
+    private static let upsertBookingSQL: String = {
+        let columns = ["ref", "customer_id", "status", "status_at", "first_seen_at", "amount_minor", "currency", "amount_at"] + bookingColumns
+        return "INSERT OR REPLACE INTO bookings (\(columns.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: columns.count)))"
+    }()
 
     // MARK: Identity
 
@@ -74,8 +83,6 @@ struct SQLiteRecordTransaction: RecordTransaction {
     }
 
     func saveCustomer(_ record: CustomerRecord) throws {
-        let assignments = (["customer_no", "number_assigned", "first_contact_at", "auto_group", "newsletter", "newsletter_at", "tags"]
-            + Self.profileColumns).map { "\($0) = ?" }.joined(separator: ", ")
         var values: [(any DatabaseValueConvertible)?] = [
             record.customerNo, record.numberAssigned, record.firstContactAt.microseconds, record.group.rawValue,
             record.newsletter.map { $0.value == "true" }, record.newsletter?.at.microseconds,
@@ -86,7 +93,7 @@ struct SQLiteRecordTransaction: RecordTransaction {
             values.append(record.fields[field]?.at.microseconds)
         }
         values.append(record.id)
-        try db.cachedStatement(sql: "UPDATE customers SET \(assignments) WHERE id = ?").execute(arguments: StatementArguments(values))
+        try db.cachedStatement(sql: Self.updateCustomerSQL).execute(arguments: StatementArguments(values))
     }
 
     /// The earliest event's display form wins, whatever the order events arrive in.
@@ -151,7 +158,6 @@ struct SQLiteRecordTransaction: RecordTransaction {
     }
 
     func saveBooking(_ booking: BookingRecord) throws {
-        let columns = ["ref", "customer_id", "status", "status_at", "first_seen_at", "amount_minor", "currency", "amount_at"] + Self.bookingColumns
         var values: [(any DatabaseValueConvertible)?] = [
             booking.ref, booking.customerID, booking.status?.value, booking.status?.at.microseconds, booking.firstSeenAt.microseconds,
             booking.amount?.minorUnits, booking.amount?.currency, booking.amountAt?.microseconds,
@@ -160,8 +166,7 @@ struct SQLiteRecordTransaction: RecordTransaction {
             values.append(booking.fields[field]?.value)
             values.append(booking.fields[field]?.at.microseconds)
         }
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO bookings (\(columns.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: columns.count)))")
-            .execute(arguments: StatementArguments(values))
+        try db.cachedStatement(sql: Self.upsertBookingSQL).execute(arguments: StatementArguments(values))
     }
 
     func bookings(of customer: CustomerID) throws -> [BookingRecord] {

@@ -133,11 +133,11 @@ public final class IngestPipeline: Service, Sendable {
         let outcomes: [Result<DecodedEvent, Rejection>]
         if batch.count >= 64 {
             let middle = batch.count / 2
-            async let firstHalf = decodeEnvelopes(batch[..<middle])
-            let secondHalf = decodeEnvelopes(batch[middle...])
+            async let firstHalf = decodeEvents(batch[..<middle])
+            let secondHalf = decodeEvents(batch[middle...])
             outcomes = await firstHalf + secondHalf
         } else {
-            outcomes = decodeEnvelopes(batch[...])
+            outcomes = decodeEvents(batch[...])
         }
         var accepted: [AcceptedEvent] = []
         var acceptedDeliveries: [AMQPDelivery] = []
@@ -164,7 +164,7 @@ public final class IngestPipeline: Service, Sendable {
                             rejections: rejections, receivedAt: receivedAt)
     }
 
-    private func decodeEnvelopes(_ deliveries: ArraySlice<AMQPDelivery>) -> [Result<DecodedEvent, Rejection>] {
+    private func decodeEvents(_ deliveries: ArraySlice<AMQPDelivery>) -> [Result<DecodedEvent, Rejection>] {
         deliveries.map { delivery in
             decoder.decode(body: delivery.body, context: MessageContext(
                 messageID: delivery.properties.messageID, type: delivery.properties.type,
