@@ -35,11 +35,7 @@ public struct RecordApplier: Sendable {
         }
         switch event.payload {
         case .booking(let input, let booking):
-            var subject = try input.map { try resolve($0, envelope: envelope, store: store) }
-            if var record = subject {
-                try apply(input!, to: &record, envelope: envelope, store: store, booked: true)
-                subject = record
-            }
+            var subject = try input.map { try updatedRecord($0, envelope: envelope, store: store, booked: true) }
             let owner = try applyBooking(booking, customer: subject?.id, at: envelope.occurredAt, store: store)
             if var record = subject, owner == record.id {
                 try refreshDerived(&record, eventID: envelope.id, store: store)
@@ -73,10 +69,17 @@ public struct RecordApplier: Sendable {
     // MARK: Identity
 
     private func resolveAndApply(_ input: CustomerInput, envelope: Envelope, store: some RecordTransaction) throws -> CustomerID {
-        var record = try resolve(input, envelope: envelope, store: store)
-        try apply(input, to: &record, envelope: envelope, store: store, booked: false)
+        let record = try updatedRecord(input, envelope: envelope, store: store, booked: false)
         try store.saveCustomer(record)
         return record.id
+    }
+
+    /// The customer the input means, with the input's statements applied; not yet saved.
+    private func updatedRecord(_ input: CustomerInput, envelope: Envelope, store: some RecordTransaction,
+                               booked: Bool) throws -> CustomerRecord {
+        var record = try resolve(input, envelope: envelope, store: store)
+        try apply(input, to: &record, envelope: envelope, store: store, booked: booked)
+        return record
     }
 
     /// The customer the input means, after any merge it bridges; not yet updated by the input.
