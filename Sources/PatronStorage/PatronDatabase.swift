@@ -38,6 +38,7 @@ public final class PatronDatabase: Sendable {
             // Erasure must leave no bytes behind: freed and overwritten content is zeroed in the
             // page, and the erasing batch checkpoints the WAL (SQLiteEventStore).
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         let database = PatronDatabase(pool: pool, path: path)

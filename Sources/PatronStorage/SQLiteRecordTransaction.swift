@@ -9,91 +9,103 @@ struct SQLiteRecordTransaction: RecordTransaction {
     private static let tagSeparator = "\u{1F}"
     private static let profileColumns = ProfileField.allCases.flatMap { [$0.rawValue, "\($0.rawValue)_at"] }
     private static let bookingColumns = BookingField.allCases.flatMap { [$0.rawValue, "\($0.rawValue)_at"] }
-    // Every event saves a customer and most save a booking: their SQL is built once.
-    private static let updateCustomerSQL = "UPDATE customers SET "
-        + (["customer_no", "number_assigned", "first_contact_at", "auto_group", "newsletter", "newsletter_at", "tags"] + profileColumns)
-            .map { "\($0) = ?" }.joined(separator: ", ")
-        + " WHERE id = ?"
-    private static let upsertBookingSQL: String = {
-        let columns = ["ref", "customer_id", "status", "status_at", "first_seen_at", "amount_minor", "currency", "amount_at"] + bookingColumns
-        return "INSERT OR REPLACE INTO bookings (\(columns.joined(separator: ", "))) VALUES (\(databaseQuestionMarks(count: columns.count)))"
-    }()
+    // Every event loads and saves a customer and most load and save a booking: their SQL is built
+    // once, with the columns in the order the readers and writers below use.
+    private static let customerColumns = ["customer_no", "number_assigned", "first_contact_at", "auto_group", "newsletter", "newsletter_at", "tags",
+                                          "bookings_count", "orders", "completed_stays", "no_shows", "first_order_at", "last_order_at"]
+        + profileColumns
+    private static let selectCustomerSQL = "SELECT \(customerColumns.joined(separator: ", ")) FROM customers WHERE id = ?"
+    private static let updateCustomerSQL = "UPDATE customers SET \(customerColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
+    private static let bookingColumnList = (["ref", "customer_id", "status", "status_at", "first_seen_at", "amount_minor", "currency", "amount_at"]
+        + bookingColumns).joined(separator: ", ")
+    private static let selectBookingSQL = "SELECT \(bookingColumnList) FROM bookings"
+    private static let upsertBookingSQL = "INSERT OR REPLACE INTO bookings (\(bookingColumnList)) VALUES (\(databaseQuestionMarks(count: 8 + bookingColumns.count)))"
 
     // MARK: Identity
 
     func customers(matching identifiers: [Identifier]) throws -> Set<CustomerID> {
         guard !identifiers.isEmpty else { return [] }
-        let statement = try db.cachedStatement(sql: """
-            SELECT customer_id FROM customer_identifiers WHERE kind = ? AND key = ? AND matchable = 1
-            """)
+        let statement = try Prepared(db, "SELECT customer_id FROM customer_identifiers WHERE kind = ? AND key = ? AND matchable = 1")
         var ids = Set<CustomerID>()
         for identifier in identifiers {
-            ids.formUnion(try CustomerID.fetchAll(statement, arguments: [identifier.kind.rawValue, identifier.key]))
+            ids.formUnion(try statement.all(.text(identifier.kind.rawValue), .text(identifier.key)) { $0.integer(0) })
         }
         return ids
     }
 
     func customer(numbered number: String) throws -> CustomerID? {
         guard var id = try customerIgnoringMerges(numbered: number) else { return nil }
-        let statement = try db.cachedStatement(sql: "SELECT merged_into, erased_at FROM customers WHERE id = ?")
-        while let row = try Row.fetchOne(statement, arguments: [id]) {
-            if (row[1] as Int64?) != nil { return nil }
-            guard let next: CustomerID = row[0] else { return id }
+        let statement = try Prepared(db, "SELECT merged_into, erased_at FROM customers WHERE id = ?")
+        while let (mergedInto, erased) = try statement.first(.integer(id), read: { ($0.integerOrNil(0), !$0.isNull(1)) }) {
+            if erased { return nil }
+            guard let next = mergedInto else { return id }
             id = next
         }
         return nil
     }
 
     func customerIgnoringMerges(numbered number: String) throws -> CustomerID? {
-        try CustomerID.fetchOne(db.cachedStatement(sql: "SELECT customer_id FROM customer_numbers WHERE number = ?"),
-                                arguments: [number])
+        try Prepared(db, "SELECT customer_id FROM customer_numbers WHERE number = ?").first(.text(number)) { $0.integer(0) }
     }
 
     func loadCustomer(_ id: CustomerID) throws -> CustomerRecord {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM customers WHERE id = ?"), arguments: [id]) else {
-            throw DatabaseError(resultCode: .SQLITE_NOTFOUND, message: "customer \(id) not found")
-        }
-        var values: [ProfileField: Stamped] = [:]
-        for field in ProfileField.allCases {
-            if let value: String = row[field.rawValue], let at: Int64 = row["\(field.rawValue)_at"] {
-                values[field] = Stamped(value, at: Timestamp(microseconds: at))
+        let record = try Prepared(db, Self.selectCustomerSQL).first(.integer(id)) { row in
+            var values: [ProfileField: Stamped] = [:]
+            var column: Int32 = 13
+            for field in ProfileField.allCases {
+                if let value = row.textOrNil(column), let at = row.integerOrNil(column + 1) {
+                    values[field] = Stamped(value, at: Timestamp(microseconds: at))
+                }
+                column += 2
             }
+            var newsletter: Stamped?
+            if let optedIn = row.integerOrNil(4), let at = row.integerOrNil(5) {
+                newsletter = Stamped(optedIn != 0 ? "true" : "false", at: Timestamp(microseconds: at))
+            }
+            let tags = row.text(6)
+            return CustomerRecord(
+                id: id, customerNo: row.text(0), numberAssigned: row.bool(1), fields: StampedFields(values), newsletter: newsletter,
+                group: AutomaticGroup(rawValue: Int(row.integer(3))) ?? .visitor, firstContactAt: Timestamp(microseconds: row.integer(2)),
+                tags: tags.isEmpty ? [] : tags.components(separatedBy: Self.tagSeparator),
+                figures: CustomerFigures(bookings: Int(row.integer(7)), orders: Int(row.integer(8)), completedStays: Int(row.integer(9)),
+                                         noShows: Int(row.integer(10)), firstOrderAt: row.integerOrNil(11).map(Timestamp.init(microseconds:)),
+                                         lastOrderAt: row.integerOrNil(12).map(Timestamp.init(microseconds:))))
         }
-        var newsletter: Stamped?
-        if let optedIn: Bool = row["newsletter"], let at: Int64 = row["newsletter_at"] {
-            newsletter = Stamped(optedIn ? "true" : "false", at: Timestamp(microseconds: at))
-        }
-        let tags: String = row["tags"]
-        return CustomerRecord(
-            id: id, customerNo: row["customer_no"], numberAssigned: row["number_assigned"], fields: StampedFields(values),
-            newsletter: newsletter, group: AutomaticGroup(rawValue: row["auto_group"]) ?? .visitor,
-            firstContactAt: Timestamp(microseconds: row["first_contact_at"]),
-            tags: tags.isEmpty ? [] : tags.components(separatedBy: Self.tagSeparator))
+        guard let record else { throw DatabaseError(resultCode: .SQLITE_NOTFOUND, message: "customer \(id) not found") }
+        return record
     }
 
+    /// The row is inserted with the columns that cannot wait; the caller saves the rest (a failed
+    /// event rolls back both).
     func createCustomer(number: String?, firstContactAt: Timestamp) throws -> CustomerRecord {
-        try db.execute(sql: "INSERT INTO customers (customer_no, number_assigned, first_contact_at) VALUES ('', 1, ?)",
-                       arguments: [firstContactAt.microseconds])
+        try Prepared(db, "INSERT INTO customers (customer_no, number_assigned, first_contact_at) VALUES (?, ?, ?)")
+            .run(.of(number ?? ""), .of(number == nil), .of(firstContactAt))
         let id = db.lastInsertedRowID
-        let customerNo = number ?? String(format: "P-%06lld", id)
-        try db.execute(sql: "UPDATE customers SET customer_no = ?, number_assigned = ? WHERE id = ?",
-                       arguments: [customerNo, number == nil, id])
+        let customerNo = number ?? Self.assignedNumber(id)
         try addNumber(customerNo, to: id)
         return CustomerRecord(id: id, customerNo: customerNo, numberAssigned: number == nil, firstContactAt: firstContactAt)
     }
 
+    /// `P-` and at least six digits of the row id.
+    private static func assignedNumber(_ id: CustomerID) -> String {
+        let digits = String(id)
+        return "P-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
     func saveCustomer(_ record: CustomerRecord) throws {
-        var values: [(any DatabaseValueConvertible)?] = [
-            record.customerNo, record.numberAssigned, record.firstContactAt.microseconds, record.group.rawValue,
-            record.newsletter.map { $0.value == "true" }, record.newsletter?.at.microseconds,
-            record.tags.joined(separator: Self.tagSeparator),
+        var values: [SQLValue] = [
+            .text(record.customerNo), .of(record.numberAssigned), .of(record.firstContactAt), .integer(Int64(record.group.rawValue)),
+            .of(record.newsletter.map { $0.value == "true" }), .of(record.newsletter?.at), .text(record.tags.joined(separator: Self.tagSeparator)),
+            .integer(Int64(record.figures.bookings)), .integer(Int64(record.figures.orders)), .integer(Int64(record.figures.completedStays)),
+            .integer(Int64(record.figures.noShows)), .of(record.figures.firstOrderAt), .of(record.figures.lastOrderAt),
         ]
+        values.reserveCapacity(Self.customerColumns.count + 1)
         for field in ProfileField.allCases {
-            values.append(record.fields[field]?.value)
-            values.append(record.fields[field]?.at.microseconds)
+            values.append(.of(record.fields[field]?.value))
+            values.append(.of(record.fields[field]?.at))
         }
-        values.append(record.id)
-        try db.cachedStatement(sql: Self.updateCustomerSQL).execute(arguments: StatementArguments(values))
+        values.append(.integer(record.id))
+        try Prepared(db, Self.updateCustomerSQL).run(values)
     }
 
     /// The earliest event's display form wins, whatever the order events arrive in.
@@ -103,25 +115,23 @@ struct SQLiteRecordTransaction: RecordTransaction {
         """
 
     func addIdentifiers(_ identifiers: [Identifier], to customer: CustomerID, at time: Timestamp) throws {
-        let statement = try db.cachedStatement(sql: """
+        let statement = try Prepared(db, """
             INSERT INTO customer_identifiers (kind, key, customer_id, display, first_seen_at, matchable) VALUES (?, ?, ?, ?, ?, ?)
             \(Self.keepEarliestDisplay)
             """)
         for identifier in identifiers {
-            try statement.execute(arguments: [identifier.kind.rawValue, identifier.key, customer, identifier.display,
-                                              time.microseconds, identifier.matchable])
+            try statement.run(.text(identifier.kind.rawValue), .text(identifier.key), .integer(customer), .text(identifier.display),
+                              .of(time), .of(identifier.matchable))
         }
     }
 
     func addNumber(_ number: String, to customer: CustomerID) throws {
-        try db.cachedStatement(sql: "INSERT INTO customer_numbers (number, customer_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
-            .execute(arguments: [number, customer])
+        try Prepared(db, "INSERT INTO customer_numbers (number, customer_id) VALUES (?, ?) ON CONFLICT DO NOTHING").run(.text(number), .integer(customer))
     }
 
     func addConsent(_ statement: ConsentStatement, to customer: CustomerID) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO consent_statements (customer_id, opted_in, occurred_at, source, event_id) VALUES (?, ?, ?, ?, ?)
-            """).execute(arguments: [customer, statement.optedIn, statement.occurredAt.microseconds, statement.source, statement.eventID])
+        try Prepared(db, "INSERT INTO consent_statements (customer_id, opted_in, occurred_at, source, event_id) VALUES (?, ?, ?, ?, ?)")
+            .run(.integer(customer), .of(statement.optedIn), .of(statement.occurredAt), .of(statement.source), .text(statement.eventID))
     }
 
     func recordIssue(_ issue: RecordIssue) throws {
@@ -138,51 +148,58 @@ struct SQLiteRecordTransaction: RecordTransaction {
     // MARK: Bookings, payments, carts, threads
 
     func booking(ref: String) throws -> BookingRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM bookings WHERE ref = ?"), arguments: [ref]).map(Self.booking(from:))
+        try Prepared(db, Self.selectBookingSQL + " WHERE ref = ?").first(.text(ref), read: Self.booking(from:))
     }
 
-    private static func booking(from row: Row) -> BookingRecord {
+    private static func booking(from row: Prepared.Columns) -> BookingRecord {
         var values: [BookingField: Stamped] = [:]
+        var column: Int32 = 8
         for field in BookingField.allCases {
-            if let value: String = row[field.rawValue], let at: Int64 = row["\(field.rawValue)_at"] {
+            if let value = row.textOrNil(column), let at = row.integerOrNil(column + 1) {
                 values[field] = Stamped(value, at: Timestamp(microseconds: at))
             }
+            column += 2
         }
         var status: Stamped?
-        if let value: String = row["status"], let at: Int64 = row["status_at"] { status = Stamped(value, at: Timestamp(microseconds: at)) }
+        if let value = row.textOrNil(2), let at = row.integerOrNil(3) { status = Stamped(value, at: Timestamp(microseconds: at)) }
         var amount: Money?
-        if let minor: Int64 = row["amount_minor"], let currency: String = row["currency"] { amount = Money(minorUnits: minor, currency: currency) }
-        return BookingRecord(ref: row["ref"], customerID: row["customer_id"], status: status, fields: StampedFields(values),
-                             amount: amount, amountAt: (row["amount_at"] as Int64?).map(Timestamp.init(microseconds:)),
-                             firstSeenAt: Timestamp(microseconds: row["first_seen_at"]))
+        if let minor = row.integerOrNil(5), let currency = row.textOrNil(6) { amount = Money(minorUnits: minor, currency: currency) }
+        return BookingRecord(ref: row.text(0), customerID: row.integerOrNil(1), status: status, fields: StampedFields(values),
+                             amount: amount, amountAt: row.integerOrNil(7).map(Timestamp.init(microseconds:)),
+                             firstSeenAt: Timestamp(microseconds: row.integer(4)))
     }
 
     func saveBooking(_ booking: BookingRecord) throws {
-        var values: [(any DatabaseValueConvertible)?] = [
-            booking.ref, booking.customerID, booking.status?.value, booking.status?.at.microseconds, booking.firstSeenAt.microseconds,
-            booking.amount?.minorUnits, booking.amount?.currency, booking.amountAt?.microseconds,
+        var values: [SQLValue] = [
+            .text(booking.ref), .of(booking.customerID), .of(booking.status?.value), .of(booking.status?.at), .of(booking.firstSeenAt),
+            .of(booking.amount?.minorUnits), .of(booking.amount?.currency), .of(booking.amountAt),
         ]
         for field in BookingField.allCases {
-            values.append(booking.fields[field]?.value)
-            values.append(booking.fields[field]?.at.microseconds)
+            values.append(.of(booking.fields[field]?.value))
+            values.append(.of(booking.fields[field]?.at))
         }
-        try db.cachedStatement(sql: Self.upsertBookingSQL).execute(arguments: StatementArguments(values))
+        try Prepared(db, Self.upsertBookingSQL).run(values)
     }
 
     func bookings(of customer: CustomerID) throws -> [BookingRecord] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM bookings WHERE customer_id = ?"), arguments: [customer]).map(Self.booking(from:))
+        try Prepared(db, Self.selectBookingSQL + " WHERE customer_id = ?").all(.integer(customer), read: Self.booking(from:))
     }
 
-    func saveAggregates(_ aggregates: CustomerAggregates, of customer: CustomerID) throws {
-        try db.cachedStatement(sql: """
-            UPDATE customers SET bookings_count = ?, orders = ?, completed_stays = ?, no_shows = ?, first_order_at = ?, last_order_at = ?
-            WHERE id = ?
-            """).execute(arguments: [aggregates.bookings, aggregates.orders, aggregates.completedStays, aggregates.noShows,
-                                     aggregates.firstOrderAt?.microseconds, aggregates.lastOrderAt?.microseconds, customer])
-        try db.cachedStatement(sql: "DELETE FROM customer_spend WHERE customer_id = ?").execute(arguments: [customer])
-        let insert = try db.cachedStatement(sql: "INSERT INTO customer_spend (customer_id, currency, total_minor, orders) VALUES (?, ?, ?, ?)")
+    func addSpend(_ minorUnits: Int64, orders: Int, currency: String, to customer: CustomerID) throws {
+        try Prepared(db, """
+            INSERT INTO customer_spend (customer_id, currency, total_minor, orders) VALUES (?, ?, ?, ?)
+            ON CONFLICT DO UPDATE SET total_minor = total_minor + excluded.total_minor, orders = orders + excluded.orders
+            """).run(.integer(customer), .text(currency), .integer(minorUnits), .integer(Int64(orders)))
+        if orders < 0 {
+            try Prepared(db, "DELETE FROM customer_spend WHERE customer_id = ? AND currency = ? AND orders = 0").run(.integer(customer), .text(currency))
+        }
+    }
+
+    func replaceSpend(_ aggregates: CustomerAggregates, of customer: CustomerID) throws {
+        try Prepared(db, "DELETE FROM customer_spend WHERE customer_id = ?").run(.integer(customer))
+        let insert = try Prepared(db, "INSERT INTO customer_spend (customer_id, currency, total_minor, orders) VALUES (?, ?, ?, ?)")
         for (currency, total) in aggregates.spent {
-            try insert.execute(arguments: [customer, currency, total, aggregates.ordersByCurrency[currency] ?? 0])
+            try insert.run(.integer(customer), .text(currency), .integer(total), .integer(Int64(aggregates.ordersByCurrency[currency] ?? 0)))
         }
     }
 
@@ -295,7 +312,11 @@ struct SQLiteRecordTransaction: RecordTransaction {
         try db.execute(sql: "DELETE FROM customer_identifiers WHERE customer_id = ?", arguments: [loser])
         contribution.numbers = try String.fetchAll(db, sql: "SELECT number FROM customer_numbers WHERE customer_id = ?", arguments: [loser])
         try db.execute(sql: "UPDATE customers SET merged_into = ? WHERE id = ?", arguments: [survivor, loser])
-        try saveAggregates(CustomerAggregates(), of: loser)
+        try db.execute(sql: """
+            UPDATE customers SET bookings_count = 0, orders = 0, completed_stays = 0, no_shows = 0, first_order_at = NULL, last_order_at = NULL
+            WHERE id = ?
+            """, arguments: [loser])
+        try replaceSpend(CustomerAggregates(), of: loser)
         return contribution
     }
 

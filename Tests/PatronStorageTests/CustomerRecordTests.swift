@@ -185,13 +185,54 @@ struct CustomerRecordTests {
                         (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id AND b.status IN ('confirmed', 'completed')) AS orders,
                         (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id AND b.status = 'no_show') AS no_shows,
                         (SELECT coalesce(sum(amount_minor), 0) FROM bookings b WHERE b.customer_id = c.id AND b.status IN ('confirmed', 'completed')) AS spent,
-                        (SELECT min(first_seen_at) FROM bookings b WHERE b.customer_id = c.id AND b.status IN ('confirmed', 'completed')) AS first_order
+                        (SELECT min(first_seen_at) FROM bookings b WHERE b.customer_id = c.id AND b.status IN ('confirmed', 'completed')) AS first_order,
+                        (SELECT max(first_seen_at) FROM bookings b WHERE b.customer_id = c.id AND b.status IN ('confirmed', 'completed')) AS last_order,
+                        (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id) AS bookings_count,
+                        (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id AND b.status = 'completed') AS completed_stays
                     FROM customers c WHERE c.merged_into IS NULL)
                 SELECT count(*) FROM fresh JOIN customers c ON c.id = fresh.id
                 WHERE c.orders != fresh.orders OR c.no_shows != fresh.no_shows OR c.first_order_at IS NOT fresh.first_order
+                   OR c.last_order_at IS NOT fresh.last_order OR c.bookings_count != fresh.bookings_count
+                   OR c.completed_stays != fresh.completed_stays
                    OR fresh.spent != coalesce((SELECT sum(total_minor) FROM customer_spend s WHERE s.customer_id = c.id), 0)
+                   OR fresh.orders != coalesce((SELECT sum(orders) FROM customer_spend s WHERE s.customer_id = c.id), 0)
                 """)
         }
         #expect(mismatches == 0)
+    }
+
+    /// A batch first runs without savepoints; an event that then fails (here a trigger stands in
+    /// for any non-environmental error) sends the batch round again with one savepoint per event.
+    @Test func eventThatCannotBeAppliedLeavesNoTraceAndTheRestOfTheBatchCommits() async throws {
+        let fixture = try RecordsFixture()
+        try await fixture.database.pool.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER poison BEFORE INSERT ON bookings WHEN NEW.ref = 'BK-POISON'
+                BEGIN SELECT RAISE(ABORT, 'poisoned booking'); END
+                """)
+        }
+        let outcome = try await fixture.ingest(
+            Events.booking("ok1", minute: 1, customer: #"{"email":"ana@example.com","newsletter":true}"#, ref: "BK-1"),
+            Events.booking("ok2", minute: 2, customer: #"{"email":"ana@example.com","newsletter":true}"#, ref: "BK-2"),
+            Events.booking("bad", minute: 3, customer: #"{"email":"poison@example.com"}"#, ref: "BK-POISON"),
+            Events.booking("ok3", minute: 4, customer: #"{"email":"ben@example.com"}"#, ref: "BK-3"))
+        #expect(outcome.recorded == 3)
+        #expect(Array(outcome.failed.keys) == [2])
+        #expect(outcome.failed[2]?.reason == .unprocessable)
+        #expect(outcome.failed[2]?.message.contains("poisoned booking") == true)
+        let counts = try await fixture.read { db in
+            try ["event_journal", "customers", "bookings", "consent_statements", "customer_identifiers"].map {
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)")!
+            }
+        }
+        // Journal ok1, ok2, ok3; customers Ana and Ben, nobody for the poisoned event; bookings
+        // BK-1, BK-2, BK-3; Ana's two consent statements once each, although her events ran twice.
+        #expect(counts == [3, 2, 3, 2, 2])
+        let anasOrders = try await fixture.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT orders FROM customers c JOIN customer_identifiers i ON i.customer_id = c.id WHERE i.key = 'ana@example.com'
+                """)
+        }
+        #expect(anasOrders == 2)
     }
 }

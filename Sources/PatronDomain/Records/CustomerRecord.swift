@@ -33,9 +33,12 @@ public struct CustomerRecord: Sendable, Equatable {
     public var group: AutomaticGroup
     public var firstContactAt: Timestamp
     public var tags: [String]
+    /// Maintained booking by booking (``BookingContribution``).
+    public var figures: CustomerFigures
 
     public init(id: CustomerID, customerNo: String, numberAssigned: Bool, fields: StampedFields<ProfileField> = .init(),
-                newsletter: Stamped? = nil, group: AutomaticGroup = .visitor, firstContactAt: Timestamp, tags: [String] = []) {
+                newsletter: Stamped? = nil, group: AutomaticGroup = .visitor, firstContactAt: Timestamp, tags: [String] = [],
+                figures: CustomerFigures = .init()) {
         self.id = id
         self.customerNo = customerNo
         self.numberAssigned = numberAssigned
@@ -44,6 +47,7 @@ public struct CustomerRecord: Sendable, Equatable {
         self.group = group
         self.firstContactAt = firstContactAt
         self.tags = tags
+        self.figures = figures
     }
 
     public func hasTag(_ tag: String) -> Bool {

@@ -26,9 +26,13 @@ public protocol RecordTransaction {
     // Bookings, payments, carts, threads
     func booking(ref: String) throws -> BookingRecord?
     func saveBooking(_ booking: BookingRecord) throws
-    /// The customer's bookings, for its aggregates.
+    /// The customer's bookings, for its figures from scratch (after merges).
     func bookings(of customer: CustomerID) throws -> [BookingRecord]
-    func saveAggregates(_ aggregates: CustomerAggregates, of customer: CustomerID) throws
+    /// Adds to the customer's spend in a currency (negative to take away); a currency left with
+    /// no orders is dropped.
+    func addSpend(_ minorUnits: Int64, orders: Int, currency: String, to customer: CustomerID) throws
+    /// Replaces the customer's spend in every currency.
+    func replaceSpend(_ aggregates: CustomerAggregates, of customer: CustomerID) throws
     func payment(reference: String) throws -> PaymentRecord?
     func savePayment(_ payment: PaymentRecord) throws
     /// Gives payments of a booking whose customer was unknown to that booking's customer.
@@ -68,41 +72,6 @@ public protocol RecordTransaction {
     func erasePersonalData(of customer: CustomerID?, hashes: [String], at time: Timestamp, source: String?, eventID: String?) throws
     /// Counts an event dropped because it predates an erasure.
     func countSuppressed() throws
-}
-
-/// The derived figures of one customer (EVENTS.md, "Definitions").
-public struct CustomerAggregates: Sendable, Equatable {
-    /// Bookings that are confirmed or completed.
-    public var orders = 0
-    public var completedStays = 0
-    public var noShows = 0
-    public var bookings = 0
-    /// Currency → total of the orders, in minor units.
-    public var spent: [String: Int64] = [:]
-    /// Currency → orders in that currency (for the average order).
-    public var ordersByCurrency: [String: Int] = [:]
-    public var firstOrderAt: Timestamp?
-    public var lastOrderAt: Timestamp?
-
-    public init() {}
-
-    /// From scratch, from the customer's bookings: the definition the stored figures must match.
-    public init(bookings records: [BookingRecord], defaultCurrency: String) {
-        self.init()
-        bookings = records.count
-        for booking in records {
-            guard let status = booking.bookingStatus else { continue }
-            if status == .noShow { noShows += 1 }
-            if status == .completed { completedStays += 1 }
-            guard status.isOrder else { continue }
-            orders += 1
-            let currency = booking.amount?.currency ?? defaultCurrency
-            spent[currency, default: 0] += booking.amount?.minorUnits ?? 0
-            ordersByCurrency[currency, default: 0] += 1
-            firstOrderAt = min(firstOrderAt ?? booking.firstSeenAt, booking.firstSeenAt)
-            lastOrderAt = max(lastOrderAt ?? booking.firstSeenAt, booking.firstSeenAt)
-        }
-    }
 }
 
 /// Keyed hashes of erased identifiers (HMAC with a key from the configuration), so that the

@@ -36,17 +36,19 @@ public struct RecordApplier: Sendable {
         switch event.payload {
         case .booking(let input, let booking):
             var subject = try input.map { try updatedRecord($0, envelope: envelope, store: store, booked: true) }
-            let owner = try applyBooking(booking, customer: subject?.id, at: envelope.occurredAt, store: store)
-            if var record = subject, owner == record.id {
-                try refreshDerived(&record, eventID: envelope.id, store: store)
-                subject = record
-            } else if let owner {
-                var ownerRecord = try store.loadCustomer(owner)
-                try refreshDerived(&ownerRecord, eventID: envelope.id, store: store)
-                try store.saveCustomer(ownerRecord)
+            let change = try applyBooking(booking, customer: subject?.id, at: envelope.occurredAt, store: store)
+            if let owner = change.after.customerID {
+                if var record = subject, record.id == owner {
+                    try account(change, to: &record, eventID: envelope.id, store: store)
+                    subject = record
+                } else {
+                    var ownerRecord = try store.loadCustomer(owner)
+                    try account(change, to: &ownerRecord, eventID: envelope.id, store: store)
+                    try store.saveCustomer(ownerRecord)
+                }
             }
             if let subject { try store.saveCustomer(subject) }
-            return .applied(subject?.id ?? owner)
+            return .applied(subject?.id ?? change.after.customerID)
         case .payment(let input, let payment):
             let customer = try input.map { try resolveAndApply($0, envelope: envelope, store: store) }
             return .applied(try applyPayment(payment, customer: customer, at: envelope.occurredAt, store: store))
@@ -159,15 +161,42 @@ public struct RecordApplier: Sendable {
         record.tags.append(tag)
     }
 
-    /// Aggregates from the customer's bookings, and what follows from them: group Guest, the
-    /// `No-show` and `Regular` tags. Recomputed per customer, so any order of events gives the
-    /// same figures.
+    /// The booking's change in the owner's figures and spend: its old contribution out, its new
+    /// one in. Only when the old one may have been the first or last order are the figures
+    /// recomputed from all of the customer's bookings.
+    private func account(_ change: BookingChange, to record: inout CustomerRecord, eventID: String?,
+                         store: some RecordTransaction) throws {
+        let new = BookingContribution(change.after, defaultCurrency: rules.defaultCurrency)
+        let old = change.before.flatMap { $0.customerID == record.id ? BookingContribution($0, defaultCurrency: rules.defaultCurrency) : nil }
+        guard old != new else { return }
+        var exact = true
+        if let old {
+            exact = record.figures.remove(old)
+            if old.isOrder { try store.addSpend(-old.amountMinor, orders: -1, currency: old.currency, to: record.id) }
+        }
+        record.figures.add(new)
+        if new.isOrder { try store.addSpend(new.amountMinor, orders: 1, currency: new.currency, to: record.id) }
+        if exact {
+            try applyFigures(&record, eventID: eventID, store: store)
+        } else {
+            try refreshDerived(&record, eventID: eventID, store: store)
+        }
+    }
+
+    /// Figures and spend from all of the customer's bookings (after merges and unmerges, which
+    /// move bookings between customers), and what follows from them.
     private func refreshDerived(_ record: inout CustomerRecord, eventID: String?, store: some RecordTransaction) throws {
         let aggregates = CustomerAggregates(bookings: try store.bookings(of: record.id), defaultCurrency: rules.defaultCurrency)
-        try store.saveAggregates(aggregates, of: record.id)
-        upgradeGroup(&record, booked: aggregates.bookings > 0)
-        if aggregates.noShows > 0 { try addTag(RecordRules.noShowTag, to: &record, eventID: eventID, store: store) }
-        if aggregates.completedStays >= rules.regularAfterStays {
+        record.figures = aggregates.figures
+        try store.replaceSpend(aggregates, of: record.id)
+        try applyFigures(&record, eventID: eventID, store: store)
+    }
+
+    /// What follows from the figures: group Guest, the `No-show` and `Regular` tags.
+    private func applyFigures(_ record: inout CustomerRecord, eventID: String?, store: some RecordTransaction) throws {
+        upgradeGroup(&record, booked: record.figures.bookings > 0)
+        if record.figures.noShows > 0 { try addTag(RecordRules.noShowTag, to: &record, eventID: eventID, store: store) }
+        if record.figures.completedStays >= rules.regularAfterStays {
             try addTag(RecordRules.regularTag, to: &record, eventID: eventID, store: store)
         }
     }
@@ -257,11 +286,17 @@ public struct RecordApplier: Sendable {
 
     // MARK: Bookings, payments, carts, threads
 
-    /// Upserts the booking by `ref`; returns its owner.
+    /// A booking before and after one event.
+    private struct BookingChange {
+        var before: BookingRecord?
+        var after: BookingRecord
+    }
+
+    /// Upserts the booking by `ref`.
     private func applyBooking(_ input: BookingInput, customer: CustomerID?, at: Timestamp,
-                              store: some RecordTransaction) throws -> CustomerID? {
-        var booking = try store.booking(ref: input.ref) ?? BookingRecord(ref: input.ref, customerID: nil, firstSeenAt: at)
-        let hadOwner = booking.customerID != nil
+                              store: some RecordTransaction) throws -> BookingChange {
+        let before = try store.booking(ref: input.ref)
+        var booking = before ?? BookingRecord(ref: input.ref, customerID: nil, firstSeenAt: at)
         if booking.customerID == nil { booking.customerID = customer }
         booking.firstSeenAt = min(booking.firstSeenAt, at)
         if let status = input.status {
@@ -274,8 +309,8 @@ public struct RecordApplier: Sendable {
             booking.amountAt = at
         }
         try store.saveBooking(booking)
-        if !hadOwner, let owner = booking.customerID { try store.attachPayments(bookingRef: booking.ref, to: owner) }
-        return booking.customerID
+        if before?.customerID == nil, let owner = booking.customerID { try store.attachPayments(bookingRef: booking.ref, to: owner) }
+        return BookingChange(before: before, after: booking)
     }
 
     private func applyPayment(_ input: PaymentInput, customer: CustomerID?, at: Timestamp,
