@@ -204,79 +204,82 @@ struct SQLiteRecordTransaction: RecordTransaction {
     }
 
     func payment(reference: String) throws -> PaymentRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM payments WHERE reference = ?"), arguments: [reference]).map { row in
-            PaymentRecord(reference: row["reference"], customerID: row["customer_id"], bookingRef: row["booking_ref"],
-                          amount: Money(minorUnits: row["amount_minor"], currency: row["currency"]), method: row["method"],
-                          status: (row["status"] as String?).flatMap(PaymentStatus.init(rawValue:)),
-                          occurredAt: Timestamp(microseconds: row["occurred_at"]))
+        try Prepared(db, """
+            SELECT reference, customer_id, booking_ref, amount_minor, currency, method, status, occurred_at FROM payments WHERE reference = ?
+            """).first(.text(reference)) { row in
+            PaymentRecord(reference: row.text(0), customerID: row.integerOrNil(1), bookingRef: row.textOrNil(2),
+                          amount: Money(minorUnits: row.integer(3), currency: row.text(4)), method: row.textOrNil(5),
+                          status: row.textOrNil(6).flatMap(PaymentStatus.init(rawValue:)), occurredAt: Timestamp(microseconds: row.integer(7)))
         }
     }
 
     func savePayment(_ payment: PaymentRecord) throws {
-        try db.cachedStatement(sql: """
+        try Prepared(db, """
             INSERT OR REPLACE INTO payments (reference, customer_id, booking_ref, amount_minor, currency, method, status, occurred_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [payment.reference, payment.customerID, payment.bookingRef, payment.amount.minorUnits,
-                                     payment.amount.currency, payment.method, payment.status?.rawValue, payment.occurredAt.microseconds])
+            """).run(.text(payment.reference), .of(payment.customerID), .of(payment.bookingRef), .integer(payment.amount.minorUnits),
+                     .text(payment.amount.currency), .of(payment.method), .of(payment.status?.rawValue), .of(payment.occurredAt))
     }
 
     func attachPayments(bookingRef: String, to customer: CustomerID) throws {
-        try db.cachedStatement(sql: "UPDATE payments SET customer_id = ? WHERE booking_ref = ? AND customer_id IS NULL")
-            .execute(arguments: [customer, bookingRef])
+        try Prepared(db, "UPDATE payments SET customer_id = ? WHERE booking_ref = ? AND customer_id IS NULL").run(.integer(customer), .text(bookingRef))
     }
 
     func cart(id: String) throws -> CartRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM carts WHERE id = ?"), arguments: [id]).map { row in
-            var total: Money?
-            if let minor: Int64 = row["total_minor"], let currency: String = row["currency"] { total = Money(minorUnits: minor, currency: currency) }
-            return CartRecord(id: row["id"], customerID: row["customer_id"],
-                              status: (row["status"] as String?).flatMap(CartStatus.init(rawValue:)), items: row["items"], total: total,
-                              updatedAt: Timestamp(microseconds: row["updated_at"]), firstSeenAt: Timestamp(microseconds: row["first_seen_at"]))
-        }
+        try Prepared(db, "SELECT id, customer_id, status, items, total_minor, currency, updated_at, first_seen_at FROM carts WHERE id = ?")
+            .first(.text(id)) { row in
+                var total: Money?
+                if let minor = row.integerOrNil(4), let currency = row.textOrNil(5) { total = Money(minorUnits: minor, currency: currency) }
+                return CartRecord(id: row.text(0), customerID: row.integerOrNil(1), status: row.textOrNil(2).flatMap(CartStatus.init(rawValue:)),
+                                  items: row.textOrNil(3), total: total, updatedAt: Timestamp(microseconds: row.integer(6)),
+                                  firstSeenAt: Timestamp(microseconds: row.integer(7)))
+            }
     }
 
     func saveCart(_ cart: CartRecord) throws {
-        try db.cachedStatement(sql: """
+        try Prepared(db, """
             INSERT OR REPLACE INTO carts (id, customer_id, status, items, total_minor, currency, updated_at, first_seen_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [cart.id, cart.customerID, cart.status?.rawValue, cart.items, cart.total?.minorUnits,
-                                     cart.total?.currency, cart.updatedAt.microseconds, cart.firstSeenAt.microseconds])
+            """).run(.text(cart.id), .of(cart.customerID), .of(cart.status?.rawValue), .of(cart.items), .of(cart.total?.minorUnits),
+                     .of(cart.total?.currency), .of(cart.updatedAt), .of(cart.firstSeenAt))
     }
 
     func thread(id: String) throws -> ThreadRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM threads WHERE thread_id = ?"), arguments: [id]).map { row in
-            ThreadRecord(threadID: row["thread_id"], customerID: row["customer_id"], contact: row["contact"], subject: row["subject"],
-                         bookingRef: row["booking_ref"], isOpen: row["is_open"], openedAt: Timestamp(microseconds: row["opened_at"]),
-                         firstResponseAt: (row["first_response_at"] as Int64?).map(Timestamp.init(microseconds:)))
+        try Prepared(db, """
+            SELECT thread_id, customer_id, contact, subject, booking_ref, is_open, opened_at, first_response_at FROM threads WHERE thread_id = ?
+            """).first(.text(id)) { row in
+            ThreadRecord(threadID: row.text(0), customerID: row.integerOrNil(1), contact: row.textOrNil(2), subject: row.textOrNil(3),
+                         bookingRef: row.textOrNil(4), isOpen: row.bool(5), openedAt: Timestamp(microseconds: row.integer(6)),
+                         firstResponseAt: row.integerOrNil(7).map(Timestamp.init(microseconds:)))
         }
     }
 
     func saveThread(_ thread: ThreadRecord) throws {
-        try db.cachedStatement(sql: """
+        try Prepared(db, """
             INSERT OR REPLACE INTO threads (thread_id, customer_id, contact, subject, booking_ref, is_open, opened_at, first_response_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [thread.threadID, thread.customerID, thread.contact, thread.subject, thread.bookingRef,
-                                     thread.isOpen, thread.openedAt.microseconds, thread.firstResponseAt?.microseconds])
+            """).run(.text(thread.threadID), .of(thread.customerID), .of(thread.contact), .of(thread.subject), .of(thread.bookingRef),
+                     .of(thread.isOpen), .of(thread.openedAt), .of(thread.firstResponseAt))
     }
 
     func addMessage(_ message: ThreadMessage) throws {
-        try db.cachedStatement(sql: """
+        try Prepared(db, """
             INSERT INTO thread_messages (event_id, thread_id, direction, author, subject, body, booking_ref, occurred_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """).execute(arguments: [message.eventID, message.threadID, message.direction.rawValue, message.author, message.subject,
-                                     message.body, message.bookingRef, message.occurredAt.microseconds])
+            """).run(.text(message.eventID), .text(message.threadID), .text(message.direction.rawValue), .of(message.author), .of(message.subject),
+                     .of(message.body), .of(message.bookingRef), .of(message.occurredAt))
     }
 
     func earliestReply(threadID: String) throws -> Timestamp? {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(occurred_at) FROM thread_messages WHERE thread_id = ? AND direction = 'staff'"),
-                           arguments: [threadID]).map(Timestamp.init(microseconds:))
+        try Prepared(db, "SELECT min(occurred_at) FROM thread_messages WHERE thread_id = ? AND direction = 'staff'")
+            .first(.text(threadID)) { $0.integerOrNil(0) }?.map(Timestamp.init(microseconds:))
     }
 
     // MARK: Merges
 
     func isMergeBlocked(_ first: CustomerID, _ second: CustomerID) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM merge_blocks WHERE first_id = ? AND second_id = ?)"),
-                          arguments: [min(first, second), max(first, second)]) ?? false
+        try Prepared(db, "SELECT 1 FROM merge_blocks WHERE first_id = ? AND second_id = ?")
+            .first(.integer(min(first, second)), .integer(max(first, second))) { _ in true } ?? false
     }
 
     func blockMerge(_ first: CustomerID, _ second: CustomerID) throws {
@@ -370,10 +373,11 @@ struct SQLiteRecordTransaction: RecordTransaction {
 
     // MARK: Erasure
 
+    /// Once anyone has been erased, every event asks this: one indexed lookup per hash.
     func erasureTime(hashes: [String]) throws -> Timestamp? {
-        guard !hashes.isEmpty else { return nil }
-        return try Int64.fetchOne(db, sql: "SELECT max(erased_at) FROM erased_identities WHERE hash IN (\(databaseQuestionMarks(count: hashes.count)))",
-                                  arguments: StatementArguments(hashes)).map(Timestamp.init(microseconds:))
+        let statement = try Prepared(db, "SELECT max(erased_at) FROM erased_identities WHERE hash = ?")
+        return try hashes.compactMap { hash in try statement.first(.text(hash)) { $0.integerOrNil(0) } ?? nil }.max()
+            .map(Timestamp.init(microseconds:))
     }
 
     /// The customer and every record merged into it, directly or through others.

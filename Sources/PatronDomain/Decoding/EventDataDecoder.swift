@@ -349,6 +349,9 @@ struct FieldReader {
 
 extension String {
     func trimmingWhitespace() -> String {
+        // Nearly every value is already trimmed; Unicode property lookups cost more than the rest
+        // of a field's decoding.
+        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x7F, last > 0x20, last < 0x7F { return self }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!

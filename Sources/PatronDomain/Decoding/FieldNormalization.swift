@@ -11,6 +11,7 @@ public enum TitleNormalization {
     ]
 
     public static func normalize(_ title: String, configured: [String]) -> String {
+        if configured.contains(title) { return title }
         let key = folded(title)
         if let exact = configured.first(where: { folded($0) == key }) { return exact }
         if let english = variants[key], let target = configured.first(where: { folded($0) == folded(english) }) {
@@ -61,6 +62,7 @@ public enum CountryNormalization {
 /// Languages: a BCP 47 tag (`es`, `en-GB`), primary subtag lowercased.
 public enum LanguageNormalization {
     public static func normalize(_ text: String) -> String? {
+        if text.utf8.count == 2, text.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }) { return text }
         let parts = text.replacingOccurrences(of: "_", with: "-").split(separator: "-", omittingEmptySubsequences: false)
         guard let primary = parts.first, (2...3).contains(primary.count), primary.allSatisfy({ $0.isASCII && $0.isLetter }),
               parts.dropFirst().allSatisfy({ (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } })
@@ -102,7 +104,12 @@ public enum EmailNormalization {
         let lowered = email.lowercased()
         let parts = lowered.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              !lowered.contains(where: \.isWhitespace) else { return nil }
+              !containsWhitespace(lowered) else { return nil }
         return lowered
+    }
+
+    private static func containsWhitespace(_ text: String) -> Bool {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.utf8.contains { $0 == 0x20 || (0x09...0x0D).contains($0) } }
+        return text.contains(where: \.isWhitespace)
     }
 }

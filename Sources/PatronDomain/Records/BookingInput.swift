@@ -12,6 +12,10 @@ public enum BookingField: String, Sendable, Hashable, CaseIterable {
     case hotel
     case roomType = "room_type"
     case arrival, departure, guests, transport, salesperson, channel
+
+    /// The case, not its column name: these key dictionaries on every event, and a raw-value
+    /// enum would otherwise hash its string.
+    public func hash(into hasher: inout Hasher) { hasher.combine(withUnsafeBytes(of: self) { $0.first ?? 0 }) }
 }
 
 public struct BookingInput: Sendable, Equatable {

@@ -13,6 +13,10 @@ public enum ProfileField: String, Sendable, Hashable, CaseIterable {
     case zip, city, state, country, language, birthday
     /// "true" or "false": whether the person has a site account.
     case account
+
+    /// The case, not its column name: these key dictionaries on every event, and a raw-value
+    /// enum would otherwise hash its string.
+    public func hash(into hasher: inout Hasher) { hasher.combine(withUnsafeBytes(of: self) { $0.first ?? 0 }) }
 }
 
 public enum IdentifierKind: String, Sendable, Hashable, CaseIterable {
