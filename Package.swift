@@ -49,6 +49,8 @@ let package = Package(
         ),
         // Pure domain: envelope rules, events, timestamps. No I/O, no GRDB.
         .target(name: "PatronDomain"),
+        // A seeded generator, for the benchmark's event mix and the property tests.
+        .target(name: "SeededRandom"),
         .target(
             name: "PatronStorage",
             dependencies: [
@@ -90,17 +92,17 @@ let package = Package(
         .executableTarget(
             name: "patron-bench",
             dependencies: [
-                "PatronService", "PatronAMQP", "PatronDomain", "PatronStorage", "PatronPhone",
+                "PatronService", "PatronAMQP", "PatronDomain", "PatronStorage", "PatronPhone", "SeededRandom",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "PatronDomainTests", dependencies: ["PatronDomain", "PatronPhone"]),
+        .testTarget(name: "PatronDomainTests", dependencies: ["PatronDomain", "PatronPhone", "SeededRandom"]),
         .testTarget(
             name: "PatronStorageTests",
             dependencies: [
-                "PatronStorage", "PatronDomain", "PatronPhone", "PatronService",
+                "PatronStorage", "PatronDomain", "PatronPhone", "PatronService", "SeededRandom",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -1,6 +1,7 @@
 import Foundation
 import PatronAMQP
 import PatronDomain
+import SeededRandom
 
 /// The benchmark's event stream: 60 % bookings, 20 % cart updates, 10 % contact forms, 10 %
 /// profile updates. New customers come with email and mobile; a quarter of the events name a
@@ -52,20 +53,5 @@ enum EventMix {
     static func mobile(_ person: Int, local: Bool) -> String {
         let digits = String(format: "%08d", person % 100_000_000)
         return local ? "6\(digits.prefix(2)) \(digits.dropFirst(2).prefix(3)) \(digits.suffix(3))" : "+346\(digits)"
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so the mix is the same in every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

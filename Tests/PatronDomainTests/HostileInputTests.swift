@@ -1,4 +1,5 @@
 import PatronDomain
+import SeededRandom
 import Testing
 
 /// Property test of the whole decoder: any byte sequence is either accepted or refused with a
@@ -14,7 +15,7 @@ struct HostileInputTests {
 
     @Test func mutatedEventsAreAcceptedOrRefusedWithAReason() {
         let decoder = EventDecoder(rules: RecordRules(), phones: FakePhones())
-        var generator = SplitMix(seed: 20261123)
+        var generator = SplitMix64(seed: 20261123)
         var accepted = 0
         var refused = 0
         let alphabet = Array(#"{}[]":,.-+eE0123456789 \ntruefalsnul"#.utf8) + [0, 0xC3, 0xA9, 0xFF, 0xE6, 0x9D]
@@ -43,17 +44,5 @@ struct HostileInputTests {
         // Both outcomes occur, so the mutations reach past the JSON syntax into the data rules.
         #expect(accepted > 100)
         #expect(refused > 100)
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -42,6 +42,32 @@ final class RecordsFixture {
         try await database.pool.read(block)
     }
 
+    /// Live customers whose maintained figures or spend differ from a recount of their bookings
+    /// (the definitions of EVENTS.md, written once more in SQL).
+    func figuresDifferingFromARecount() async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(db, sql: """
+                WITH orders AS (SELECT * FROM bookings WHERE status IN ('confirmed', 'completed')),
+                fresh AS (
+                    SELECT c.id,
+                        (SELECT count(*) FROM orders b WHERE b.customer_id = c.id) AS orders,
+                        (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id AND b.status = 'no_show') AS no_shows,
+                        (SELECT coalesce(sum(amount_minor), 0) FROM orders b WHERE b.customer_id = c.id) AS spent,
+                        (SELECT min(first_seen_at) FROM orders b WHERE b.customer_id = c.id) AS first_order,
+                        (SELECT max(first_seen_at) FROM orders b WHERE b.customer_id = c.id) AS last_order,
+                        (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id) AS bookings_count,
+                        (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id AND b.status = 'completed') AS completed_stays
+                    FROM customers c WHERE c.merged_into IS NULL)
+                SELECT count(*) FROM fresh JOIN customers c ON c.id = fresh.id
+                WHERE c.orders != fresh.orders OR c.no_shows != fresh.no_shows OR c.first_order_at IS NOT fresh.first_order
+                   OR c.last_order_at IS NOT fresh.last_order OR c.bookings_count != fresh.bookings_count
+                   OR c.completed_stays != fresh.completed_stays
+                   OR fresh.spent != coalesce((SELECT sum(total_minor) FROM customer_spend s WHERE s.customer_id = c.id), 0)
+                   OR fresh.orders != coalesce((SELECT sum(orders) FROM customer_spend s WHERE s.customer_id = c.id), 0)
+                """)!
+        }
+    }
+
     func liveCount() async throws -> Int {
         try await read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers WHERE merged_into IS NULL AND erased_at IS NULL")! }
     }
