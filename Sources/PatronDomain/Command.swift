@@ -93,6 +93,19 @@ public struct CommandArguments: Sendable {
         return flag
     }
 
+    /// A text argument, trimmed; absent, null or blank is nil.
+    public func string(_ name: String, maximumLength: Int = 500) throws -> String? {
+        guard let value = values[name], value != .null else { return nil }
+        guard let text = value.stringValue else {
+            throw CommandError(.invalidArgument, field: "args.\(name)", "must be a string")
+        }
+        let trimmed = text.trimmingWhitespace()
+        guard trimmed.count <= maximumLength else {
+            throw CommandError(.invalidArgument, field: "args.\(name)", "longer than \(maximumLength) characters")
+        }
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
     public func strings(_ name: String) throws -> [String]? {
         guard let value = values[name], value != .null else { return nil }
         guard let array = value.arrayValue else {

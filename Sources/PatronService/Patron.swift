@@ -55,7 +55,8 @@ public final class Patron: Sendable {
                                            fileName: configuration.storage.databaseFile)
         let phones = LibPhoneNumberNormalizer()
         let applier = RecordApplier(rules: configuration.records, hasher: HMACIdentityHasher(key: configuration.erasureHashKey))
-        store = SQLiteEventStore(database: database, applier: applier)
+        let records = SQLiteEventStore(database: database, applier: applier)
+        store = records
         let names = configuration.topology
         ingestClient = AMQPClient(configuration: configuration.clientConfiguration(connectionName: "patrond-ingest"),
                                   logger: logger)
@@ -79,6 +80,8 @@ public final class Patron: Sendable {
         }
 
         OperationsCommands.register(on: commands, patron: self)
+        CustomerCommands(store: records, directory: SQLiteCustomerDirectory(database: database), phones: phones,
+                         defaultCountry: configuration.records.defaultCountry).register(on: commands)
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT, or ``shutdown()``), then returns.

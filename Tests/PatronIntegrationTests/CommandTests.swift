@@ -7,24 +7,9 @@ import Testing
 extension BrokerBacked {
     @Suite struct Commands {
         /// Runs `body` with a command client talking to the setup's patrond, and closes it after.
-        private static func withCommands(_ setup: TestSetup, _ body: (CommandClient) async throws -> Void) async throws {
-            let client = AMQPClient(configuration: AMQPClient.Configuration(urls: [try AMQPURL(parsing: try TestEnvironment.amqpURL)], connectionName: "test-commands"),
-                                    logger: TestEnvironment.quietLogger)
-            let commands = CommandClient(client: client, exchange: setup.topology.commandsExchange, routingKey: setup.topology.commandsQueue)
-            let runner = Task { try await client.run() }
-            defer {
-                commands.stop()
-                client.shutdown()
-                runner.cancel()
-            }
-            try await client.waitUntilConnected(timeout: .seconds(20))
-            commands.start()
-            try await body(commands)
-        }
-
         @Test func statusReportsQueuesAndCounts() async throws {
             try await withRunningPatron { setup, broker, patron in
-                try await Self.withCommands(setup) { commands in
+                try await withCommands(setup) { commands in
                     try await broker.publish([event("s-1", exchange: setup.topology.eventsExchange)])
                     try await eventually("the event") { try setup.journalIDs().count == 1 }
 
@@ -41,7 +26,7 @@ extension BrokerBacked {
 
         @Test func malformedAndUnknownRequestsGetErrorReplies() async throws {
             try await withRunningPatron { setup, broker, patron in
-                try await Self.withCommands(setup) { commands in
+                try await withCommands(setup) { commands in
 
                     let unknown = try await commands.call("customers.teleport")
                     #expect(unknown["ok"] == .bool(false))
@@ -63,7 +48,7 @@ extension BrokerBacked {
 
         @Test func rolesLimitWhatAUserMayDo() async throws {
             try await withRunningPatron(try TestSetup(roles: ["patron": "viewer"])) { setup, broker, patron in
-                try await Self.withCommands(setup) { commands in
+                try await withCommands(setup) { commands in
                     let status = try await commands.call("status.get")
                     let list = try await commands.call("dead.list")
                     let replay = try await commands.call("dead.replay", args: ["all": .bool(true)])
@@ -76,7 +61,7 @@ extension BrokerBacked {
 
         @Test func unknownUserIsForbidden() async throws {
             try await withRunningPatron(try TestSetup(roles: ["maria": "admin"])) { setup, broker, patron in
-                try await Self.withCommands(setup) { commands in
+                try await withCommands(setup) { commands in
                     let reply = try await commands.call("status.get")
                     #expect(reply["error"]?["code"] == .string("forbidden"))
                     #expect(reply["error"]?["field"] == .string("properties.user_id"))
@@ -99,7 +84,7 @@ extension BrokerBacked {
 
         @Test func deadLettersAreListedWithoutLossAndReplayedToTheirOriginalRoute() async throws {
             try await withRunningPatron { setup, broker, patron in
-                try await Self.withCommands(setup) { commands in
+                try await withCommands(setup) { commands in
                     let names = setup.topology
                     try await broker.publish([
                         event("late-1", occurredAt: "not a date", exchange: names.eventsExchange),
@@ -135,4 +120,20 @@ extension BrokerBacked {
             }
         }
     }
+}
+
+/// Runs `body` with a command client connected as the test broker's user.
+func withCommands(_ setup: TestSetup, _ body: (CommandClient) async throws -> Void) async throws {
+    let client = AMQPClient(configuration: AMQPClient.Configuration(urls: [try AMQPURL(parsing: try TestEnvironment.amqpURL)], connectionName: "test-commands"),
+                            logger: TestEnvironment.quietLogger)
+    let commands = CommandClient(client: client, exchange: setup.topology.commandsExchange, routingKey: setup.topology.commandsQueue)
+    let runner = Task { try await client.run() }
+    defer {
+        commands.stop()
+        client.shutdown()
+        runner.cancel()
+    }
+    try await client.waitUntilConnected(timeout: .seconds(20))
+    commands.start()
+    try await body(commands)
 }

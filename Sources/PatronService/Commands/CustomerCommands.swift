@@ -1,0 +1,75 @@
+import Foundation
+import PatronDomain
+import PatronStorage
+
+/// The Customer Center's commands on one customer (EVENTS.md, "Commands"): `customers.get`,
+/// `customers.unmerge`, `customers.erase`.
+struct CustomerCommands: Sendable {
+    let store: SQLiteEventStore
+    let directory: any CustomerDirectory
+    let phones: any PhoneNormalizer
+    let defaultCountry: String
+
+    func register(on server: CommandServer) {
+        server.register("customers.get", CommandHandler(minimumRole: .viewer) { args, _ in
+            try args.allowOnly(["customer_no", "email", "phone"])
+            return try await directory.file(try await customer(args)).json
+        })
+        server.register("customers.unmerge", CommandHandler(minimumRole: .admin) { args, _ in
+            try args.allowOnly(["customer_no"])
+            guard let number = try args.string("customer_no") else {
+                throw CommandError(.invalidArgument, field: "args.customer_no", "required: the customer number that was merged away")
+            }
+            let split: (survivor: CustomerRecord, restored: CustomerRecord)
+            do {
+                split = try await store.unmerge(customerNo: number, at: .now)
+            } catch RecordApplier.UnmergeError.unknownCustomer {
+                throw CommandError(.notFound, field: "args.customer_no", "no customer has this number")
+            } catch RecordApplier.UnmergeError.notMerged {
+                throw CommandError(.conflict, field: "args.customer_no", "this number was not merged into another customer")
+            }
+            return .object([
+                "customer": try await directory.file(split.survivor.id).json,
+                "restored": try await directory.file(split.restored.id).json,
+            ])
+        })
+        server.register("customers.erase", CommandHandler(minimumRole: .admin) { args, context in
+            try args.allowOnly(["customer_no", "email", "phone"])
+            let number = try await directory.file(try await customer(args)).record.customerNo
+            var input = CustomerInput()
+            input.customerNo = number
+            // Through the ingest path, so the command has exactly the event's effect: journaled
+            // without payload, hashes kept, WAL checkpointed, `customer.erased` announced.
+            let envelope = Envelope(id: "command-erase-\(UUID().uuidString.lowercased())", type: .customerErasureRequested,
+                                    occurredAt: .now, source: "command:\(context.user)")
+            _ = try await store.record([AcceptedEvent(event: DecodedEvent(envelope: envelope, payload: .erasureRequested(input)),
+                                                      routingKey: "command", receivedAt: .now, body: [])])
+            return .object(["customer_no": .string(number)])
+        })
+    }
+
+    /// The one live customer the arguments name.
+    private func customer(_ args: CommandArguments) async throws -> CustomerID {
+        let lookup = try CustomerLookup.parse(args, phones: phones, defaultCountry: defaultCountry)
+        let field: String
+        switch lookup {
+        case .number: field = "args.customer_no"
+        case .identifier(let identifier): field = identifier.kind == .email ? "args.email" : "args.phone"
+        }
+        let matches = try await directory.customers(lookup)
+        guard let first = matches.first else { throw CommandError(.notFound, field: field, "no customer found") }
+        guard matches.count == 1 else {
+            let numbers = try await matches.asyncMap { try await directory.file($0).record.customerNo }
+            throw CommandError(.conflict, field: field, "\(matches.count) customers match (\(numbers.joined(separator: ", "))); ask by customer_no")
+        }
+        return first
+    }
+}
+
+private extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}
