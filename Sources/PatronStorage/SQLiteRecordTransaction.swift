@@ -50,21 +50,13 @@ struct SQLiteRecordTransaction: RecordTransaction {
 
     func loadCustomer(_ id: CustomerID) throws -> CustomerRecord {
         let record = try Prepared(db, Self.selectCustomerSQL).first(.integer(id)) { row in
-            var values: [ProfileField: Stamped] = [:]
-            var column: Int32 = 13
-            for field in ProfileField.allCases {
-                if let value = row.textOrNil(column), let at = row.integerOrNil(column + 1) {
-                    values[field] = Stamped(value, at: Timestamp(microseconds: at))
-                }
-                column += 2
-            }
             var newsletter: Stamped?
             if let optedIn = row.integerOrNil(4), let at = row.integerOrNil(5) {
                 newsletter = Stamped(optedIn != 0 ? "true" : "false", at: Timestamp(microseconds: at))
             }
             let tags = row.text(6)
             return CustomerRecord(
-                id: id, customerNo: row.text(0), numberAssigned: row.bool(1), fields: StampedFields(values), newsletter: newsletter,
+                id: id, customerNo: row.text(0), numberAssigned: row.bool(1), fields: Self.stampedFields(row, from: 13), newsletter: newsletter,
                 group: AutomaticGroup(rawValue: Int(row.integer(3))) ?? .visitor, firstContactAt: Timestamp(microseconds: row.integer(2)),
                 tags: tags.isEmpty ? [] : tags.components(separatedBy: Self.tagSeparator),
                 figures: CustomerFigures(bookings: Int(row.integer(7)), orders: Int(row.integer(8)), completedStays: Int(row.integer(9)),
@@ -90,6 +82,19 @@ struct SQLiteRecordTransaction: RecordTransaction {
     private static func assignedNumber(_ id: CustomerID) -> String {
         let digits = String(id)
         return "P-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
+    /// Fields stored as value and `_at` column pairs, in `allCases` order from column `first`.
+    private static func stampedFields<Field: CaseIterable & Hashable & Sendable>(_ row: Prepared.Columns, from first: Int32) -> StampedFields<Field> {
+        var values: [Field: Stamped] = [:]
+        var column = first
+        for field in Field.allCases {
+            if let value = row.textOrNil(column), let at = row.integerOrNil(column + 1) {
+                values[field] = Stamped(value, at: Timestamp(microseconds: at))
+            }
+            column += 2
+        }
+        return StampedFields(values)
     }
 
     func saveCustomer(_ record: CustomerRecord) throws {
@@ -152,19 +157,11 @@ struct SQLiteRecordTransaction: RecordTransaction {
     }
 
     private static func booking(from row: Prepared.Columns) -> BookingRecord {
-        var values: [BookingField: Stamped] = [:]
-        var column: Int32 = 8
-        for field in BookingField.allCases {
-            if let value = row.textOrNil(column), let at = row.integerOrNil(column + 1) {
-                values[field] = Stamped(value, at: Timestamp(microseconds: at))
-            }
-            column += 2
-        }
         var status: Stamped?
         if let value = row.textOrNil(2), let at = row.integerOrNil(3) { status = Stamped(value, at: Timestamp(microseconds: at)) }
         var amount: Money?
         if let minor = row.integerOrNil(5), let currency = row.textOrNil(6) { amount = Money(minorUnits: minor, currency: currency) }
-        return BookingRecord(ref: row.text(0), customerID: row.integerOrNil(1), status: status, fields: StampedFields(values),
+        return BookingRecord(ref: row.text(0), customerID: row.integerOrNil(1), status: status, fields: stampedFields(row, from: 8),
                              amount: amount, amountAt: row.integerOrNil(7).map(Timestamp.init(microseconds:)),
                              firstSeenAt: Timestamp(microseconds: row.integer(4)))
     }
