@@ -102,4 +102,22 @@ struct ConfigurationLoaderTests {
             Issue.record("unexpected \(error)")
         }
     }
+
+    @Test func rolesFromTheEnvironmentAddToAndOverrideTheFile() throws {
+        let configuration = try ConfigurationLoader.parse(yaml: "roles:\n  alice: viewer\n  carol: operator\n" + "records:\n" + Self.key,
+                                                          environment: ["PATRON_ROLES": "alice=admin, bob=viewer,"])
+        #expect(configuration.roles == ["alice": .admin, "bob": .viewer, "carol": .operator])
+    }
+
+    @Test(arguments: ["alice", "alice=boss", "=admin"])
+    func badRolesFromTheEnvironmentNameTheVariable(_ value: String) {
+        do {
+            _ = try ConfigurationLoader.parse(yaml: "records:\n" + Self.key, environment: ["PATRON_ROLES": value])
+            Issue.record("\(value) accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.key == "PATRON_ROLES")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
 }

@@ -26,7 +26,7 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
 /// default is the kind of mistake found only in production.
 public enum ConfigurationLoader {
     public static let environmentOverrides = ["PATRON_AMQP_URL", "PATRON_DATA_DIR", "PATRON_LOG_LEVEL", "PATRON_METRICS_LISTEN",
-                                               "PATRON_ERASURE_HASH_KEY"]
+                                               "PATRON_ERASURE_HASH_KEY", "PATRON_ROLES"]
 
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PatronConfiguration {
         let text: String
@@ -164,6 +164,19 @@ public enum ConfigurationLoader {
                 throw ConfigurationError(key: node.path, reason: "must be viewer, operator or admin")
             }
             configuration.roles[user] = role
+        }
+        // For deployments configured by environment: `alice=admin,bob=viewer`, per user over the file's.
+        if let text = environment["PATRON_ROLES"], !text.isEmpty {
+            for entry in text.split(separator: ",", omittingEmptySubsequences: true) {
+                let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2, !parts[0].isEmpty else {
+                    throw ConfigurationError(key: "PATRON_ROLES", reason: "'\(entry)': expected user=role, entries separated by commas")
+                }
+                guard let role = PatronConfiguration.Role(rawValue: parts[1]) else {
+                    throw ConfigurationError(key: "PATRON_ROLES", reason: "'\(entry)': role must be viewer, operator or admin")
+                }
+                configuration.roles[parts[0]] = role
+            }
         }
 
         let shutdown = try document.section("shutdown")
