@@ -119,3 +119,24 @@ public struct CommandArguments: Sendable {
         }
     }
 }
+
+/// One answered command, as the audit log keeps it: who, which command, when, and the outcome
+/// (`ok` or the error code). Never the arguments, which may hold personal data.
+public struct CommandAuditEntry: Sendable, Equatable {
+    public var at: Timestamp
+    public var user: String?
+    public var command: String?
+    public var outcome: String
+
+    public init(at: Timestamp, user: String?, command: String?, outcome: String) {
+        self.at = at
+        self.user = user
+        self.command = command
+        self.outcome = outcome
+    }
+}
+
+/// Where answered commands are recorded for accountability.
+public protocol CommandAudit: Sendable {
+    func record(_ entry: CommandAuditEntry) async throws
+}

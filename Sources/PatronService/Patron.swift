@@ -72,7 +72,7 @@ public final class Patron: Sendable {
         announcements = AnnouncementRelay(outbox: SQLiteAnnouncementOutbox(database: database), client: commandClient,
                                           exchange: names.notificationsExchange, logger: logger)
         commands = CommandServer(client: commandClient, queue: names.commandsQueue, deadExchange: names.deadExchange,
-                                 roles: configuration.roles, logger: logger)
+                                 roles: configuration.roles, audit: SQLiteCommandAudit(database: database), logger: logger)
         if let registry = metricsRegistry, let host = configuration.metrics.listenHost {
             metricsServer = MetricsServer(host: host, port: configuration.metrics.listenPort, registry: registry, logger: logger)
         } else {

@@ -87,6 +87,19 @@ public final class PatronDatabase: Sendable {
                 """)
         }
         migrator.registerMigration("v2-customer-records", migrate: RecordSchema.create)
+        migrator.registerMigration("v3-command-audit") { db in
+            // Who ran which command when, and the outcome; never arguments (personal data).
+            try db.execute(sql: """
+                CREATE TABLE command_audit (
+                    id INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    user TEXT,
+                    command TEXT,
+                    outcome TEXT NOT NULL
+                );
+                CREATE INDEX command_audit_at ON command_audit(at);
+                """)
+        }
         return migrator
     }
 }

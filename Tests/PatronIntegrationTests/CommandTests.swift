@@ -1,7 +1,9 @@
 import Foundation
+import GRDB
 import PatronAMQP
 import PatronDomain
 import PatronService
+import PatronStorage
 import Testing
 
 extension BrokerBacked {
@@ -65,6 +67,44 @@ extension BrokerBacked {
                     let reply = try await commands.call("status.get")
                     #expect(reply["error"]?["code"] == .string("forbidden"))
                     #expect(reply["error"]?["field"] == .string("properties.user_id"))
+                }
+            }
+        }
+
+        @Test func everyAnsweredCommandIsAuditedWithoutItsArguments() async throws {
+            try await withRunningPatron(try TestSetup(roles: ["patron": "viewer"])) { setup, broker, patron in
+                try await withCommands(setup) { commands in
+                    _ = try await commands.call("status.get")
+                    _ = try await commands.call("customers.get", args: ["email": .string("secret.person@example.com")])
+                    _ = try await commands.call("customers.erase", args: ["email": .string("secret.person@example.com")])
+                    _ = try await commands.send(body: Array("{not json".utf8), label: "malformed", timeout: .seconds(10))
+                }
+                let rows = try setup.read { db in
+                    try Row.fetchAll(db, sql: "SELECT at, user, command, outcome FROM command_audit ORDER BY id").map {
+                        [$0["user"] as String? ?? "-", $0["command"] as String? ?? "-", $0["outcome"] as String]
+                    }
+                }
+                #expect(rows == [["patron", "status.get", "ok"], ["patron", "customers.get", "not_found"],
+                                 ["patron", "customers.erase", "forbidden"], ["patron", "-", "invalid_argument"]])
+                let everything = try setup.read { db in
+                    try String.fetchAll(db, sql: "SELECT coalesce(user, '') || coalesce(command, '') || outcome FROM command_audit").joined()
+                }
+                #expect(!everything.contains("secret"), "no arguments in the audit log")
+            }
+        }
+
+        /// The command has run by then; a failing audit write is logged, and the client still
+        /// gets its answer.
+        @Test func commandIsAnsweredWhenTheAuditLogCannotBeWritten() async throws {
+            let setup = try TestSetup()
+            let database = try PatronDatabase.open(directory: setup.directory.path)
+            try await database.pool.write { db in
+                try db.execute(sql: "CREATE TRIGGER refuse_audit BEFORE INSERT ON command_audit BEGIN SELECT RAISE(ABORT, 'audit refused'); END")
+            }
+            try await withRunningPatron(setup) { setup, broker, patron in
+                try await withCommands(setup) { commands in
+                    let reply = try await commands.call("status.get")
+                    #expect(reply["ok"] == .bool(true))
                 }
             }
         }

@@ -28,18 +28,20 @@ public struct CommandHandler: Sendable {
 ///
 /// Every request gets a reply on its `reply_to` with its `correlation_id`, also a malformed one;
 /// a request without `reply_to` cannot be answered and goes to `patron.dead` with the reason.
-/// Each command is logged (user, command, outcome) for audit, never with its arguments, which
-/// may hold personal data.
+/// Each answered command is recorded in the audit log (``CommandAudit``) and logged (user,
+/// command, outcome), never with its arguments, which may hold personal data.
 public final class CommandServer: Service, Sendable {
     private let client: AMQPClient
     private let queue: String
     private let deadExchange: String
     private let roles: Mutex<[String: PatronConfiguration.Role]>
     private let handlers: Mutex<[String: CommandHandler]>
+    private let audit: any CommandAudit
     private let logger: Logger
 
     public init(client: AMQPClient, queue: String, deadExchange: String,
-                roles: [String: PatronConfiguration.Role], logger: Logger) {
+                roles: [String: PatronConfiguration.Role], audit: any CommandAudit, logger: Logger) {
+        self.audit = audit
         self.client = client
         self.queue = queue
         self.deadExchange = deadExchange
@@ -83,6 +85,15 @@ public final class CommandServer: Service, Sendable {
         }
         let started = ContinuousClock.now
         let (command, reply) = await answer(delivery)
+        let outcome = reply["ok"]?.boolValue == true ? "ok" : (reply["error"]?["code"]?.stringValue ?? "error")
+        // Audited before it is answered: what a client saw done is on record. A request whose
+        // reply fails is redelivered, runs again and is recorded again.
+        do {
+            try await audit.record(CommandAuditEntry(at: .now, user: delivery.properties.userID, command: command.map { String($0.prefix(64)) },
+                                                     outcome: outcome))
+        } catch {
+            logger.error("could not write the command audit log", metadata: ["error": "\(error)"])
+        }
         var properties = AMQPProperties(contentType: "application/json", correlationID: delivery.properties.correlationID)
         properties.deliveryMode = 1
         let body = Self.encode(reply)
@@ -93,7 +104,6 @@ public final class CommandServer: Service, Sendable {
             logger.warning("could not send a command reply; the request will be redelivered", metadata: ["error": "\(error)"])
             return
         }
-        let outcome = reply["ok"]?.boolValue == true ? "ok" : (reply["error"]?["code"]?.stringValue ?? "error")
         Metrics.Timer(label: "patron_command_seconds", dimensions: [("command", Self.metricName(command))])
             .record(duration: ContinuousClock.now - started)
         logger.info("command", metadata: [
