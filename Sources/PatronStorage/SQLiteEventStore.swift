@@ -115,12 +115,16 @@ public struct SQLiteEventStore: EventStore {
         }
     }
 
+    /// Runs a change to the records that is not an event (a command's) in one write transaction,
+    /// under the same rules.
+    public func change<T: Sendable>(_ body: @Sendable (RecordApplier, any RecordTransaction) throws -> T) async throws -> T {
+        let applier = self.applier
+        return try await database.pool.write { db in try body(applier, SQLiteRecordTransaction(db: db)) }
+    }
+
     /// Splits a merged-away customer number back out (`customers.unmerge`).
     public func unmerge(customerNo: String, at time: Timestamp) async throws -> (survivor: CustomerRecord, restored: CustomerRecord) {
-        let applier = self.applier
-        return try await database.pool.write { db in
-            try applier.unmerge(customerNo: customerNo, at: time, store: SQLiteRecordTransaction(db: db))
-        }
+        try await change { applier, records in try applier.unmerge(customerNo: customerNo, at: time, store: records) }
     }
 
     /// Failures that say nothing about the event (disk full, I/O, locks): the batch is retried

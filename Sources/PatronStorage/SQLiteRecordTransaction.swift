@@ -139,6 +139,11 @@ struct SQLiteRecordTransaction: RecordTransaction {
             .run(.integer(customer), .of(statement.optedIn), .of(statement.occurredAt), .of(statement.source), .text(statement.eventID))
     }
 
+    func addNote(text: String, author: String, at time: Timestamp, to customer: CustomerID) throws {
+        try Prepared(db, "INSERT INTO customer_notes (customer_id, text, author, created_at) VALUES (?, ?, ?, ?)")
+            .run(.integer(customer), .text(text), .text(author), .of(time))
+    }
+
     func recordIssue(_ issue: RecordIssue) throws {
         try db.execute(sql: "INSERT INTO record_issues (kind, customer_ids, event_id, detail) VALUES (?, ?, ?, ?)",
                        arguments: [issue.kind.rawValue, issue.customerIDs.map(String.init).joined(separator: ","), issue.eventID, issue.detail])

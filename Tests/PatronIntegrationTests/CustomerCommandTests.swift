@@ -87,12 +87,52 @@ extension BrokerBacked {
             }
         }
 
-        @Test func onlyAdminsUnmergeAndErase() async throws {
+        @Test func staffTagNoteAndMergeThroughCommands() async throws {
+            try await withRunningPatron { setup, broker, _ in
+                try await Self.publishAnaAndBen(setup, broker)
+                try await broker.publish([RecordIngest.message("c2", "customer.updated", minute: 5, exchange: setup.topology.eventsExchange,
+                                                               #"{"customer":{"customer_no":"C-2","email":"ana.g@example.com"}}"#)])
+                try await eventually("four events") { try setup.journalCount() == 4 }
+                try await withCommands(setup) { commands in
+                    let tagged = try await commands.call("customers.tag", args: ["customer_no": .string("C-1"), "tag": .string("vip")])
+                    #expect(tagged["result"]?["tags"] == .array([.string("VIP")]))
+                    let untagged = try await commands.call("customers.untag", args: ["customer_no": .string("C-1"), "tag": .string("VIP")])
+                    #expect(untagged["result"]?["tags"] == .array([]))
+                    let noted = try await commands.call("customers.note", args: ["customer_no": .string("C-1"), "text": .string("Late check-in")])
+                    #expect(noted["result"]?["notes"]?.arrayValue?.first?["text"] == .string("Late check-in"))
+                    #expect(noted["result"]?["notes"]?.arrayValue?.first?["author"] == .string("patron"))
+                    let merged = try await commands.call("customers.merge", args: ["into": .string("C-1"), "from": .string("C-2")])
+                    #expect(merged["result"]?["customer_no"] == .string("C-1"))
+                    #expect(merged["result"]?["emails"]?.arrayValue?.contains(.string("ana.g@example.com")) == true)
+
+                    for index in 1...9 {
+                        _ = try await commands.call("customers.tag", args: ["customer_no": .string("C-1"), "tag": .string("t\(index)")])
+                    }
+                    let cases: [(String, [String: JSONValue], String, String)] = [
+                        ("customers.tag", ["customer_no": .string("C-1"), "tag": .string("t10")], "conflict", "args.tag"),
+                        ("customers.tag", ["customer_no": .string("C-1")], "invalid_argument", "args.tag"),
+                        ("customers.tag", ["customer_no": .string("C-404"), "tag": .string("x")], "not_found", "args.customer_no"),
+                        ("customers.note", ["customer_no": .string("C-1"), "text": .string("  ")], "invalid_argument", "args.text"),
+                        ("customers.merge", ["into": .string("C-1"), "from": .string("C-2")], "conflict", "args.from"),
+                        ("customers.merge", ["into": .string("C-1")], "invalid_argument", "args.from"),
+                    ]
+                    for (command, args, code, field) in cases {
+                        let reply = try await commands.call(command, args: args)
+                        #expect(reply["error"]?["code"] == .string(code), "\(command) \(args)")
+                        #expect(reply["error"]?["field"] == .string(field), "\(command) \(args)")
+                    }
+                }
+            }
+        }
+
+        @Test func onlyAdminsMergeUnmergeAndErase() async throws {
             try await withRunningPatron(try TestSetup(roles: ["patron": "operator"])) { setup, broker, _ in
                 try await Self.publishAnaAndBen(setup, broker)
                 try await withCommands(setup) { commands in
                     #expect(try await commands.call("customers.get", args: ["customer_no": .string("C-1")])["ok"] == .bool(true))
-                    for command in ["customers.unmerge", "customers.erase"] {
+                    let tagged = try await commands.call("customers.tag", args: ["customer_no": .string("C-1"), "tag": .string("VIP")])
+                    #expect(tagged["ok"] == .bool(true), "operators tag")
+                    for command in ["customers.unmerge", "customers.erase", "customers.merge"] {
                         let reply = try await commands.call(command, args: ["customer_no": .string("C-1")])
                         #expect(reply["error"]?["code"] == .string("forbidden"), "\(command)")
                     }

@@ -20,6 +20,8 @@ public protocol RecordTransaction {
     /// taken from an event).
     func addNumber(_ number: String, to customer: CustomerID) throws
     func addConsent(_ statement: ConsentStatement, to customer: CustomerID) throws
+    /// An internal note by staff.
+    func addNote(text: String, author: String, at time: Timestamp, to customer: CustomerID) throws
     func recordIssue(_ issue: RecordIssue) throws
     func enqueue(_ announcement: Announcement) throws
 

@@ -3,7 +3,8 @@ import PatronDomain
 import PatronStorage
 
 /// The Customer Center's commands on one customer (EVENTS.md, "Commands"): `customers.get`,
-/// `customers.unmerge`, `customers.erase`.
+/// `customers.tag`, `customers.untag`, `customers.note`, `customers.merge`, `customers.unmerge`,
+/// `customers.erase`.
 struct CustomerCommands: Sendable {
     let store: SQLiteEventStore
     let directory: any CustomerDirectory
@@ -14,6 +15,39 @@ struct CustomerCommands: Sendable {
         server.register("customers.get", CommandHandler(minimumRole: .viewer) { args, _ in
             try args.allowOnly(["customer_no", "email", "phone"])
             return try await directory.file(try await customer(args)).json
+        })
+        server.register("customers.tag", CommandHandler(minimumRole: .operator) { args, _ in
+            try args.allowOnly(["customer_no", "tag"])
+            let (customer, tag) = (try await numbered(args, "customer_no"), try required(args, "tag", maximumLength: 60))
+            do {
+                try await store.change { applier, records in try applier.tag(customer, tag, store: records) }
+            } catch RecordApplier.StaffEditError.tagLimit(let limit) {
+                throw CommandError(.conflict, field: "args.tag", "the customer has \(limit) tags already; remove one first")
+            }
+            return try await directory.file(customer).json
+        })
+        server.register("customers.untag", CommandHandler(minimumRole: .operator) { args, _ in
+            try args.allowOnly(["customer_no", "tag"])
+            let (customer, tag) = (try await numbered(args, "customer_no"), try required(args, "tag", maximumLength: 60))
+            try await store.change { applier, records in try applier.untag(customer, tag, store: records) }
+            return try await directory.file(customer).json
+        })
+        server.register("customers.note", CommandHandler(minimumRole: .operator) { args, context in
+            try args.allowOnly(["customer_no", "text"])
+            let (customer, text) = (try await numbered(args, "customer_no"), try required(args, "text", maximumLength: 5000))
+            try await store.change { applier, records in
+                try applier.addNote(customer, text: text, author: context.user, at: .now, store: records)
+            }
+            return try await directory.file(customer).json
+        })
+        server.register("customers.merge", CommandHandler(minimumRole: .admin) { args, _ in
+            try args.allowOnly(["into", "from"])
+            let (survivor, loser) = (try await numbered(args, "into"), try await numbered(args, "from"))
+            guard survivor != loser else { throw CommandError(.conflict, field: "args.from", "the same customer as into") }
+            let merged = try await store.change { applier, records in
+                try applier.mergeByHand(into: survivor, from: loser, at: .now, store: records)
+            }
+            return try await directory.file(merged.id).json
         })
         server.register("customers.unmerge", CommandHandler(minimumRole: .admin) { args, _ in
             try args.allowOnly(["customer_no"])
@@ -46,6 +80,22 @@ struct CustomerCommands: Sendable {
                                                       routingKey: "command", receivedAt: .now, body: [])])
             return .object(["customer_no": .string(number)])
         })
+    }
+
+    private func required(_ args: CommandArguments, _ name: String, maximumLength: Int) throws -> String {
+        guard let text = try args.string(name, maximumLength: maximumLength) else {
+            throw CommandError(.invalidArgument, field: "args.\(name)", "required")
+        }
+        return text
+    }
+
+    /// The live customer a number argument names.
+    private func numbered(_ args: CommandArguments, _ name: String) async throws -> CustomerID {
+        let number = try required(args, name, maximumLength: 100)
+        guard let customer = try await directory.customers(.number(number)).first else {
+            throw CommandError(.notFound, field: "args.\(name)", "no customer has this number")
+        }
+        return customer
     }
 
     /// The one live customer the arguments name.
