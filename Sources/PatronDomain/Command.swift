@@ -106,6 +106,14 @@ public struct CommandArguments: Sendable {
         return trimmed.isEmpty ? nil : trimmed
     }
 
+    /// A text argument that must be given.
+    public func requiredString(_ name: String, maximumLength: Int = 500) throws -> String {
+        guard let text = try string(name, maximumLength: maximumLength) else {
+            throw CommandError(.invalidArgument, field: "args.\(name)", "required")
+        }
+        return text
+    }
+
     public func strings(_ name: String) throws -> [String]? {
         guard let value = values[name], value != .null else { return nil }
         guard let array = value.arrayValue else {

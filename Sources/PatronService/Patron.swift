@@ -82,6 +82,8 @@ public final class Patron: Sendable {
         OperationsCommands.register(on: commands, patron: self)
         CustomerCommands(store: records, directory: SQLiteCustomerDirectory(database: database), phones: phones,
                          defaultCountry: configuration.records.defaultCountry).register(on: commands)
+        CatalogCommands(catalog: SQLiteCustomerCatalog(database: database), directory: SQLiteCustomerDirectory(database: database),
+                        titles: configuration.records.titles).register(on: commands)
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT, or ``shutdown()``), then returns.

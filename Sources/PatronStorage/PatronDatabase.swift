@@ -100,6 +100,29 @@ public final class PatronDatabase: Sendable {
                 CREATE INDEX command_audit_at ON command_audit(at);
                 """)
         }
+        migrator.registerMigration("v4-customer-catalog") { db in
+            try db.execute(sql: """
+                CREATE TABLE customer_groups (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    discount_bp INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                ALTER TABLE customers ADD COLUMN custom_group_id INTEGER REFERENCES customer_groups(id);
+                CREATE INDEX customers_custom_group ON customers(custom_group_id) WHERE custom_group_id IS NOT NULL;
+                CREATE INDEX customers_auto_group ON customers(auto_group) WHERE merged_into IS NULL;
+                -- Departments that customer-service threads go to.
+                CREATE TABLE contacts (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    email TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX threads_open_contact ON threads(is_open, contact, opened_at);
+                CREATE INDEX carts_status_updated ON carts(status, updated_at);
+                CREATE INDEX carts_visitor_updated ON carts(updated_at) WHERE customer_id IS NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -28,6 +28,9 @@ public struct SQLiteCustomerDirectory: CustomerDirectory {
             var file = CustomerFile(record: try records.loadCustomer(customer))
             file.erasedAt = try Prepared(db, "SELECT erased_at FROM customers WHERE id = ?").first(id) { $0.integerOrNil(0) }?
                 .map(Timestamp.init(microseconds:))
+            file.customGroup = try Prepared(db, """
+                SELECT g.name, g.discount_bp FROM customers c JOIN customer_groups g ON g.id = c.custom_group_id WHERE c.id = ?
+                """).first(id) { GroupSummary(name: $0.text(0), automatic: false, discountBasisPoints: $0.integer(1), members: 0) }
             file.identifiers = try Prepared(db, """
                 SELECT kind, key, display, matchable FROM customer_identifiers WHERE customer_id = ? ORDER BY first_seen_at, kind, key
                 """).all(id) { row in

@@ -36,6 +36,9 @@ public struct CustomerFile: Sendable, Equatable {
     public var threads: [Thread]
     public var notes: [Note]
     public var erasedAt: Timestamp?
+    /// A custom group staff put the customer in, which the summary shows instead of the
+    /// automatic one.
+    public var customGroup: GroupSummary?
 
     public init(record: CustomerRecord, identifiers: [Identifier] = [], spent: [String: Int64] = [:], ordersByCurrency: [String: Int] = [:],
                 consent: [ConsentStatement] = [], bookings: [BookingRecord] = [], payments: [PaymentRecord] = [], carts: [CartRecord] = [],
@@ -72,7 +75,9 @@ public struct CustomerFile: Sendable, Equatable {
         let phones = identifiers.filter { $0.kind == .phone }.map { JSONValue.string($0.display) }
         var object: [String: JSONValue] = [
             "customer_no": .string(record.customerNo),
-            "group": .string(record.group.name),
+            "group": .string(customGroup?.name ?? record.group.name),
+            "automatic_group": .string(record.group.name),
+            "group_discount_percent": customGroup.map { .string(GroupSummary.percent($0.discountBasisPoints)) } ?? .null,
             "tags": .array(record.tags.map(JSONValue.string)),
             "newsletter": record.newsletter.map { .bool($0.value == "true") } ?? .null,
             "first_contact_at": time(record.firstContactAt),
@@ -144,4 +149,15 @@ public protocol CustomerDirectory: Sendable {
     /// such as two customer numbers that share an email).
     func customers(_ lookup: CustomerLookup) async throws -> [CustomerID]
     func file(_ customer: CustomerID) async throws -> CustomerFile
+}
+
+extension CustomerDirectory {
+    /// The live customer a customer-number argument names, or `not_found` on that argument.
+    public func customer(numberedBy args: CommandArguments, _ name: String) async throws -> CustomerID {
+        let number = try args.requiredString(name, maximumLength: 100)
+        guard let customer = try await customers(.number(number)).first else {
+            throw CommandError(.notFound, field: "args.\(name)", "no customer has this number")
+        }
+        return customer
+    }
 }

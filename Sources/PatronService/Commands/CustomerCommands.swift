@@ -18,7 +18,7 @@ struct CustomerCommands: Sendable {
         })
         server.register("customers.tag", CommandHandler(minimumRole: .operator) { args, _ in
             try args.allowOnly(["customer_no", "tag"])
-            let (customer, tag) = (try await numbered(args, "customer_no"), try required(args, "tag", maximumLength: 60))
+            let (customer, tag) = (try await directory.customer(numberedBy: args, "customer_no"), try args.requiredString("tag", maximumLength: 60))
             do {
                 try await store.change { applier, records in try applier.tag(customer, tag, store: records) }
             } catch RecordApplier.StaffEditError.tagLimit(let limit) {
@@ -28,13 +28,13 @@ struct CustomerCommands: Sendable {
         })
         server.register("customers.untag", CommandHandler(minimumRole: .operator) { args, _ in
             try args.allowOnly(["customer_no", "tag"])
-            let (customer, tag) = (try await numbered(args, "customer_no"), try required(args, "tag", maximumLength: 60))
+            let (customer, tag) = (try await directory.customer(numberedBy: args, "customer_no"), try args.requiredString("tag", maximumLength: 60))
             try await store.change { applier, records in try applier.untag(customer, tag, store: records) }
             return try await directory.file(customer).json
         })
         server.register("customers.note", CommandHandler(minimumRole: .operator) { args, context in
             try args.allowOnly(["customer_no", "text"])
-            let (customer, text) = (try await numbered(args, "customer_no"), try required(args, "text", maximumLength: 5000))
+            let (customer, text) = (try await directory.customer(numberedBy: args, "customer_no"), try args.requiredString("text", maximumLength: 5000))
             try await store.change { applier, records in
                 try applier.addNote(customer, text: text, author: context.user, at: .now, store: records)
             }
@@ -42,7 +42,7 @@ struct CustomerCommands: Sendable {
         })
         server.register("customers.merge", CommandHandler(minimumRole: .admin) { args, _ in
             try args.allowOnly(["into", "from"])
-            let (survivor, loser) = (try await numbered(args, "into"), try await numbered(args, "from"))
+            let (survivor, loser) = (try await directory.customer(numberedBy: args, "into"), try await directory.customer(numberedBy: args, "from"))
             guard survivor != loser else { throw CommandError(.conflict, field: "args.from", "the same customer as into") }
             let merged = try await store.change { applier, records in
                 try applier.mergeByHand(into: survivor, from: loser, at: .now, store: records)
@@ -80,22 +80,6 @@ struct CustomerCommands: Sendable {
                                                       routingKey: "command", receivedAt: .now, body: [])])
             return .object(["customer_no": .string(number)])
         })
-    }
-
-    private func required(_ args: CommandArguments, _ name: String, maximumLength: Int) throws -> String {
-        guard let text = try args.string(name, maximumLength: maximumLength) else {
-            throw CommandError(.invalidArgument, field: "args.\(name)", "required")
-        }
-        return text
-    }
-
-    /// The live customer a number argument names.
-    private func numbered(_ args: CommandArguments, _ name: String) async throws -> CustomerID {
-        let number = try required(args, name, maximumLength: 100)
-        guard let customer = try await directory.customers(.number(number)).first else {
-            throw CommandError(.notFound, field: "args.\(name)", "no customer has this number")
-        }
-        return customer
     }
 
     /// The one live customer the arguments name.
