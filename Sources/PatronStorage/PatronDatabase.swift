@@ -39,11 +39,18 @@ public final class PatronDatabase: Sendable {
             // page, and the erasing batch checkpoints the WAL (SQLiteEventStore).
             try db.execute(sql: "PRAGMA secure_delete = ON")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // The search index's folding (triggers call it, so every connection needs it).
+            db.add(function: Self.fold)
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         let database = PatronDatabase(pool: pool, path: path)
         try database.migrate()
         return database
+    }
+
+    /// `patron_fold(text)`: ``SearchText/fold(_:)`` in SQL; NULL stays NULL.
+    static let fold = DatabaseFunction("patron_fold", argumentCount: 1, pure: true) { values in
+        String.fromDatabaseValue(values[0]).map(SearchText.fold)
     }
 
     private init(pool: DatabasePool, path: String) {
@@ -123,6 +130,7 @@ public final class PatronDatabase: Sendable {
                 CREATE INDEX carts_visitor_updated ON carts(updated_at) WHERE customer_id IS NULL;
                 """)
         }
+        migrator.registerMigration("v5-customer-search-text", migrate: SearchSchema.create)
         return migrator
     }
 }

@@ -41,3 +41,13 @@ struct CustomerFileTests {
         }
     }
 }
+
+struct SearchTextTests {
+    @Test(arguments: [
+        ("García", "garcia"), ("  ANA   María ", "ana maria"), ("Øyvind", "øyvind"), ("李", "李"), ("ÇA\tVA", "ca va"),
+        ("plain ascii", "plain ascii"), ("Tab\tand\nnewline", "tab and newline"), ("a\u{1F}B", "a\u{1F}b"), ("", ""),
+    ])
+    func foldingIgnoresCaseAccentsAndSpacing(_ text: String, _ folded: String) {
+        #expect(SearchText.fold(text) == folded)
+    }
+}
