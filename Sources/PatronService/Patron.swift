@@ -80,8 +80,8 @@ public final class Patron: Sendable {
         }
 
         OperationsCommands.register(on: commands, patron: self)
-        CustomerCommands(store: records, directory: SQLiteCustomerDirectory(database: database), phones: phones,
-                         defaultCountry: configuration.records.defaultCountry).register(on: commands)
+        CustomerCommands(store: records, directory: SQLiteCustomerDirectory(database: database), search: SQLiteCustomerSearch(database: database),
+                         phones: phones, rules: configuration.records).register(on: commands)
         CatalogCommands(catalog: SQLiteCustomerCatalog(database: database), directory: SQLiteCustomerDirectory(database: database),
                         titles: configuration.records.titles).register(on: commands)
     }

@@ -42,6 +42,22 @@ extension BrokerBacked {
             }
         }
 
+        @Test func searchOverTheBroker() async throws {
+            try await withRunningPatron { setup, broker, _ in
+                try await Self.publishAnaAndBen(setup, broker)
+                try await withCommands(setup) { commands in
+                    let found = try await commands.call("customers.search", args: ["name": .string("garcia"), "city": .string("donostia")])
+                    #expect(found["result"]?["total"] == .integer(1))
+                    #expect(found["result"]?["customers"]?.arrayValue?.first?["customer_no"] == .string("C-1"))
+                    #expect(found["result"]?["next_cursor"] == .null)
+                    let first = try await commands.call("customers.search", args: ["limit": .integer(1), "sort": .string("first_contact")])
+                    #expect(first["result"]?["total"] == .integer(1), "Ben was merged into Ana")
+                    let bad = try await commands.call("customers.search", args: ["citty": .string("x")])
+                    #expect(bad["error"]?["field"] == .string("args.citty"))
+                }
+            }
+        }
+
         @Test func badLookupsNameTheirField() async throws {
             try await withRunningPatron { setup, broker, _ in
                 try await withCommands(setup) { commands in

@@ -2,16 +2,25 @@ import Foundation
 import PatronDomain
 import PatronStorage
 
-/// The Customer Center's commands on one customer (EVENTS.md, "Commands"): `customers.get`,
+/// The Customer Center's commands on customers (EVENTS.md, "Commands"): `customers.search`, `customers.get`,
 /// `customers.tag`, `customers.untag`, `customers.note`, `customers.merge`, `customers.unmerge`,
 /// `customers.erase`.
 struct CustomerCommands: Sendable {
     let store: SQLiteEventStore
     let directory: any CustomerDirectory
+    let search: SQLiteCustomerSearch
     let phones: any PhoneNormalizer
-    let defaultCountry: String
+    let rules: RecordRules
 
     func register(on server: CommandServer) {
+        server.register("customers.search", CommandHandler(minimumRole: .viewer) { args, _ in
+            let request = try CustomerSearch.parse(args, phones: phones, rules: rules)
+            do {
+                return try await search.search(request).json
+            } catch is CustomerSearch.InvalidCursor {
+                throw CommandError(.invalidArgument, field: "args.cursor", "not a cursor of this search's sort; pass next_cursor as returned")
+            }
+        })
         server.register("customers.get", CommandHandler(minimumRole: .viewer) { args, _ in
             try args.allowOnly(["customer_no", "email", "phone"])
             return try await directory.file(try await customer(args)).json
@@ -84,7 +93,7 @@ struct CustomerCommands: Sendable {
 
     /// The one live customer the arguments name.
     private func customer(_ args: CommandArguments) async throws -> CustomerID {
-        let lookup = try CustomerLookup.parse(args, phones: phones, defaultCountry: defaultCountry)
+        let lookup = try CustomerLookup.parse(args, phones: phones, defaultCountry: rules.defaultCountry)
         let field: String
         switch lookup {
         case .number: field = "args.customer_no"

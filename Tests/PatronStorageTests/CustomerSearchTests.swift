@@ -1,0 +1,156 @@
+import Foundation
+import GRDB
+import PatronDomain
+import PatronStorage
+import Testing
+
+/// Every search filter alone and combined, sorting and paging, on records built by real events.
+struct CustomerSearchTests {
+    /// Seven customers with the fields the filters read.
+    static func fixture() async throws -> RecordsFixture {
+        let fixture = try RecordsFixture()
+        func person(_ number: String, _ fields: String) -> String { #"{"customer_no":"\#(number)",\#(fields)}"# }
+        try await fixture.ingest([
+            Events.booking("e1", minute: 1, customer: person("C-1", #""first_name":"Ana María","last_name":"García","email":"ana@example.com","mobile":"600111222","company":"Acme SL","address":{"line1":"Calle Mayor 1","city":"Donostia","zip":"20001","country":"ES"},"language":"es","newsletter":true,"tags":["VIP"]"#),
+                           ref: "BK-1", amount: "\"412.50\""),
+            Events.booking("e2", minute: 2, customer: person("C-2", #""first_name":"Luis","last_name":"Garcés","email":"luis@example.com","address":{"city":"San Sebastián","country":"Spain"},"language":"es","newsletter":false"#),
+                           ref: "BK-2", amount: "\"90.00\""),
+            Events.profile("e3", minute: 3, person("C-3", #""first_name":"Øyvind","last_name":"Berg","email":"oyvind@example.no","phone":"+47 22 33 44 55","address":{"city":"Oslo","country":"NO"},"language":"nb","contact":"Kari Berg""#)),
+            Events.profile("e4", minute: 4, person("C-4", #""first_name":"Zoë","last_name":"Smith","email":"zoe@example.co.uk","address":{"city":"London","country":"GB"},"language":"en-GB","tags":["Business"]"#)),
+            Events.booking("e5", minute: 5, customer: person("C-5", #""first_name":"Ana","last_name":"Ruiz","email":"ruiz@example.com","address":{"city":"Donostia"}"#),
+                           ref: "BK-5", amount: "\"1000.00\""),
+            Events.booking("e6", minute: 6, customer: person("C-5", #""email":"ruiz@example.com""#), ref: "BK-6", amount: "\"20.00\""),
+            Events.profile("e7", minute: 7, person("C-7", #""first_name":"李","last_name":"小龙","email":"li@example.cn""#)),
+            Events.profile("e8", minute: 8, person("C-8", #""first_name":"Robert'); DROP TABLE customers;--","email":"bobby@example.com""#)),
+        ])
+        try await fixture.database.pool.write { db in
+            // Booking details the shared booking builder does not set.
+            try db.execute(sql: "UPDATE bookings SET salesperson = 'María', transport = 'flight', departure = '2026-12-04' WHERE ref = 'BK-1'")
+            try db.execute(sql: "UPDATE bookings SET salesperson = 'Jon', transport = 'train', departure = '2027-01-10' WHERE ref = 'BK-5'")
+        }
+        return fixture
+    }
+
+    struct Phones: PhoneNormalizer {
+        func e164(_ text: String, defaultRegion: String) -> String? {
+            let digits = text.filter(\.isNumber)
+            if text.hasPrefix("+") { return "+" + digits }
+            return digits.count == 9 ? "+34" + digits : nil
+        }
+    }
+
+    static func search(_ fixture: RecordsFixture, _ args: [String: JSONValue]) async throws -> SearchPage {
+        let request = try CustomerSearch.parse(CommandArguments(args), phones: Phones(), rules: RecordRules())
+        return try await SQLiteCustomerSearch(database: fixture.database).search(request)
+    }
+
+    static func numbers(_ page: SearchPage) -> [String] { page.customers.compactMap { $0["customer_no"]?.stringValue } }
+
+    @Test func everyFilterAloneAndCombined() async throws {
+        let fixture = try await Self.fixture()
+        let cases: [([String: JSONValue], [String])] = [
+            (["last_name": .string("garc")], ["C-2", "C-1"]),
+            (["last_name": .string("arcí")], ["C-1"]),
+            (["name": .string("ana garcia")], ["C-1"]),
+            (["name": .string("ma")], ["C-1"]),
+            (["first_name": .string("ØYVIND")], ["C-3"]),
+            (["first_name": .string("李")], ["C-7"]),
+            (["first_name": .string("'); DROP")], ["C-8"]),
+            (["company": .string("acme")], ["C-1"]),
+            (["contact": .string("kari")], ["C-3"]),
+            (["address": .string("mayor")], ["C-1"]),
+            (["city": .string("DONOSTIA")], ["C-1", "C-5"]),
+            (["city": .string("san sebastian")], ["C-2"]),
+            (["city": .string("donos")], []),
+            (["zip": .string("20001")], ["C-1"]),
+            (["country": .string("Spain")], ["C-2", "C-1"]),
+            (["country": .string("no")], ["C-3"]),
+            (["language": .string("en-gb")], ["C-4"]),
+            (["email": .string("ANA@example.com")], ["C-1"]),
+            (["phone": .string("600 111 222")], ["C-1"]),
+            (["mobile": .string("+34 600111222")], ["C-1"]),
+            (["phone": .string("+4722334455")], ["C-3"]),
+            (["customer_no": .string("C-4")], ["C-4"]),
+            (["newsletter": .bool(true)], ["C-1"]),
+            (["tag": .string("vip")], ["C-1"]),
+            (["group": .string("guest")], ["C-2", "C-1", "C-5"]),
+            (["group": .string("Visitor")], ["C-3", "C-8", "C-4", "C-7"]),
+            (["orders_min": .integer(2)], ["C-5"]),
+            (["orders_max": .integer(0)], ["C-3", "C-8", "C-4", "C-7"]),
+            (["spent_min": .string("100"), "currency": .string("eur")], ["C-1", "C-5"]),
+            (["spent_max": .string("100.00")], ["C-2", "C-3", "C-4", "C-7", "C-8"]),
+            (["hotel": .string("hotel donostia")], ["C-2", "C-1", "C-5"]),
+            (["salesperson": .string("maria")], ["C-1"]),
+            (["salesperson": .string("maria"), "transport": .string("train")], []),
+            (["departure_from": .string("2027-01-01"), "departure_to": .string("2027-01-10")], ["C-5"]),
+            (["first_contact_from": .string("2026-11-20"), "first_contact_to": .string("2026-11-20")], ["C-2", "C-1", "C-3", "C-5", "C-8", "C-4", "C-7"]),
+            (["last_order_from": .string("2026-11-21")], []),
+            (["city": .string("Donostia"), "newsletter": .bool(false)], ["C-5"]),
+            (["name": .string("ana"), "orders_min": .integer(1), "tag": .string("VIP")], ["C-1"]),
+        ]
+        for (args, expected) in cases {
+            let page = try await Self.search(fixture, args)
+            #expect(Set(Self.numbers(page)) == Set(expected), "\(args)")
+            #expect(page.total == expected.count, "\(args)")
+        }
+        let ana = try await Self.search(fixture, ["customer_no": .string("C-1")]).customers.first
+        #expect(ana?["total_spent"] == .object(["EUR": .string("412.50")]))
+        #expect(ana?["tags"] == .array([.string("VIP")]))
+        #expect(ana?["group"] == .string("Guest"))
+    }
+
+    @Test func badArgumentsNameTheirField() async throws {
+        let fixture = try await Self.fixture()
+        let cases: [([String: JSONValue], String)] = [
+            (["citty": .string("x")], "args.citty"), (["country": .string("Atlantis")], "args.country"), (["email": .string("x")], "args.email"),
+            (["phone": .string("12")], "args.phone"), (["newsletter": .string("yes")], "args.newsletter"), (["orders_min": .integer(-1)], "args.orders_min"),
+            (["spent_min": .string("1.234")], "args.spent_min"), (["departure_from": .string("2027-02-30")], "args.departure_from"),
+            (["first_contact_from": .string("2026-12-01"), "first_contact_to": .string("2026-11-01")], "args.first_contact_to"),
+            (["sort": .string("age")], "args.sort"), (["limit": .integer(0)], "args.limit"), (["cursor": .string("not-a-cursor")], "args.cursor"),
+            (["currency": .string("EURO")], "args.currency"), (["language": .string("español")], "args.language"),
+        ]
+        for (args, field) in cases {
+            do {
+                _ = try await Self.search(fixture, args)
+                Issue.record("\(args) accepted")
+            } catch let error as CommandError {
+                #expect(error.code == .invalidArgument, "\(args)")
+                #expect(error.field == field, "\(args)")
+            }
+        }
+    }
+
+    @Test(arguments: CustomerSearch.Sort.allCases)
+    func pagesFollowEachOtherWithoutGapOrRepeatWhileIngestAdds(_ sort: CustomerSearch.Sort) async throws {
+        let fixture = try await Self.fixture()
+        let all = Self.numbers(try await Self.search(fixture, ["sort": .string(sort.rawValue), "limit": .integer(100)]))
+        #expect(all.count == 7)
+        var seen: [String] = []
+        var cursor: JSONValue?
+        var round = 0
+        repeat {
+            var args: [String: JSONValue] = ["sort": .string(sort.rawValue), "limit": .integer(3)]
+            if let cursor { args["cursor"] = cursor }
+            let page = try await Self.search(fixture, args)
+            seen += Self.numbers(page)
+            cursor = page.nextCursor.map(JSONValue.string)
+            // Ingest between pages: new customers, some sorting before and some after the cursor.
+            round += 1
+            try await fixture.ingest(Events.profile("new\(round)", minute: 50 + round, #"{"customer_no":"N-\#(round)","last_name":"Aaron \#(round)"}"#))
+        } while cursor != nil
+        let original = seen.filter { $0.hasPrefix("C-") }
+        #expect(original == all, "\(sort): every customer once, in order")
+        #expect(Set(seen).count == seen.count, "\(sort): no repeats")
+    }
+
+    @Test func sortsOrderAsDocumented() async throws {
+        let fixture = try await Self.fixture()
+        func first(_ sort: String) async throws -> [String] {
+            Array(Self.numbers(try await Self.search(fixture, ["sort": .string(sort), "limit": .integer(3)])))
+        }
+        #expect(try await first("total_spent") == ["C-5", "C-1", "C-2"])
+        #expect(try await first("first_contact") == ["C-1", "C-2", "C-3"])
+        #expect(try await first("last_order").first == "C-5")
+        #expect(try await first("name").first == "C-3", "Berg before García")
+    }
+}
