@@ -81,6 +81,7 @@ public final class Patron: Sendable {
 
         OperationsCommands.register(on: commands, patron: self)
         CustomerCommands(store: records, directory: SQLiteCustomerDirectory(database: database), search: SQLiteCustomerSearch(database: database),
+                         stats: SQLiteCustomerStats(database: database),
                          phones: phones, rules: configuration.records).register(on: commands)
         CatalogCommands(catalog: SQLiteCustomerCatalog(database: database), directory: SQLiteCustomerDirectory(database: database),
                         titles: configuration.records.titles).register(on: commands)

@@ -131,6 +131,17 @@ public final class PatronDatabase: Sendable {
                 """)
         }
         migrator.registerMigration("v5-customer-search-text", migrate: SearchSchema.create)
+        migrator.registerMigration("v6-stats-indexes") { db in
+            // stats.get counts by period; these keep each KPI one index range.
+            try db.execute(sql: """
+                CREATE INDEX bookings_status_seen ON bookings(status, first_seen_at);
+                CREATE INDEX customers_first_contact ON customers(first_contact_at) WHERE merged_into IS NULL;
+                CREATE INDEX payments_occurred ON payments(occurred_at);
+                CREATE INDEX threads_opened ON threads(opened_at);
+                CREATE INDEX carts_updated ON carts(updated_at);
+                CREATE INDEX customer_spend_currency ON customer_spend(currency, total_minor);
+                """)
+        }
         return migrator
     }
 }

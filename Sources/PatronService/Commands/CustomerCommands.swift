@@ -9,10 +9,15 @@ struct CustomerCommands: Sendable {
     let store: SQLiteEventStore
     let directory: any CustomerDirectory
     let search: SQLiteCustomerSearch
+    let stats: SQLiteCustomerStats
     let phones: any PhoneNormalizer
     let rules: RecordRules
 
     func register(on server: CommandServer) {
+        server.register("stats.get", CommandHandler(minimumRole: .viewer) { args, _ in
+            try args.allowOnly(["from", "to"])
+            return try await stats.stats(try CustomerStats.Period.parse(args), currency: rules.defaultCurrency).json
+        })
         server.register("customers.search", CommandHandler(minimumRole: .viewer) { args, _ in
             let request = try CustomerSearch.parse(args, phones: phones, rules: rules)
             do {

@@ -1,0 +1,121 @@
+/// The KPIs of `stats.get` (EVENTS.md, "Commands") over an optional period, and how each is
+/// counted where the contract is silent (documented in `docs/asyncapi.yaml`).
+public struct CustomerStats: Sendable, Equatable {
+    public struct Period: Sendable, Equatable {
+        public var from: Timestamp?
+        public var to: Timestamp?
+
+        public init(from: Timestamp?, to: Timestamp?) {
+            self.from = from
+            self.to = to
+        }
+
+        public var lower: Int64 { from?.microseconds ?? Int64.min }
+        public var upper: Int64 { to?.microseconds ?? Int64.max }
+
+        /// `from` and `to` as inclusive UTC dates (`YYYY-MM-DD`), both optional.
+        public static func parse(_ args: CommandArguments) throws -> Period {
+            func day(_ name: String, _ time: String) throws -> Timestamp? {
+                guard let text = try args.string(name, maximumLength: 10) else { return nil }
+                guard CalendarDate.isValid(text), let timestamp = Timestamp(rfc3339: "\(text)T\(time)Z") else {
+                    throw CommandError(.invalidArgument, field: "args.\(name)", "a date as YYYY-MM-DD")
+                }
+                return timestamp
+            }
+            let period = Period(from: try day("from", "00:00:00"), to: try day("to", "23:59:59.999999"))
+            guard period.lower <= period.upper else { throw CommandError(.invalidArgument, field: "args.to", "before from") }
+            return period
+        }
+    }
+
+    public struct TopCustomer: Sendable, Equatable {
+        public var customerNo: String
+        public var spentMinor: Int64
+
+        public init(customerNo: String, spentMinor: Int64) {
+            self.customerNo = customerNo
+            self.spentMinor = spentMinor
+        }
+    }
+
+    public struct PaymentMethod: Sendable, Equatable {
+        public var method: String
+        public var payments: Int64
+        public var amounts: [String: Int64]
+
+        public init(method: String, payments: Int64, amounts: [String: Int64]) {
+            self.method = method
+            self.payments = payments
+            self.amounts = amounts
+        }
+    }
+
+    public var period: Period
+    public var currency: String
+    public var customers: Int64 = 0
+    public var newCustomers: Int64 = 0
+    public var returningCustomers: Int64 = 0
+    public var customersWithOrder: Int64 = 0
+    public var newsletterOptIns: Int64 = 0
+    public var orders: Int64 = 0
+    /// Currency → (revenue in minor units, orders).
+    public var revenue: [String: (minor: Int64, orders: Int64)] = [:]
+    public var activeCarts: Int64 = 0
+    public var abandonedCarts: Int64 = 0
+    public var orderedCarts: Int64 = 0
+    public var visitorCarts: Int64 = 0
+    public var openThreads: Int64 = 0
+    public var averageFirstResponseSeconds: Int64?
+    public var noShows: Int64 = 0
+    public var bookingsDue: Int64 = 0
+    public var topCustomers: [TopCustomer] = []
+    public var paymentMethods: [PaymentMethod] = []
+    /// 0 = Sunday … 6 = Saturday, and 0–23, of orders placed (UTC); nil without orders.
+    public var busiestWeekday: Int?
+    public var busiestHour: Int?
+
+    public init(period: Period, currency: String) {
+        self.period = period
+        self.currency = currency
+    }
+
+    public static func == (lhs: CustomerStats, rhs: CustomerStats) -> Bool { lhs.json == rhs.json }
+
+    public var json: JSONValue {
+        func money(_ amounts: [String: Int64]) -> JSONValue {
+            .object(JSONObject(Dictionary(uniqueKeysWithValues: amounts.map { ($0.key, JSONValue.string(Money.format($0.value, currency: $0.key))) })))
+        }
+        /// A share as a number with four decimals (`0.2500`); null when there is nothing to share.
+        func rate(_ part: Int64, _ whole: Int64) -> JSONValue {
+            guard whole > 0 else { return .null }
+            let tenThousandths = (part * 10_000 + whole / 2) / whole
+            let fraction = String(tenThousandths % 10_000)
+            return .number("\(tenThousandths / 10_000).\(String(repeating: "0", count: 4 - fraction.count))\(fraction)")
+        }
+        let weekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+        return .object([
+            "from": period.from.map { .string($0.description) } ?? .null,
+            "to": period.to.map { .string($0.description) } ?? .null,
+            "customers": .object(["total": .integer(customers), "new": .integer(newCustomers), "returning": .integer(returningCustomers),
+                                  "with_order": .integer(customersWithOrder), "newsletter_opt_ins": .integer(newsletterOptIns)]),
+            "orders": .integer(orders),
+            "revenue": money(revenue.mapValues(\.minor)),
+            "average_order": money(revenue.compactMapValues { $0.orders > 0 ? $0.minor / $0.orders : nil }),
+            "carts": .object(["active": .integer(activeCarts), "abandoned": .integer(abandonedCarts), "ordered": .integer(orderedCarts),
+                              "visitor": .integer(visitorCarts),
+                              "conversion_rate": rate(orderedCarts, orderedCarts + abandonedCarts + activeCarts)]),
+            "threads": .object(["open": .integer(openThreads),
+                                "average_first_response_seconds": averageFirstResponseSeconds.map(JSONValue.integer) ?? .null]),
+            "no_show_rate": rate(noShows, bookingsDue),
+            "top_customers": .array(topCustomers.map {
+                .object(["customer_no": .string($0.customerNo), "total_spent": .string(Money.format($0.spentMinor, currency: currency)),
+                         "currency": .string(currency)])
+            }),
+            "payment_methods": .array(paymentMethods.map {
+                .object(["method": .string($0.method), "payments": .integer($0.payments), "amount": money($0.amounts)])
+            }),
+            "busiest_weekday": busiestWeekday.map { .string(weekdays[$0]) } ?? .null,
+            "busiest_hour": busiestHour.map { .integer(Int64($0)) } ?? .null,
+        ])
+    }
+}
