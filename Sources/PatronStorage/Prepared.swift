@@ -104,7 +104,7 @@ struct Prepared {
 }
 
 /// A bound value.
-enum SQLValue {
+enum SQLValue: Equatable {
     case null
     case integer(Int64)
     case text(String)

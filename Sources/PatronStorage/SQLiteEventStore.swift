@@ -79,9 +79,14 @@ public struct SQLiteEventStore: EventStore {
                 }
                 do {
                     if isolatingEvents {
-                        try db.inSavepoint {
-                            try applyAndJournal()
-                            return .commit
+                        do {
+                            try db.inSavepoint {
+                                try applyAndJournal()
+                                return .commit
+                            }
+                        } catch {
+                            records.forgetLoadedRows()
+                            throw error
                         }
                     } else {
                         try applyAndJournal()
