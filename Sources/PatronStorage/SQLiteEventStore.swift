@@ -7,9 +7,10 @@ import PatronDomain
 /// duplicate and has no other effect.
 ///
 /// An event that cannot be applied must leave no trace and go to the dead-letter queue while the
-/// rest commit. A savepoint per event would give that, but costs a copy of every page the event
-/// touches (perf: about a fifth of the apply time); so a batch first runs without them, and only
-/// if one of its events fails is it rolled back and run again with a savepoint per event.
+/// rest commit. A savepoint per event would give that, but SQLite then copies every page an event
+/// first touches into its statement journal, on the path every event takes; so a batch first
+/// runs without them, and only if one of its events fails is it rolled back and run again with a
+/// savepoint per event.
 public struct SQLiteEventStore: EventStore {
     private let database: PatronDatabase
     private let applier: RecordApplier

@@ -126,13 +126,19 @@ struct TestSetup {
 
     var databasePath: String { directory.appendingPathComponent("patron.sqlite").path }
 
+    /// A read-only connection beside the running writer. It waits out locks (patrond holds one
+    /// while it creates and migrates the file) rather than failing the test on them.
+    func readOnlyDatabase() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: databasePath, configuration: configuration)
+    }
+
     /// Event ids in the journal, in commit order (read-only, beside a running writer).
     func journalIDs() throws -> [String] {
         guard FileManager.default.fileExists(atPath: databasePath) else { return [] }
-        var configuration = Configuration()
-        configuration.readonly = true
-        let queue = try DatabaseQueue(path: databasePath, configuration: configuration)
-        return try queue.read { db in
+        return try readOnlyDatabase().read { db in
             guard try db.tableExists("event_journal") else { return [] }
             return try String.fetchAll(db, sql: "SELECT event_id FROM event_journal ORDER BY seq")
         }
@@ -141,18 +147,14 @@ struct TestSetup {
     /// Number of journal rows; cheap enough to poll while patrond writes.
     func journalCount() throws -> Int {
         guard FileManager.default.fileExists(atPath: databasePath) else { return 0 }
-        var configuration = Configuration()
-        configuration.readonly = true
-        return try DatabaseQueue(path: databasePath, configuration: configuration).read { db in
+        return try readOnlyDatabase().read { db in
             guard try db.tableExists("event_journal") else { return 0 }
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM event_journal") ?? 0
         }
     }
 
     func journalRows() throws -> [Row] {
-        var configuration = Configuration()
-        configuration.readonly = true
-        return try DatabaseQueue(path: databasePath, configuration: configuration).read { db in
+        return try readOnlyDatabase().read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM event_journal ORDER BY seq")
         }
     }

@@ -225,8 +225,6 @@ extension TestBroker {
 extension TestSetup {
     /// A read-only look at the database beside the running writer.
     func read<T>(_ block: (Database) throws -> T) throws -> T {
-        var configuration = Configuration()
-        configuration.readonly = true
-        return try DatabaseQueue(path: databasePath, configuration: configuration).read(block)
+        try readOnlyDatabase().read(block)
     }
 }

@@ -169,18 +169,11 @@ public struct RecordApplier: Sendable {
         let new = BookingContribution(change.after, defaultCurrency: rules.defaultCurrency)
         let old = change.before.flatMap { $0.customerID == record.id ? BookingContribution($0, defaultCurrency: rules.defaultCurrency) : nil }
         guard old != new else { return }
-        var exact = true
-        if let old {
-            exact = record.figures.remove(old)
-            if old.isOrder { try store.addSpend(-old.amountMinor, orders: -1, currency: old.currency, to: record.id) }
-        }
+        if let old, !record.figures.remove(old) { return try refreshDerived(&record, eventID: eventID, store: store) }
         record.figures.add(new)
+        if let old, old.isOrder { try store.addSpend(-old.amountMinor, orders: -1, currency: old.currency, to: record.id) }
         if new.isOrder { try store.addSpend(new.amountMinor, orders: 1, currency: new.currency, to: record.id) }
-        if exact {
-            try applyFigures(&record, eventID: eventID, store: store)
-        } else {
-            try refreshDerived(&record, eventID: eventID, store: store)
-        }
+        try applyFigures(&record, eventID: eventID, store: store)
     }
 
     /// Figures and spend from all of the customer's bookings (after merges and unmerges, which
