@@ -33,12 +33,14 @@ public final class AMQPConsumer: Sendable {
     /// Waits for at least one delivery and returns up to `limit` of those already received.
     ///
     /// Returns an empty array once ``stopWaiting()`` was called or the task is cancelled, so a
-    /// processing loop can end between batches and never in the middle of one.
+    /// processing loop can end between batches and never in the middle of one. What is buffered
+    /// then stays unacknowledged, and the broker redelivers it when the connection closes.
     public func next(limit: Int) async -> [AMQPDelivery] {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let ready: [AMQPDelivery]? = state.withLock { state in
-                    if state.stopped || !state.buffer.isEmpty || Task.isCancelled {
+                    if state.stopped || Task.isCancelled { return [] }
+                    if !state.buffer.isEmpty {
                         return Self.take(&state.buffer, limit)
                     }
                     state.waiter = (continuation, limit)
@@ -51,8 +53,10 @@ public final class AMQPConsumer: Sendable {
         }
     }
 
-    /// Makes the current and every later ``next(limit:)`` return at once with what is buffered
-    /// (possibly nothing). Used on graceful shutdown.
+    /// Makes the current and every later ``next(limit:)`` return at once with nothing. Used on
+    /// graceful shutdown: while the broker keeps refilling the prefetch window, returning the
+    /// buffer kept a slow consumer busy until its grace period ran out and its last batch,
+    /// committed, was abandoned unacknowledged (a lifecycle test caught it).
     public func stopWaiting() {
         let waiter = state.withLock { state -> CheckedContinuation<[AMQPDelivery], Never>? in
             state.stopped = true
