@@ -106,6 +106,18 @@ public struct CommandArguments: Sendable {
         return trimmed.isEmpty ? nil : trimmed
     }
 
+    /// A decimal argument as its literal text, given as a JSON number or a string (exact: never
+    /// through binary floating point); nil when absent.
+    public func decimalText(_ name: String, expecting what: String) throws -> String? {
+        switch values[name] {
+        case nil, .null?: return nil
+        case .integer(let value)?: return String(value)
+        case .number(let literal)?: return literal
+        case .string(let literal)?: return literal
+        default: throw CommandError(.invalidArgument, field: "args.\(name)", what)
+        }
+    }
+
     /// A text argument that must be given.
     public func requiredString(_ name: String, maximumLength: Int = 500) throws -> String {
         guard let text = try string(name, maximumLength: maximumLength) else {

@@ -159,14 +159,7 @@ public struct CustomerSearch: Sendable, Equatable {
     }
 
     private static func money(_ args: CommandArguments, _ name: String, currency: String) throws -> Int64? {
-        let text: String
-        switch args.values[name] {
-        case nil, .null?: return nil
-        case .integer(let value)?: text = String(value)
-        case .number(let literal)?: text = literal
-        case .string(let literal)?: text = literal
-        default: throw CommandError(.invalidArgument, field: "args.\(name)", "an amount such as \"120.50\"")
-        }
+        guard let text = try args.decimalText(name, expecting: "an amount such as \"120.50\"") else { return nil }
         guard let amount = try? Money.parse(text, currency: currency) else {
             throw CommandError(.invalidArgument, field: "args.\(name)", "an amount in \(currency) with at most \(Currency.exponent(of: currency)) decimals")
         }

@@ -83,14 +83,7 @@ struct CatalogCommands: Sendable {
 
     /// A percentage as a number or decimal string, 0–100, at most two decimals; absent is 0.
     private func percent(_ args: CommandArguments, _ name: String) throws -> Int64 {
-        let text: String
-        switch args.values[name] {
-        case nil, .null?: return 0
-        case .integer(let value)?: text = String(value)
-        case .number(let literal)?: text = literal
-        case .string(let literal)?: text = literal
-        default: throw CommandError(.invalidArgument, field: "args.\(name)", "must be a number from 0 to 100")
-        }
+        guard let text = try args.decimalText(name, expecting: "must be a number from 0 to 100") else { return 0 }
         guard let basisPoints = GroupSummary.basisPoints(text) else {
             throw CommandError(.invalidArgument, field: "args.\(name)", "must be from 0 to 100 with at most two decimals")
         }
