@@ -118,6 +118,29 @@ public struct CommandArguments: Sendable {
         }
     }
 
+    /// A calendar date argument (`YYYY-MM-DD`).
+    public func date(_ name: String) throws -> String? {
+        guard let text = try string(name, maximumLength: 10) else { return nil }
+        guard CalendarDate.isValid(text) else { throw CommandError(.invalidArgument, field: "args.\(name)", "a date as YYYY-MM-DD") }
+        return text
+    }
+
+    /// An email argument as its matching key (lowercased), as events' emails are matched.
+    public func emailKey(_ name: String) throws -> String? {
+        guard let text = try string(name) else { return nil }
+        guard let key = EmailNormalization.key(text) else { throw CommandError(.invalidArgument, field: "args.\(name)", "not an email address") }
+        return key
+    }
+
+    /// A phone argument in E.164, normalized as events' phones are.
+    public func phoneE164(_ name: String, phones: any PhoneNormalizer, defaultCountry: String) throws -> String? {
+        guard let text = try string(name, maximumLength: 100) else { return nil }
+        guard let e164 = phones.e164(text, defaultRegion: defaultCountry) else {
+            throw CommandError(.invalidArgument, field: "args.\(name)", "not a valid phone number (default country \(defaultCountry))")
+        }
+        return e164
+    }
+
     /// A text argument that must be given.
     public func requiredString(_ name: String, maximumLength: Int = 500) throws -> String {
         guard let text = try string(name, maximumLength: maximumLength) else {

@@ -80,10 +80,11 @@ public final class Patron: Sendable {
         }
 
         OperationsCommands.register(on: commands, patron: self)
-        CustomerCommands(store: records, directory: SQLiteCustomerDirectory(database: database), search: SQLiteCustomerSearch(database: database),
+        let directory = SQLiteCustomerDirectory(database: database)
+        CustomerCommands(store: records, directory: directory, search: SQLiteCustomerSearch(database: database),
                          stats: SQLiteCustomerStats(database: database),
                          phones: phones, rules: configuration.records).register(on: commands)
-        CatalogCommands(catalog: SQLiteCustomerCatalog(database: database), directory: SQLiteCustomerDirectory(database: database),
+        CatalogCommands(catalog: SQLiteCustomerCatalog(database: database), directory: directory,
                         titles: configuration.records.titles).register(on: commands)
     }
 

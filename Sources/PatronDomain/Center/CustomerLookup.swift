@@ -14,12 +14,9 @@ public enum CustomerLookup: Sendable, Equatable {
         }
         switch name {
         case "email":
-            guard let key = EmailNormalization.key(text) else { throw CommandError(.invalidArgument, field: "args.email", "not an email address") }
-            return .identifier(Identifier(kind: .email, key: key, display: text, matchable: true))
+            return .identifier(Identifier(kind: .email, key: try arguments.emailKey(name)!, display: text, matchable: true))
         case "phone":
-            guard let e164 = phones.e164(text, defaultRegion: defaultCountry) else {
-                throw CommandError(.invalidArgument, field: "args.phone", "not a valid phone number (default country \(defaultCountry))")
-            }
+            let e164 = try arguments.phoneE164(name, phones: phones, defaultCountry: defaultCountry)!
             return .identifier(Identifier(kind: .phone, key: e164, display: text, matchable: true))
         default:
             return .number(text)

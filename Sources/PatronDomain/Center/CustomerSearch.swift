@@ -90,16 +90,9 @@ public struct CustomerSearch: Sendable, Equatable {
         if let zip = try args.string("zip") { conditions.append(.zip(SearchText.fold(zip))) }
         if let tag = try args.string("tag", maximumLength: 60) { conditions.append(.tag(SearchText.fold(tag))) }
         if let group = try args.string("group", maximumLength: 100) { conditions.append(.group(group)) }
-        if let email = try args.string("email") {
-            guard let key = EmailNormalization.key(email) else { throw CommandError(.invalidArgument, field: "args.email", "not an email address") }
-            conditions.append(.email(key))
-        }
+        if let key = try args.emailKey("email") { conditions.append(.email(key)) }
         for name in ["phone", "mobile", "fax", "ev_phone"] {
-            guard let text = try args.string(name, maximumLength: 100) else { continue }
-            guard let e164 = phones.e164(text, defaultRegion: rules.defaultCountry) else {
-                throw CommandError(.invalidArgument, field: "args.\(name)", "not a valid phone number (default country \(rules.defaultCountry))")
-            }
-            conditions.append(.phone(e164))
+            if let e164 = try args.phoneE164(name, phones: phones, defaultCountry: rules.defaultCountry) { conditions.append(.phone(e164)) }
         }
         if let text = try args.string("country", maximumLength: 100) {
             guard let code = CountryNormalization.normalize(text) else {
@@ -129,7 +122,7 @@ public struct CustomerSearch: Sendable, Equatable {
         if spent.0 != nil || spent.1 != nil {
             conditions.append(.spent(try ordered(spent.0 ?? 0, spent.1 ?? Int64.max, field: "args.spent_max"), currency: currency))
         }
-        let departure = (try date(args, "departure_from"), try date(args, "departure_to"))
+        let departure = (try args.date("departure_from"), try args.date("departure_to"))
         let booking = (departure: departure.0 == nil && departure.1 == nil ? nil : try ordered(departure.0 ?? "0000-01-01", departure.1 ?? "9999-12-31",
                                                                                                 field: "args.departure_to"),
                        salesperson: try args.string("salesperson").map(SearchText.fold), transport: try args.string("transport").map(SearchText.fold),
@@ -166,19 +159,11 @@ public struct CustomerSearch: Sendable, Equatable {
         return amount.minorUnits
     }
 
-    private static func date(_ args: CommandArguments, _ name: String) throws -> String? {
-        guard let text = try args.string(name, maximumLength: 10) else { return nil }
-        guard CalendarDate.isValid(text) else { throw CommandError(.invalidArgument, field: "args.\(name)", "a date as YYYY-MM-DD") }
-        return text
-    }
-
     /// `<name>_from` / `<name>_to` as dates, inclusive, in UTC.
     private static func timeRange(_ args: CommandArguments, _ name: String) throws -> ClosedRange<Timestamp>? {
-        let from = try date(args, "\(name)_from"), to = try date(args, "\(name)_to")
-        guard from != nil || to != nil else { return nil }
-        let start = from.flatMap { Timestamp(rfc3339: "\($0)T00:00:00Z") } ?? Timestamp(microseconds: Int64.min)
-        let end = to.flatMap { Timestamp(rfc3339: "\($0)T23:59:59.999999Z") } ?? Timestamp(microseconds: Int64.max)
-        return try ordered(start, end, field: "args.\(name)_to")
+        let period = try CustomerStats.Period.parse(args, from: "\(name)_from", to: "\(name)_to")
+        guard period.from != nil || period.to != nil else { return nil }
+        return Timestamp(microseconds: period.lower)...Timestamp(microseconds: period.upper)
     }
 
     private static func ordered<T: Comparable>(_ lower: T, _ upper: T, field: String) throws -> ClosedRange<T> {

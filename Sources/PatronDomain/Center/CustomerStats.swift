@@ -13,17 +13,11 @@ public struct CustomerStats: Sendable, Equatable {
         public var lower: Int64 { from?.microseconds ?? Int64.min }
         public var upper: Int64 { to?.microseconds ?? Int64.max }
 
-        /// `from` and `to` as inclusive UTC dates (`YYYY-MM-DD`), both optional.
-        public static func parse(_ args: CommandArguments) throws -> Period {
-            func day(_ name: String, _ time: String) throws -> Timestamp? {
-                guard let text = try args.string(name, maximumLength: 10) else { return nil }
-                guard CalendarDate.isValid(text), let timestamp = Timestamp(rfc3339: "\(text)T\(time)Z") else {
-                    throw CommandError(.invalidArgument, field: "args.\(name)", "a date as YYYY-MM-DD")
-                }
-                return timestamp
-            }
-            let period = Period(from: try day("from", "00:00:00"), to: try day("to", "23:59:59.999999"))
-            guard period.lower <= period.upper else { throw CommandError(.invalidArgument, field: "args.to", "before from") }
+        /// Two date arguments (`YYYY-MM-DD`, both optional) as an inclusive period of UTC days.
+        public static func parse(_ args: CommandArguments, from fromName: String = "from", to toName: String = "to") throws -> Period {
+            let period = Period(from: try args.date(fromName).flatMap { Timestamp(rfc3339: "\($0)T00:00:00Z") },
+                                to: try args.date(toName).flatMap { Timestamp(rfc3339: "\($0)T23:59:59.999999Z") })
+            guard period.lower <= period.upper else { throw CommandError(.invalidArgument, field: "args.\(toName)", "before \(fromName)") }
             return period
         }
     }

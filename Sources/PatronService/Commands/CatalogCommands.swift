@@ -38,10 +38,8 @@ struct CatalogCommands: Sendable {
         server.register("contacts.create", CommandHandler(minimumRole: .admin) { args, _ in
             try args.allowOnly(["name", "email"])
             let name = try args.requiredString("name", maximumLength: 100)
+            _ = try args.emailKey("email")
             let email = try args.string("email")
-            if let email, EmailNormalization.key(email) == nil {
-                throw CommandError(.invalidArgument, field: "args.email", "not an email address")
-            }
             guard let contact = try await catalog.createContact(name: name, email: email, at: .now) else {
                 throw CommandError(.conflict, field: "args.name", "a contact of that name exists")
             }
