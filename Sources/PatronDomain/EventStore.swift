@@ -22,12 +22,15 @@ public struct AcceptedEvent: Sendable {
 /// dead-letter queue.
 public struct RecordOutcome: Sendable, Equatable {
     public var recorded: Int
+    /// Of those recorded, the events that made a customer who was not there before the batch.
+    public var created: Int
     public var duplicates: Int
     public var suppressed: Int
     public var failed: [Int: Rejection]
 
-    public init(recorded: Int = 0, duplicates: Int = 0, suppressed: Int = 0, failed: [Int: Rejection] = [:]) {
+    public init(recorded: Int = 0, created: Int = 0, duplicates: Int = 0, suppressed: Int = 0, failed: [Int: Rejection] = [:]) {
         self.recorded = recorded
+        self.created = created
         self.duplicates = duplicates
         self.suppressed = suppressed
         self.failed = failed

@@ -54,7 +54,8 @@ public final class Patron: Sendable {
         database = try PatronDatabase.open(directory: configuration.storage.dataDirectory,
                                            fileName: configuration.storage.databaseFile)
         let phones = LibPhoneNumberNormalizer()
-        let applier = RecordApplier(rules: configuration.records, hasher: HMACIdentityHasher(key: configuration.erasureHashKey))
+        let hasher = HMACIdentityHasher(key: configuration.erasureHashKey)
+        let applier = RecordApplier(rules: configuration.records, hasher: hasher)
         let records = SQLiteEventStore(database: database, applier: applier)
         store = records
         let names = configuration.topology
@@ -84,8 +85,10 @@ public final class Patron: Sendable {
         CustomerCommands(store: records, directory: directory, search: SQLiteCustomerSearch(database: database),
                          stats: SQLiteCustomerStats(database: database),
                          phones: phones, rules: configuration.records).register(on: commands)
-        CatalogCommands(catalog: SQLiteCustomerCatalog(database: database), directory: directory,
-                        titles: configuration.records.titles).register(on: commands)
+        let catalog = SQLiteCustomerCatalog(database: database)
+        CatalogCommands(catalog: catalog, directory: directory, titles: configuration.records.titles).register(on: commands)
+        ImportCommands(store: records, catalog: catalog,
+                       importer: CustomerImport(rules: configuration.records, phones: phones, hasher: hasher)).register(on: commands)
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT, or ``shutdown()``), then returns.

@@ -142,6 +142,10 @@ public final class PatronDatabase: Sendable {
                 CREATE INDEX customer_spend_currency ON customer_spend(currency, total_minor);
                 """)
         }
+        migrator.registerMigration("v7-consent-purpose") { db in
+            // Imports from QloApps state consent to partners' offers beside the newsletter's.
+            try db.execute(sql: "ALTER TABLE consent_statements ADD COLUMN purpose TEXT NOT NULL DEFAULT 'newsletter'")
+        }
         return migrator
     }
 }

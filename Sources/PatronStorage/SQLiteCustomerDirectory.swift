@@ -42,10 +42,10 @@ public struct SQLiteCustomerDirectory: CustomerDirectory {
                 file.ordersByCurrency[currency] = orders
             }
             file.consent = try Prepared(db, """
-                SELECT opted_in, occurred_at, source, event_id FROM consent_statements WHERE customer_id = ? ORDER BY occurred_at, id
+                SELECT opted_in, occurred_at, source, event_id, purpose FROM consent_statements WHERE customer_id = ? ORDER BY occurred_at, id
                 """).all(id) { row in
-                ConsentStatement(optedIn: row.bool(0), occurredAt: Timestamp(microseconds: row.integer(1)), source: row.textOrNil(2),
-                                 eventID: row.text(3))
+                ConsentStatement(purpose: ConsentPurpose(rawValue: row.text(4)) ?? .newsletter, optedIn: row.bool(0),
+                                 occurredAt: Timestamp(microseconds: row.integer(1)), source: row.textOrNil(2), eventID: row.text(3))
             }
             file.bookings = try records.bookings(of: customer).sorted { ($0.firstSeenAt, $0.ref) < ($1.firstSeenAt, $1.ref) }
             file.payments = try Prepared(db, "SELECT reference FROM payments WHERE customer_id = ? ORDER BY occurred_at, reference")

@@ -21,14 +21,20 @@ public struct SQLiteEventStore: EventStore {
     }
 
     public func record(_ events: [AcceptedEvent]) async throws -> RecordOutcome {
+        try await record(events, dryRun: false)
+    }
+
+    /// Records the batch; with `dryRun`, runs it in a transaction that is rolled back, so the
+    /// outcome says what it would do (`customers.import` with `dry_run`).
+    public func record(_ events: [AcceptedEvent], dryRun: Bool) async throws -> RecordOutcome {
         guard !events.isEmpty else { return RecordOutcome() }
         let outcome: BatchOutcome
         do {
-            outcome = try await record(events, isolatingEvents: false)
+            outcome = try await record(events, isolatingEvents: false, dryRun: dryRun)
         } catch is EventFailure {
-            outcome = try await record(events, isolatingEvents: true)
+            outcome = try await record(events, isolatingEvents: true, dryRun: dryRun)
         }
-        if outcome.erased {
+        if outcome.erased, !dryRun {
             // With secure_delete the erased values are zeroed in the database pages; their old
             // copies live on in the WAL until a checkpoint copies the pages back and truncates it.
             try await database.pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
@@ -44,81 +50,94 @@ public struct SQLiteEventStore: EventStore {
         var erased = false
     }
 
-    private func record(_ events: [AcceptedEvent], isolatingEvents: Bool) async throws -> BatchOutcome {
+    private func record(_ events: [AcceptedEvent], isolatingEvents: Bool, dryRun: Bool) async throws -> BatchOutcome {
         let applier = self.applier
-        return try await database.pool.write { db -> BatchOutcome in
+        return try await database.pool.writeWithoutTransaction { db -> BatchOutcome in
             var batch = BatchOutcome()
-            let records = SQLiteRecordTransaction(db: db)
-            var checkErasures = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erased_identities)") ?? false
-            let journaled = try Prepared(db, "SELECT 1 FROM event_journal WHERE event_id = ?")
-            let insert = try Prepared(db, """
-                INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload, customer_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            var lastReceived = Int64.min
-            var lastOccurred = Int64.min
-            for (index, event) in events.enumerated() {
-                let envelope = event.envelope
-                if try journaled.first(.text(envelope.id), read: { _ in true }) != nil {
-                    batch.recordOutcome.duplicates += 1
-                    continue
-                }
-                /// Applies the event and journals it, linked to its customer; the payload is not
-                /// kept when it asks for an erasure or predates one.
-                func applyAndJournal() throws {
-                    var customer: CustomerID?
-                    var keepsPayload = envelope.type != .customerErasureRequested
-                    switch try applier.apply(DecodedEvent(envelope: envelope, payload: event.payload), in: records, checkErasures: checkErasures) {
-                    case .applied(let id):
-                        customer = id
-                    case .suppressed:
-                        keepsPayload = false
-                        batch.recordOutcome.suppressed += 1
-                    }
-                    try insert.run(.text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source),
-                                   .text(event.routingKey), .of(event.receivedAt), .blob(keepsPayload ? event.body : []), .of(customer))
-                }
-                do {
-                    if isolatingEvents {
-                        do {
-                            try db.inSavepoint {
-                                try applyAndJournal()
-                                return .commit
-                            }
-                        } catch {
-                            records.forgetLoadedRows()
-                            throw error
-                        }
-                    } else {
-                        try applyAndJournal()
-                    }
-                } catch let error as DatabaseError where Self.isEnvironmental(error) {
-                    throw error
-                } catch {
-                    guard isolatingEvents else { throw EventFailure() }
-                    batch.recordOutcome.failed[index] = Rejection(.unprocessable, field: "data", "could not be applied: \(error)")
-                    continue
-                }
-                if envelope.type == .customerErasureRequested {
-                    checkErasures = true
-                    batch.erased = true
-                }
-                batch.recordOutcome.recorded += 1
-                lastReceived = max(lastReceived, event.receivedAt.microseconds)
-                lastOccurred = max(lastOccurred, envelope.occurredAt.microseconds)
-            }
-            let outcome = batch.recordOutcome
-            try db.execute(sql: "UPDATE ingest_state SET recorded = recorded + ?, duplicates = duplicates + ?, failed = failed + ? WHERE id = 1",
-                           arguments: [outcome.recorded, outcome.duplicates, outcome.failed.count])
-            if outcome.recorded > 0 {
-                try db.execute(sql: """
-                    UPDATE ingest_state SET last_received_at = max(coalesce(last_received_at, ?1), ?1),
-                        last_occurred_at = max(coalesce(last_occurred_at, ?2), ?2)
-                    WHERE id = 1
-                    """, arguments: [lastReceived, lastOccurred])
+            try db.inTransaction {
+                batch = try Self.record(events, isolatingEvents: isolatingEvents, applier: applier, db: db)
+                return dryRun ? .rollback : .commit
             }
             return batch
         }
+    }
+
+    private static func record(_ events: [AcceptedEvent], isolatingEvents: Bool, applier: RecordApplier, db: Database) throws -> BatchOutcome {
+        var batch = BatchOutcome()
+        let records = SQLiteRecordTransaction(db: db)
+        // Customers are never deleted, so ids above this one were made by this batch.
+        let lastCustomerBefore = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM customers") ?? 0
+        var createdInBatch = Set<CustomerID>()
+        var checkErasures = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erased_identities)") ?? false
+        let journaled = try Prepared(db, "SELECT 1 FROM event_journal WHERE event_id = ?")
+        let insert = try Prepared(db, """
+            INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload, customer_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var lastReceived = Int64.min
+        var lastOccurred = Int64.min
+        for (index, event) in events.enumerated() {
+            let envelope = event.envelope
+            if try journaled.first(.text(envelope.id), read: { _ in true }) != nil {
+                batch.recordOutcome.duplicates += 1
+                continue
+            }
+            /// Applies the event and journals it, linked to its customer; the payload is not
+            /// kept when it asks for an erasure or predates one.
+            func applyAndJournal() throws {
+                var customer: CustomerID?
+                var keepsPayload = envelope.type != .customerErasureRequested
+                switch try applier.apply(DecodedEvent(envelope: envelope, payload: event.payload), in: records, checkErasures: checkErasures) {
+                case .applied(let id):
+                    customer = id
+                    if let id, id > lastCustomerBefore, createdInBatch.insert(id).inserted { batch.recordOutcome.created += 1 }
+                case .suppressed:
+                    keepsPayload = false
+                    batch.recordOutcome.suppressed += 1
+                }
+                try insert.run(.text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source),
+                               .text(event.routingKey), .of(event.receivedAt), .blob(keepsPayload ? event.body : []), .of(customer))
+            }
+            do {
+                if isolatingEvents {
+                    do {
+                        try db.inSavepoint {
+                            try applyAndJournal()
+                            return .commit
+                        }
+                    } catch {
+                        records.forgetLoadedRows()
+                        throw error
+                    }
+                } else {
+                    try applyAndJournal()
+                }
+            } catch let error as DatabaseError where Self.isEnvironmental(error) {
+                throw error
+            } catch {
+                guard isolatingEvents else { throw EventFailure() }
+                batch.recordOutcome.failed[index] = Rejection(.unprocessable, field: "data", "could not be applied: \(error)")
+                continue
+            }
+            if envelope.type == .customerErasureRequested {
+                checkErasures = true
+                batch.erased = true
+            }
+            batch.recordOutcome.recorded += 1
+            lastReceived = max(lastReceived, event.receivedAt.microseconds)
+            lastOccurred = max(lastOccurred, envelope.occurredAt.microseconds)
+        }
+        let outcome = batch.recordOutcome
+        try db.execute(sql: "UPDATE ingest_state SET recorded = recorded + ?, duplicates = duplicates + ?, failed = failed + ? WHERE id = 1",
+                       arguments: [outcome.recorded, outcome.duplicates, outcome.failed.count])
+        if outcome.recorded > 0 {
+            try db.execute(sql: """
+                UPDATE ingest_state SET last_received_at = max(coalesce(last_received_at, ?1), ?1),
+                    last_occurred_at = max(coalesce(last_occurred_at, ?2), ?2)
+                WHERE id = 1
+                """, arguments: [lastReceived, lastOccurred])
+        }
+        return batch
     }
 
     /// Runs a change to the records that is not an event (a command's) in one write transaction,

@@ -165,8 +165,14 @@ struct SQLiteRecordTransaction: RecordTransaction {
     }
 
     func addConsent(_ statement: ConsentStatement, to customer: CustomerID) throws {
-        try Prepared(db, "INSERT INTO consent_statements (customer_id, opted_in, occurred_at, source, event_id) VALUES (?, ?, ?, ?, ?)")
-            .run(.integer(customer), .of(statement.optedIn), .of(statement.occurredAt), .of(statement.source), .text(statement.eventID))
+        try Prepared(db, "INSERT INTO consent_statements (customer_id, opted_in, occurred_at, source, event_id, purpose) VALUES (?, ?, ?, ?, ?, ?)")
+            .run(.integer(customer), .of(statement.optedIn), .of(statement.occurredAt), .of(statement.source), .text(statement.eventID),
+                 .text(statement.purpose.rawValue))
+    }
+
+    func joinCustomGroup(named name: String, customer: CustomerID) throws {
+        try Prepared(db, "UPDATE customers SET custom_group_id = (SELECT id FROM customer_groups WHERE name = ?) WHERE id = ?")
+            .run(.text(name), .integer(customer))
     }
 
     func addNote(text: String, author: String, at time: Timestamp, to customer: CustomerID) throws {

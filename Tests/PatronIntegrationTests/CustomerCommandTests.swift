@@ -32,7 +32,7 @@ extension BrokerBacked {
                     #expect(record["total_spent"] == .object(["EUR": .string("412.50")]))
                     #expect(record["bookings"]?.arrayValue?.count == 1)
                     #expect(record["carts"]?.arrayValue?.first?["id"] == .string("CART-1"))
-                    #expect(record["consent"]?.arrayValue?.first?["newsletter"] == .bool(true))
+                    #expect(record["consent"]?.arrayValue?.first?["opted_in"] == .bool(true))
                     for args: [String: JSONValue] in [["email": .string(" ANA@example.com ")], ["phone": .string("600 11 12 22")],
                                                        ["customer_no": .string("P-000002")]] {
                         let other = try await commands.call("customers.get", args: args)

@@ -97,7 +97,7 @@ public struct CustomerFile: Sendable, Equatable {
             "first_order_at": time(record.figures.firstOrderAt),
             "last_order_at": time(record.figures.lastOrderAt),
             "consent": .array(consent.map { statement in
-                .object(["newsletter": .bool(statement.optedIn), "occurred_at": time(statement.occurredAt),
+                .object(["purpose": .string(statement.purpose.rawValue), "opted_in": .bool(statement.optedIn), "occurred_at": time(statement.occurredAt),
                          "source": text(statement.source), "event_id": .string(statement.eventID)])
             }),
             "bookings": .array(bookings.map { booking in

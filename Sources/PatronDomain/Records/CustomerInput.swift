@@ -51,6 +51,15 @@ public struct CustomerInput: Sendable, Equatable {
     /// A consent statement (true = opt-in), or nil for none.
     public var newsletter: Bool?
     public var tags: [String] = []
+    /// Statements only an import makes (a customer list states groups; events never do): the
+    /// automatic group the customer is at least in, a custom group by its stored name, and
+    /// consent to partners' offers (QloApps's "opt-in").
+    public var minimumGroup: AutomaticGroup?
+    public var customGroup: String?
+    public var partnerOffers: Bool?
+    /// From an imported list: an old list is not the person coming back, so an erasure of
+    /// their identity at any time drops the row (an event is dropped only if it is older).
+    public var imported = false
 
     public init() {}
 

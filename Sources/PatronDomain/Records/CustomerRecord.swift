@@ -56,13 +56,23 @@ public struct CustomerRecord: Sendable, Equatable {
     }
 }
 
+/// What a consent statement is about. Marketing goes out only under `newsletter`; a list
+/// imported from QloApps also states consent to partners' offers, which is kept but never read
+/// as consent to the hotel's own marketing.
+public enum ConsentPurpose: String, Sendable, CaseIterable {
+    case newsletter
+    case partnerOffers = "partner_offers"
+}
+
 public struct ConsentStatement: Sendable, Equatable {
+    public var purpose: ConsentPurpose
     public var optedIn: Bool
     public var occurredAt: Timestamp
     public var source: String?
     public var eventID: String
 
-    public init(optedIn: Bool, occurredAt: Timestamp, source: String?, eventID: String) {
+    public init(purpose: ConsentPurpose = .newsletter, optedIn: Bool, occurredAt: Timestamp, source: String?, eventID: String) {
+        self.purpose = purpose
         self.optedIn = optedIn
         self.occurredAt = occurredAt
         self.source = source

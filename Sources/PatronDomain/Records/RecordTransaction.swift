@@ -20,6 +20,9 @@ public protocol RecordTransaction {
     /// taken from an event).
     func addNumber(_ number: String, to customer: CustomerID) throws
     func addConsent(_ statement: ConsentStatement, to customer: CustomerID) throws
+    /// Puts the customer in the custom group of that name (the import checked that it exists;
+    /// groups are never deleted).
+    func joinCustomGroup(named name: String, customer: CustomerID) throws
     /// An internal note by staff.
     func addNote(text: String, author: String, at time: Timestamp, to customer: CustomerID) throws
     func recordIssue(_ issue: RecordIssue) throws

@@ -29,7 +29,7 @@ public struct RecordApplier: Sendable {
             return .applied(nil)
         }
         if checkErasures, let input = event.payload.customer,
-           let erasedAt = try store.erasureTime(hashes: identityHashes(input)), envelope.occurredAt <= erasedAt {
+           let erasedAt = try store.erasureTime(hashes: identityHashes(input)), envelope.occurredAt <= erasedAt || input.imported {
             try store.countSuppressed()
             return .suppressed
         }
@@ -138,7 +138,13 @@ public struct RecordApplier: Sendable {
             if Stamped.replaces(stamped, record.newsletter) { record.newsletter = stamped }
         }
         for tag in input.tags { try addTag(tag, to: &record, eventID: envelope.id, store: store) }
+        if let partnerOffers = input.partnerOffers {
+            try store.addConsent(ConsentStatement(purpose: .partnerOffers, optedIn: partnerOffers, occurredAt: at,
+                                                  source: envelope.source, eventID: envelope.id), to: record.id)
+        }
+        if let name = input.customGroup { try store.joinCustomGroup(named: name, customer: record.id) }
         upgradeGroup(&record, booked: booked)
+        if let minimum = input.minimumGroup { record.group = max(record.group, minimum) }
     }
 
     /// Visitor → Guest on a booking → Customer with an account; never down.

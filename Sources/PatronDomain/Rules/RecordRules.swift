@@ -33,10 +33,14 @@ public struct RecordRules: Sendable, Equatable {
     public func isBlocked(phone text: String, e164: String?) -> Bool {
         if blockedPhones.contains(text) { return true }
         if let e164, blockedPhones.contains(e164) { return true }
-        // Placeholder digits: one repeated digit (000000, 999 999 999).
-        let digits = text.filter(\.isASCIIDigit)
-        if let first = digits.first, digits.allSatisfy({ $0 == first }) { return true }
-        return false
+        // Placeholder digits: one repeated digit (000000, 999 999 999), or a run up or down the
+        // keypad (QloApps's sample 1234567890 on every row of its customer export).
+        let digits = text.unicodeScalars.filter { $0.properties.numericType == .decimal && $0.isASCII }.map { Int($0.value) - 48 }
+        guard let first = digits.first else { return false }
+        if digits.allSatisfy({ $0 == first }) { return true }
+        guard digits.count >= 6 else { return false }
+        let steps = zip(digits, digits.dropFirst()).map { ($1 - $0 + 10) % 10 }
+        return steps.allSatisfy { $0 == 1 } || steps.allSatisfy { $0 == 9 }
     }
 
     /// The configured spelling of a tag, or the tag as given when it is not a configured one.

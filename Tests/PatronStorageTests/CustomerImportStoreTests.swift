@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+import PatronDomain
+import PatronService
+import PatronStorage
+import Testing
+
+/// Imported rows on real SQLite: the same identity resolution and merges as events, idempotence,
+/// dry runs, QloApps's export, and erased people staying erased.
+struct CustomerImportStoreTests {
+    static let importer = CustomerImport(rules: RecordRules(), phones: RecordsFixture.phones,
+                                         hasher: HMACIdentityHasher(key: String(repeating: "k", count: 32)))
+    static let asOf = Timestamp(rfc3339: "2026-11-21T09:00:00Z")!
+
+    @discardableResult
+    static func load(_ bytes: [UInt8], into fixture: RecordsFixture, groups: [String] = [], dryRun: Bool = false) async throws -> RecordOutcome {
+        let batch = try importer.read(bytes, customGroups: groups, asOf: asOf)
+        #expect(batch.rejected.isEmpty)
+        let events = batch.rows.map { AcceptedEvent(event: $0.event, routingKey: "import", receivedAt: asOf, body: $0.body) }
+        return try await fixture.store.record(events, dryRun: dryRun)
+    }
+
+    static func load(_ text: String, into fixture: RecordsFixture, groups: [String] = [], dryRun: Bool = false) async throws -> RecordOutcome {
+        try await load(Array(text.utf8), into: fixture, groups: groups, dryRun: dryRun)
+    }
+
+    @Test func qloappsExportBecomesNineCustomersAndASecondImportChangesNothing() async throws {
+        let fixture = try RecordsFixture()
+        // Read where the other teams keep it (`../shared/fixtures/`), never copied in.
+        let file = Array(try Data(contentsOf: URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("shared/fixtures/qloapps/customers_import.csv")))
+        let first = try await Self.load(file, into: fixture)
+        #expect(first.created == 9 && first.recorded == 9)
+        #expect(try await fixture.liveCount() == 9, "the shared placeholder phone joins nobody")
+        let peter = try await fixture.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT c.title, c.auto_group, c.newsletter, c.birthday FROM customers c
+                JOIN customer_identifiers i ON i.customer_id = c.id WHERE i.key = 'peterpan@qloapps.com'
+                """).map { [$0["title"], String($0["auto_group"] as Int), String($0["newsletter"] as Int), $0["birthday"]] as [String?] }
+        }
+        #expect(peter == ["Mr.", String(AutomaticGroup.customer.rawValue), "1", "1987-04-02"])
+        let consent = try await fixture.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT s.purpose || ':' || s.opted_in FROM consent_statements s JOIN customer_identifiers i ON i.customer_id = s.customer_id
+                WHERE i.key = 'jameshook@qloapps.com' ORDER BY s.purpose
+                """)
+        }
+        #expect(consent == ["newsletter:0", "partner_offers:1"])
+        let payloads = try await fixture.read { db in try String.fetchAll(db, sql: "SELECT CAST(payload AS TEXT) FROM event_journal") }
+        #expect(payloads.count == 9 && payloads.allSatisfy { !$0.contains("123456789\"") && !$0.contains("assword") })
+
+        let before = try await fixture.canonicalDump()
+        let second = try await Self.load(file, into: fixture)
+        #expect(second.recorded == 0 && second.duplicates == 9)
+        #expect(try await fixture.canonicalDump() == before)
+    }
+
+    @Test func rowsResolveLikeEventsAgainstExistingCustomersAndEachOther() async throws {
+        let fixture = try RecordsFixture()
+        try await fixture.ingest(Events.profile("e1", minute: 0, #"{"customer_no":"C-1","first_name":"Ana","phone":"+34 943 711 952"}"#))
+        let outcome = try await Self.load("""
+            email,phone,last_name
+            ana@example.com,943711952,García
+            luis@example.com,,Pérez
+            LUIS@example.com,600111222,
+            """, into: fixture)
+        #expect(outcome.created == 1 && outcome.recorded == 3)
+        #expect(try await fixture.liveCount() == 2)
+        let ana = try #require(try await fixture.customer("C-1"))
+        #expect(ana["first_name"] == "Ana".databaseValue && ana["last_name"] == "García".databaseValue)
+    }
+
+    @Test func aDryRunCountsTheSameAndLeavesNothing() async throws {
+        let fixture = try RecordsFixture()
+        let text = "email,first_name\nana@example.com,Ana\nana@example.com,Ana María\nluis@example.com,Luis\n"
+        let dry = try await Self.load(text, into: fixture, dryRun: true)
+        #expect(dry.created == 2 && dry.recorded == 3)
+        #expect(try await fixture.liveCount() == 0)
+        #expect(try await fixture.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM event_journal") } == 0)
+        let real = try await Self.load(text, into: fixture)
+        #expect(real == dry)
+    }
+
+    @Test func anImportNeverBringsBackAnErasedPerson() async throws {
+        let fixture = try RecordsFixture()
+        try await fixture.ingest(Events.profile("e1", minute: 0, #"{"email":"gone@example.com","first_name":"Gone"}"#))
+        try await fixture.ingest(Events.make("erase", "customer.erasure_requested", minute: 1, #"{"customer":{"email":"gone@example.com"}}"#))
+        // The list is dated after the erasure, and still does not bring the person back.
+        let outcome = try await Self.load("email,first_name\ngone@example.com,Gone\n", into: fixture)
+        #expect(outcome.suppressed == 1 && outcome.created == 0)
+        #expect(try await fixture.liveCount() == 0)
+        let kept = try await fixture.read { try String.fetchAll($0, sql: "SELECT CAST(payload AS TEXT) FROM event_journal WHERE source = 'import'") }
+        #expect(kept == [""])
+    }
+
+    @Test func customGroupsAndAutomaticGroupsFromTheList() async throws {
+        let fixture = try RecordsFixture()
+        let catalog = SQLiteCustomerCatalog(database: fixture.database)
+        _ = try await catalog.createGroup(name: "Golf Club", discountBasisPoints: 1000, at: Self.asOf)
+        _ = try await Self.load("email,group\na@example.com,golf club\nb@example.com,Guest\n", into: fixture, groups: ["Golf Club"])
+        let groups = try await catalog.groups()
+        #expect(groups.first { $0.name == "Golf Club" }?.members == 1)
+        #expect(groups.first { $0.name == "Guest" }?.members == 1)
+    }
+}
