@@ -140,3 +140,11 @@ enum Output {
         }
     }
 }
+
+extension ConnectionOptions {
+    /// Sends one command and prints its result: as JSON with `--json`, else through `render`.
+    func run(_ command: String, args: [String: JSONValue] = [:], render: (JSONValue) throws -> Void) async throws {
+        let result = try await withPatron { commands, _, _ in try await ask(commands, command, args: args) }
+        if json { Output.json(result) } else { try render(result) }
+    }
+}

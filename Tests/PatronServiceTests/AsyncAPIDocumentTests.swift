@@ -1,6 +1,7 @@
 import Foundation
 import PatronDomain
 import PatronPhone
+import PatronService
 import Testing
 import Yams
 
@@ -74,6 +75,17 @@ struct AsyncAPIDocumentTests {
             let body = try Self.json(try #require(example["payload"]))
             if case .failure(let error) = CommandRequest.parse(body) { Issue.record("\(error)") }
         }
+    }
+
+    @Test func importExampleIsAListPatronReadsWhole() throws {
+        let request = try #require(try Self.messages()["CommandRequest"])
+        let examples = try #require(request["examples"] as? [[String: Any]])
+        let example = try #require(examples.first { $0["name"] as? String == "importDryRun" })
+        let args = try #require((example["payload"] as? [String: Any])?["args"] as? [String: Any])
+        let content = try #require(args["content"] as? String)
+        let importer = CustomerImport(rules: RecordRules(), phones: LibPhoneNumberNormalizer(), hasher: HMACIdentityHasher(key: "example"))
+        let batch = try importer.read(Array(content.utf8), customGroups: [], asOf: .now)
+        #expect(batch.rows.count == 2 && batch.rejected.isEmpty)
     }
 
     @Test func everyEventTypeOfTheContractIsDocumented() throws {

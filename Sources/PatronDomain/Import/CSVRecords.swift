@@ -11,6 +11,8 @@ public struct CSVRecords {
     public struct Record: Sendable, Equatable {
         /// 1-based line of the file where the record begins.
         public let line: Int
+        /// Byte offset where the record begins (patronctl sends a long file in parts cut there).
+        public let offset: Int
         public let fields: [String]
     }
 
@@ -52,9 +54,9 @@ public struct CSVRecords {
     /// The next record that is not blank, or nil at the end.
     public mutating func next() throws(SyntaxError) -> Record? {
         while position < bytes.count {
-            let start = line
+            let (start, offset) = (line, position)
             let fields = try readRecord(startLine: start)
-            if fields.contains(where: { !$0.isEmpty }) { return Record(line: start, fields: fields) }
+            if fields.contains(where: { !$0.isEmpty }) { return Record(line: start, offset: offset, fields: fields) }
         }
         return nil
     }

@@ -1,0 +1,88 @@
+import Foundation
+import PatronDomain
+import Testing
+
+extension BrokerBacked {
+    /// The patronctl binary against a running Patron: the import of QloApps's export from the
+    /// shared fixture, searches, exit codes, a long file sent in parts.
+    @Suite struct Patronctl {
+        struct Run {
+            let status: Int32
+            let output: String
+            let errors: String
+            var json: JSONValue? { try? JSONValue(parsing: Array(output.utf8)) }
+        }
+
+        static func patronctl(_ setup: TestSetup, _ arguments: [String]) throws -> Run {
+            let process = Process()
+            process.executableURL = TestEnvironment.binDirectory.appendingPathComponent("patronctl")
+            process.arguments = arguments + ["--config", setup.configurationPath]
+            let (output, errors) = (Pipe(), Pipe())
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+            let out = output.fileHandleForReading.readDataToEndOfFile()
+            let err = errors.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+        }
+
+        static var qloappsFixture: String {
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("shared/fixtures/qloapps/customers_import.csv").path
+        }
+
+        @Test func importsQloAppsExportOnceThenFindsItsCustomers() async throws {
+            try await withRunningPatron { setup, _, _ in
+                let dry = try Self.patronctl(setup, ["customers", "import", Self.qloappsFixture, "--dry-run", "--json"])
+                #expect(dry.status == 0, "\(dry.errors)")
+                #expect(dry.json?["created"] == .integer(9) && dry.json?["dry_run"] == .bool(true))
+                let first = try Self.patronctl(setup, ["customers", "import", Self.qloappsFixture, "--json"])
+                #expect(first.json?["created"] == .integer(9) && first.json?["rejected"] == .array([]))
+                let second = try Self.patronctl(setup, ["customers", "import", Self.qloappsFixture])
+                #expect(second.status == 0)
+                #expect(second.output.contains("created 0, updated 0, unchanged 9"))
+
+                let found = try Self.patronctl(setup, ["customers", "search", "--last-name", "pan", "--newsletter", "yes", "--json"])
+                #expect(found.json?["total"] == .integer(1))
+                let table = try Self.patronctl(setup, ["customers", "search", "--group", "Guest"])
+                #expect(table.output.hasPrefix("CUSTOMER NO"), "\(table.output)")
+                #expect(table.output.contains("Hook") && table.output.contains("2 shown of 2"))
+                let shown = try Self.patronctl(setup, ["customers", "show", "--email", "TinkerBell@qloapps.com"])
+                #expect(shown.status == 0 && shown.output.contains("partner_offers"))
+            }
+        }
+
+        @Test func exitCodesSayWhatWentWrong() async throws {
+            try await withRunningPatron { setup, _, _ in
+                let missing = try Self.patronctl(setup, ["customers", "show", "C-404"])
+                #expect(missing.status == 66 && missing.errors.contains("not_found"))
+                let unconfirmed = try Self.patronctl(setup, ["customers", "erase", "C-404"])
+                #expect(unconfirmed.status == 64 && unconfirmed.errors.contains("--yes"))
+                let badFilter = try Self.patronctl(setup, ["customers", "search", "--departure-from", "2026-13-01"])
+                #expect(badFilter.status == 65 && badFilter.errors.contains("args.departure_from"))
+                let completion = try Self.patronctl(setup, ["--generate-completion-script", "bash"])
+                #expect(completion.output.contains("customers") && completion.output.contains("import"))
+            }
+        }
+
+        @Test func aLongFileGoesInPartsAndRejectionsKeepTheirFileLines() async throws {
+            try await withRunningPatron { setup, _, _ in
+                var lines = ["Correo;Nombre;País"]
+                for index in 1...250 {
+                    // Row 120 spans two lines; row 200 names no country Patron knows.
+                    let name = index == 120 ? "\"Ana\nMaría\"" : "Guest \(index)"
+                    lines.append("guest\(index)@example.com;\(name);\(index == 200 ? "Narnia" : "ES")")
+                }
+                let file = setup.directory.appendingPathComponent("guests.csv")
+                try Data(("\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n").utf8).write(to: file)
+                let run = try Self.patronctl(setup, ["customers", "import", file.path, "--rows-per-request", "100", "--json"])
+                #expect(run.status == 65)
+                #expect(run.json?["created"] == .integer(249))
+                // Header on line 1, row n on line n + 1, and one more after the two-line row.
+                #expect(run.json?["rejected"] == .array([.object(["line": .integer(202), "field": .string("País"),
+                                                                  "reason": .string("not an ISO 3166-1 alpha-2 code or a known country name")])]))
+            }
+        }
+    }
+}
