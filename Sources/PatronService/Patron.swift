@@ -87,8 +87,8 @@ public final class Patron: Sendable {
                          phones: phones, rules: configuration.records).register(on: commands)
         let catalog = SQLiteCustomerCatalog(database: database)
         CatalogCommands(catalog: catalog, directory: directory, titles: configuration.records.titles).register(on: commands)
-        ImportCommands(store: records, catalog: catalog,
-                       importer: CustomerImport(rules: configuration.records, phones: phones, hasher: hasher)).register(on: commands)
+        let importer = CustomerImport(rules: configuration.records, phones: phones, hasher: hasher)
+        ImportCommands(loader: CustomerListLoader(store: records, importer: importer), catalog: catalog).register(on: commands)
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT, or ``shutdown()``), then returns.

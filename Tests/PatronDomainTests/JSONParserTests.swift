@@ -97,3 +97,24 @@ struct JSONObjectTests {
         #expect(throws: JSONParser.SyntaxError.self) { try JSONValue(parsing: Array(duplicated.utf8)) }
     }
 }
+
+/// The canonical writer against the parser and against Foundation's sorted-keys encoder.
+struct CanonicalJSONTests {
+    static let values: [JSONValue] = [
+        .object(["b": .string("x\"y\\z\n\t\u{01}é😀/"), "a": .array([.integer(-5), .number("412.50"), .bool(true), .null]),
+                 "c": .object(["z": .bool(false), "ä": .string("")])]),
+        .string(""), .array([]), .object([:]),
+    ]
+
+    @Test(arguments: values.indices)
+    func writesWhatTheParserReadsBack(_ index: Int) throws {
+        let value = Self.values[index]
+        #expect(try JSONValue(parsing: value.canonicalBytes) == value)
+    }
+
+    @Test func sortsKeysAndEscapesLikeFoundation() throws {
+        let value: JSONValue = .object(["b": .string("q\"\\\n/é"), "a": .integer(1), "ab": .bool(false)])
+        #expect(String(decoding: value.canonicalBytes, as: UTF8.self) == #"{"a":1,"ab":false,"b":"q\"\\\n/é"}"#)
+        #expect(value.canonicalBytes == Array(try JSONOutput.encode(value)))
+    }
+}

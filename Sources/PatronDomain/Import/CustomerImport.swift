@@ -60,42 +60,84 @@ public struct CustomerImport: Sendable {
         self.hasher = hasher
     }
 
+    /// The whole list read at once (``open(_:customGroups:asOf:lineOffset:)`` then every row).
+    public func read(_ content: [UInt8], customGroups: [String], asOf: Timestamp, lineOffset: Int = 0) throws(FileError) -> Batch {
+        let file = try open(content, customGroups: customGroups, asOf: asOf, lineOffset: lineOffset)
+        return file.batch(0..<file.count)
+    }
+
+    /// Checks the header and splits the records, so that rows can be read part by part (an import
+    /// reads the next part while the previous one is applied).
     /// - Parameters:
     ///   - customGroups: the custom groups that exist (a row naming another group is refused).
     ///   - lineOffset: lines of the whole file before `content`'s first data row minus one, when
     ///     a client sends a long file in parts, each with the header (the report then names the
     ///     file's own lines).
-    public func read(_ content: [UInt8], customGroups: [String], asOf: Timestamp, lineOffset: Int = 0) throws(FileError) -> Batch {
-        var records = CSVRecords(content, delimiter: CSVRecords.delimiter(of: content))
+    public func open(_ content: [UInt8], customGroups: [String], asOf: Timestamp, lineOffset: Int = 0) throws(FileError) -> OpenFile {
+        var csv = CSVRecords(content, delimiter: CSVRecords.delimiter(of: content))
         let first: CSVRecords.Record?
         do {
-            first = try records.next()
+            first = try csv.next()
         } catch {
             throw FileError(line: error.line, message: error.message)
         }
         guard let header = first else { throw FileError(line: 1, message: "no header row") }
-        var batch = Batch()
-        batch.qloapps = ImportColumn.isQloApps(header.fields)
-        let columns = try recognise(header, qloapps: batch.qloapps)
+        let qloapps = ImportColumn.isQloApps(header.fields)
+        let columns = try recognise(header, qloapps: qloapps)
         let reader = RowReader(columns: columns, headers: header.fields, customGroups: customGroups, decoder: decoder,
                                hasher: hasher, asOf: asOf)
+        var records: [CSVRecords.Record] = []
+        var broken: Rejection?
         while true {
-            let record: CSVRecords.Record?
             do {
-                record = try records.next()
+                guard let record = try csv.next() else { break }
+                records.append(record)
             } catch {
                 // Rows before the broken one stand; the rest of the file cannot be read.
-                batch.rejected.append(Rejection(line: error.line + lineOffset, field: "content", reason: error.message))
+                broken = Rejection(line: error.line + lineOffset, field: "content", reason: error.message)
                 break
             }
-            guard let record else { break }
-            let line = record.line + lineOffset
-            switch reader.read(record.fields) {
-            case .success(let (event, body)): batch.rows.append(Row(line: line, event: event, body: body))
-            case .failure(let problem): batch.rejected.append(Rejection(line: line, field: problem.field, reason: problem.reason))
-            }
         }
-        return batch
+        return OpenFile(records: records, reader: reader, lineOffset: lineOffset, qloapps: qloapps, broken: broken)
+    }
+
+    /// A list whose header was recognised, read part by part.
+    public struct OpenFile: Sendable {
+        fileprivate let records: [CSVRecords.Record]
+        fileprivate let reader: RowReader
+        fileprivate let lineOffset: Int
+        public let qloapps: Bool
+        /// Where the CSV itself broke, reported with the last part.
+        fileprivate let broken: Rejection?
+
+        /// Data rows before the point where the file broke, if it did.
+        public var count: Int { records.count }
+
+        /// The rows of `range` as events, or rejected.
+        public func batch(_ range: Range<Int>) -> Batch {
+            var batch = Batch(qloapps: qloapps)
+            let slice = Array(records[range])
+            for (record, result) in zip(slice, CustomerImport.readInParallel(slice, reader)) {
+                let line = record.line + lineOffset
+                switch result {
+                case .success(let (event, body)): batch.rows.append(Row(line: line, event: event, body: body))
+                case .failure(let problem): batch.rejected.append(Rejection(line: line, field: problem.field, reason: problem.reason))
+                }
+            }
+            if range.upperBound == records.count, let broken { batch.rejected.append(broken) }
+            return batch
+        }
+    }
+
+    /// Each record into its event, on every core: a row's reading is pure and costs about as
+    /// much as applying it, so doing it in parallel keeps the import from waiting on it.
+    fileprivate static func readInParallel(_ records: [CSVRecords.Record], _ reader: RowReader) -> [ResultSlots.Value] {
+        let workers = min(ProcessInfo.processInfo.activeProcessorCount, max(1, records.count / 500))
+        let results = ResultSlots(count: records.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for index in stride(from: worker, to: records.count, by: workers) { results.set(index, reader.read(records[index].fields)) }
+        }
+        return results.values
     }
 
     private func recognise(_ header: CSVRecords.Record, qloapps: Bool) throws(FileError) -> [ImportColumn] {
@@ -116,8 +158,30 @@ public struct CustomerImport: Sendable {
     }
 }
 
+/// Results written by concurrent workers, each to its own indices.
+private final class ResultSlots: @unchecked Sendable {
+    typealias Value = Result<(DecodedEvent, [UInt8]), RowReader.Problem>
+    // Unchecked: every worker writes only the indices it owns (stride by worker count), through
+    // a buffer allocated once, and the values are read after concurrentPerform has returned.
+    private let slots: UnsafeMutableBufferPointer<Value?>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+
+    deinit {
+        _ = slots.deinitialize()
+        slots.deallocate()
+    }
+
+    func set(_ index: Int, _ value: Value) { slots[index] = value }
+
+    var values: [Value] { slots.map { $0! } }
+}
+
 /// One row's cells into an event: what ``CustomerImport`` does per line.
-private struct RowReader {
+private struct RowReader: Sendable {
     struct Problem: Error {
         let field: String
         let reason: String
@@ -192,7 +256,7 @@ private struct RowReader {
         if let group { stated["group"] = .string(group.name) }
         if let customGroup { stated["custom_group"] = .string(customGroup) }
         if let partnerOffers { stated["partner_offers"] = .bool(partnerOffers) }
-        let statement = Self.encode(.object(JSONObject(stated)))
+        let statement = JSONValue.object(JSONObject(stated)).canonicalBytes
         let id = "import-" + hasher.hash(String(decoding: statement, as: UTF8.self))
         let payload: EventPayload
         do {
@@ -206,10 +270,10 @@ private struct RowReader {
         input.partnerOffers = partnerOffers
         input.imported = true
         let envelope = Envelope(id: id, type: .customerUpdated, occurredAt: asOf, source: CustomerImport.source)
-        let body = Self.encode(.object([
+        let body = JSONValue.object([
             "id": .string(id), "type": .string(EventType.customerUpdated.rawValue), "occurred_at": .string(asOf.description),
             "source": .string(CustomerImport.source), "data": .object(["customer": .object(JSONObject(stated))]),
-        ]))
+        ]).canonicalBytes
         return (DecodedEvent(envelope: envelope, payload: .customerUpdated(input)), body)
     }
 
@@ -231,10 +295,5 @@ private struct RowReader {
 
     private static func split(_ value: String, by separators: Set<Character>) -> [String] {
         value.split(whereSeparator: separators.contains).map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
-    }
-
-    private static func encode(_ value: JSONValue) -> [UInt8] {
-        // Encoding a JSONValue of strings, booleans and objects cannot fail.
-        Array(try! JSONOutput.encode(value))
     }
 }

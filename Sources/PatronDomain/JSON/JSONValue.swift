@@ -67,3 +67,67 @@ public enum JSONValue: Sendable, Equatable, Encodable {
         return nil
     }
 }
+
+extension JSONValue {
+    /// Compact JSON with object keys sorted: the same value always gives the same bytes, so
+    /// they can be hashed into an id (an imported row's). Written directly, since Foundation's
+    /// encoder was two thirds of the time to read an imported row (perf).
+    public var canonicalBytes: [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        write(to: &output)
+        return output
+    }
+
+    private func write(to output: inout [UInt8]) {
+        switch self {
+        case .null: output += Array("null".utf8)
+        case .bool(let flag): output += Array((flag ? "true" : "false").utf8)
+        case .integer(let integer): output += Array(String(integer).utf8)
+        case .number(let literal): output += Array(literal.utf8)
+        case .string(let text): Self.writeString(text, to: &output)
+        case .array(let elements):
+            output.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                element.write(to: &output)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .object(let object):
+            output.append(UInt8(ascii: "{"))
+            for (index, member) in object.members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                Self.writeString(member.key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                member.value.write(to: &output)
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func writeString(_ text: String, to output: inout [UInt8]) {
+        let backslash = UInt8(ascii: "\\"), hex = Array("0123456789abcdef".utf8)
+        output.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), backslash:
+                output.append(backslash)
+                output.append(byte)
+            case UInt8(ascii: "\n"):
+                output.append(backslash)
+                output.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"):
+                output.append(backslash)
+                output.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"):
+                output.append(backslash)
+                output.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                output.append(contentsOf: [backslash, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default:
+                output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+}

@@ -2,17 +2,9 @@ import PatronDomain
 import PatronStorage
 
 /// `customers.import`: a CSV customer list through the ingest path (see ``CustomerImport``).
-///
-/// A real import commits in parts of ``rowsPerTransaction`` rows, so events keep flowing while a
-/// long list loads; each row is whole or absent, and running the file again finishes an import
-/// cut short. A dry run is one transaction rolled back, so rows that meet inside the file count
-/// exactly as they would.
 struct ImportCommands: Sendable {
-    let store: SQLiteEventStore
+    let loader: CustomerListLoader
     let catalog: any CustomerCatalog
-    let importer: CustomerImport
-
-    static let rowsPerTransaction = 2_000
 
     func register(on server: CommandServer) {
         server.register("customers.import", CommandHandler(minimumRole: .admin) { args, _ in
@@ -33,43 +25,66 @@ struct ImportCommands: Sendable {
             }
             let lineOffset = Int(try args.integer("line_offset", in: 0...100_000_000, default: 0))
             let groups = try await catalog.groups().filter { !$0.automatic }.map(\.name)
-            let batch: CustomerImport.Batch
             do {
-                batch = try importer.read(Array(content.utf8), customGroups: groups, asOf: asOf, lineOffset: lineOffset)
+                return try await loader.load(Array(content.utf8), customGroups: groups, asOf: asOf, lineOffset: lineOffset, dryRun: dryRun).json
             } catch let error as CustomerImport.FileError {
                 throw CommandError(.invalidArgument, field: "args.content", error.description)
             }
-            return try await run(batch, dryRun: dryRun).json(dryRun: dryRun)
         })
     }
+}
 
-    private struct Totals {
-        var created = 0, updated = 0, unchanged = 0, erased = 0
-        var rejected: [CustomerImport.Rejection] = []
+/// Reads a customer list and records its rows as events; what `customers.import` and
+/// `patron-bench import` run.
+///
+/// A real import commits in parts of ``rowsPerTransaction`` rows, so events keep flowing while a
+/// long list loads; each row is whole or absent, and running the file again finishes an import
+/// cut short. A dry run is one transaction rolled back, so rows that meet inside the file count
+/// exactly as they would.
+public struct CustomerListLoader: Sendable {
+    public struct Totals: Sendable, Equatable {
+        public var created = 0, updated = 0, unchanged = 0, erased = 0
+        public var rejected: [CustomerImport.Rejection] = []
+        public var dryRun = false
 
-        func json(dryRun: Bool) -> JSONValue {
+        public var json: JSONValue {
             .object(["created": .integer(Int64(created)), "updated": .integer(Int64(updated)), "unchanged": .integer(Int64(unchanged)),
-                     "erased": .integer(Int64(erased)),
-                     "rejected": .array(rejected.sorted { $0.line < $1.line }.map(\.json)), "dry_run": .bool(dryRun)])
+                     "erased": .integer(Int64(erased)), "rejected": .array(rejected.sorted { $0.line < $1.line }.map(\.json)),
+                     "dry_run": .bool(dryRun)])
         }
     }
 
-    private func run(_ batch: CustomerImport.Batch, dryRun: Bool) async throws -> Totals {
-        var totals = Totals()
-        totals.rejected = batch.rejected
-        let receivedAt = Timestamp.now
-        let parts = dryRun ? [batch.rows[...]] : stride(from: 0, to: batch.rows.count, by: Self.rowsPerTransaction).map {
-            batch.rows[$0..<min($0 + Self.rowsPerTransaction, batch.rows.count)]
-        }
-        for part in parts where !part.isEmpty {
-            let events = part.map { AcceptedEvent(event: $0.event, routingKey: CustomerImport.source, receivedAt: receivedAt, body: $0.body) }
+    public static let rowsPerTransaction = 2_000
+
+    private let store: SQLiteEventStore
+    private let importer: CustomerImport
+
+    public init(store: SQLiteEventStore, importer: CustomerImport) {
+        self.store = store
+        self.importer = importer
+    }
+
+    public func load(_ content: [UInt8], customGroups: [String], asOf: Timestamp, lineOffset: Int = 0, dryRun: Bool) async throws -> Totals {
+        let file = try importer.open(content, customGroups: customGroups, asOf: asOf, lineOffset: lineOffset)
+        var totals = Totals(dryRun: dryRun)
+        let size = dryRun ? max(file.count, 1) : Self.rowsPerTransaction
+        let parts = stride(from: 0, to: max(file.count, 1), by: size).map { $0..<min($0 + size, file.count) }
+        // The next part is read (on the other cores) while the current one is applied.
+        var reading = Task { file.batch(parts[0]) }
+        for (index, _) in parts.enumerated() {
+            let batch = await reading.value
+            if index + 1 < parts.count { reading = Task { file.batch(parts[index + 1]) } }
+            totals.rejected += batch.rejected
+            guard !batch.rows.isEmpty else { continue }
+            let receivedAt = Timestamp.now
+            let events = batch.rows.map { AcceptedEvent(event: $0.event, routingKey: CustomerImport.source, receivedAt: receivedAt, body: $0.body) }
             let outcome = try await store.record(events, dryRun: dryRun)
             totals.created += outcome.created
             totals.updated += outcome.recorded - outcome.created - outcome.suppressed
             totals.unchanged += outcome.duplicates
             totals.erased += outcome.suppressed
             for (index, failure) in outcome.failed {
-                totals.rejected.append(CustomerImport.Rejection(line: part[part.startIndex + index].line, field: "row", reason: failure.message))
+                totals.rejected.append(CustomerImport.Rejection(line: batch.rows[index].line, field: "row", reason: failure.message))
             }
         }
         return totals
