@@ -146,6 +146,24 @@ public final class PatronDatabase: Sendable {
             // Imports from QloApps state consent to partners' offers beside the newsletter's.
             try db.execute(sql: "ALTER TABLE consent_statements ADD COLUMN purpose TEXT NOT NULL DEFAULT 'newsletter'")
         }
+        migrator.registerMigration("v8-search-indexes") { db in
+            // customers.search: each equality filter one index range (patron-bench search). The
+            // booking filters compare folded values, so their indexes are on patron_fold().
+            try db.execute(sql: """
+                CREATE INDEX customer_search_city ON customer_search(city);
+                CREATE INDEX customer_search_zip ON customer_search(zip);
+                CREATE INDEX customers_country ON customers(country);
+                CREATE INDEX customers_language ON customers(language COLLATE NOCASE);
+                CREATE INDEX customers_newsletter ON customers(newsletter);
+                CREATE INDEX customers_orders ON customers(orders);
+                CREATE INDEX customers_last_order ON customers(last_order_at);
+                CREATE INDEX bookings_departure ON bookings(departure);
+                CREATE INDEX bookings_hotel_folded ON bookings(patron_fold(hotel), departure);
+                CREATE INDEX bookings_salesperson_folded ON bookings(patron_fold(salesperson), departure);
+                CREATE INDEX bookings_transport_folded ON bookings(patron_fold(transport), departure);
+                ANALYZE;
+                """)
+        }
         return migrator
     }
 }

@@ -122,7 +122,7 @@ public struct SQLiteCustomerSearch: Sendable {
                 add("coalesce((SELECT total_minor FROM customer_spend p WHERE p.customer_id = c.id AND p.currency = ?), 0) BETWEEN ? AND ?",
                     [currency, range.lowerBound, range.upperBound])
             case .booking(let departure, let salesperson, let transport, let hotel):
-                var on = ["b.customer_id = c.id"]
+                var on = ["b.customer_id IS NOT NULL"]
                 var values: [(any DatabaseValueConvertible)?] = []
                 if let departure {
                     on.append("b.departure BETWEEN ? AND ?")
@@ -133,7 +133,8 @@ public struct SQLiteCustomerSearch: Sendable {
                     on.append("patron_fold(b.\(column)) = ?")
                     values.append(value)
                 }
-                add("EXISTS (SELECT 1 FROM bookings b WHERE \(on.joined(separator: " AND ")))", values)
+                // Not correlated, so SQLite reads the matching bookings once through their index.
+                add("c.id IN (SELECT b.customer_id FROM bookings b WHERE \(on.joined(separator: " AND ")))", values)
             }
         }
     }
