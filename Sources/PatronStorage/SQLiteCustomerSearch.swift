@@ -18,22 +18,25 @@ public struct SQLiteCustomerSearch: Sendable {
             for condition in request.conditions { try filter.add(condition, db: db) }
             let key = Self.sortKey(request.sort)
             var arguments = key.arguments(currency: request.currency)
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM customers c LEFT JOIN customer_search s ON s.customer_id = c.id WHERE \(filter.sql)",
+            // The search row only when a condition reads it: counting then needs no join.
+            let searchRow = filter.sql.contains("s.") ? "JOIN customer_search s ON s.customer_id = c.id" : ""
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM customers c \(searchRow) WHERE \(filter.sql)",
                                          arguments: filter.arguments) ?? 0
             var page = filter
             if let after = request.after {
-                page.add("(\(key.expression) > ? OR (\(key.expression) = ? AND c.id > ?))")
+                // A row value, so that an index on (key, id) can start right after the cursor.
+                page.add("(\(key.expression), \(key.id)) > (?, ?)")
                 guard key.isText || Int64(after.key) != nil else { throw CustomerSearch.InvalidCursor() }
                 let value: (any DatabaseValueConvertible)? = key.isText ? after.key : Int64(after.key)
-                page.arguments += arguments + [value] + arguments + [value, after.id]
+                page.arguments += arguments + [value, after.id]
             }
             arguments += page.arguments
             arguments += [request.limit + 1]
             let rows = try Row.fetchAll(db, sql: """
                 SELECT c.id, c.customer_no, c.title, c.first_name, c.last_name, c.company, c.email, c.phone, c.city, c.country, c.language,
                        c.newsletter, c.auto_group, g.name AS custom_group, c.tags, c.orders, c.last_order_at, \(key.expression) AS sort_key
-                FROM customers c LEFT JOIN customer_search s ON s.customer_id = c.id LEFT JOIN customer_groups g ON g.id = c.custom_group_id
-                WHERE \(page.sql) ORDER BY sort_key, c.id LIMIT ?
+                FROM customers c JOIN customer_search s ON s.customer_id = c.id LEFT JOIN customer_groups g ON g.id = c.custom_group_id
+                WHERE \(page.sql) ORDER BY \(filter.scansText ? "+" : "")sort_key, \(key.id) LIMIT ?
                 """, arguments: arguments)
             let shown = rows.prefix(request.limit)
             let spend = try Self.spend(of: shown.map { $0["id"] as CustomerID }, db: db)
@@ -48,6 +51,8 @@ public struct SQLiteCustomerSearch: Sendable {
 
     private struct SortKey {
         let expression: String
+        /// The tie-breaker: the customer id, from the table whose index serves the order.
+        var id = "c.id"
         let isText: Bool
         /// The currency `total_spent` binds.
         let bindsCurrency: Bool
@@ -60,9 +65,8 @@ public struct SQLiteCustomerSearch: Sendable {
     private static func sortKey(_ sort: CustomerSearch.Sort) -> SortKey {
         switch sort {
         case .name:
-            // By last name, or the first name where there is none.
-            SortKey(expression: "(coalesce(nullif(s.last_name, ''), s.first_name, '') || char(1) || coalesce(s.first_name, ''))",
-                    isText: true, bindsCurrency: false)
+            // By last name, or the first name where there is none (kept by the search trigger).
+            SortKey(expression: "s.sort_name", id: "s.customer_id", isText: true, bindsCurrency: false)
         case .lastOrder:
             SortKey(expression: "coalesce(-c.last_order_at, 9223372036854775807)", isText: false, bindsCurrency: false)
         case .totalSpent:
@@ -77,6 +81,10 @@ public struct SQLiteCustomerSearch: Sendable {
     private struct Filter {
         var clauses: [String] = []
         var arguments: StatementArguments = []
+        /// A word condition reads every search row anyway. Walking the name index instead would
+        /// test rows in name order until a page matched: seconds when the matches sort last
+        /// (Greek names after Latin ones), so such a page is scanned and sorted.
+        var scansText = false
 
         var sql: String { clauses.joined(separator: " AND ") }
 
@@ -90,6 +98,7 @@ public struct SQLiteCustomerSearch: Sendable {
             case .customerNo(let number):
                 add("c.id = ?", [try SQLiteRecordTransaction(db: db).customer(numbered: number) ?? -1])
             case .words(let field, let words):
+                scansText = true
                 for word in words {
                     if word.count >= 3 {
                         add("instr(s.\(field.rawValue), ?) > 0", [word])
@@ -118,6 +127,10 @@ public struct SQLiteCustomerSearch: Sendable {
             case .firstContact(let range): add("c.first_contact_at BETWEEN ? AND ?", [range.lowerBound.microseconds, range.upperBound.microseconds])
             case .lastOrder(let range): add("c.last_order_at BETWEEN ? AND ?", [range.lowerBound.microseconds, range.upperBound.microseconds])
             case .orders(let range): add("c.orders BETWEEN ? AND ?", [range.lowerBound, range.upperBound])
+            case .spent(let range, let currency) where range.lowerBound > 0:
+                // Customers with no spend in the currency (0) are out: read the spend index.
+                add("c.id IN (SELECT customer_id FROM customer_spend WHERE currency = ? AND total_minor BETWEEN ? AND ?)",
+                    [currency, range.lowerBound, range.upperBound])
             case .spent(let range, let currency):
                 add("coalesce((SELECT total_minor FROM customer_spend p WHERE p.customer_id = c.id AND p.currency = ?), 0) BETWEEN ? AND ?",
                     [currency, range.lowerBound, range.upperBound])

@@ -92,6 +92,8 @@ struct SQLiteRecordTransaction: RecordTransaction {
         try Prepared(db, "INSERT INTO customers (customer_no, number_assigned, first_contact_at) VALUES (?, ?, ?)")
             .run(.of(number ?? ""), .of(number == nil), .of(firstContactAt))
         let id = db.lastInsertedRowID
+        // Every customer has a search row, so that search pages can be read in name order.
+        try Prepared(db, "INSERT INTO customer_search (customer_id, sort_name) VALUES (?, char(1))").run(.integer(id))
         let customerNo = number ?? Self.assignedNumber(id)
         try addNumber(customerNo, to: id)
         return CustomerRecord(id: id, customerNo: customerNo, numberAssigned: number == nil, firstContactAt: firstContactAt)

@@ -14,7 +14,7 @@ struct SearchQuery {
 struct HandSQL {
     let condition: String
     let arguments: StatementArguments
-    var order = "s.last_name, s.first_name, c.id"
+    var order = "s.sort_name, s.customer_id"
 
     func run(_ db: Database) throws -> Int {
         let from = "FROM customers c JOIN customer_search s ON s.customer_id = c.id WHERE c.merged_into IS NULL AND c.erased_at IS NULL AND \(condition)"
@@ -27,7 +27,7 @@ struct HandSQL {
 
 enum SearchQueries {
     static func query(_ name: String, _ args: [String: JSONValue], _ condition: String, _ arguments: StatementArguments = [],
-                      order: String = "s.last_name, s.first_name, c.id") -> SearchQuery {
+                      order: String = "s.sort_name, s.customer_id") -> SearchQuery {
         SearchQuery(name: name, args: args, hand: HandSQL(condition: condition, arguments: arguments, order: order))
     }
 

@@ -69,9 +69,9 @@ enum SearchSeeder {
                         ?16, ?17, ?18, ?19, ?20, ?21)
                     """)
                 let search = try db.makeStatement(sql: """
-                    INSERT INTO customer_search (customer_id, name, first_name, last_name, company, contact, address, city, zip, tags)
+                    INSERT INTO customer_search (customer_id, name, first_name, last_name, company, contact, address, city, zip, tags, sort_name)
                     VALUES (?1, patron_fold(?2 || ' ' || ?3), patron_fold(?2), patron_fold(?3), coalesce(patron_fold(?4), ''), '', '',
-                        patron_fold(?5), patron_fold(?6), char(31) || patron_fold(?7) || char(31))
+                        patron_fold(?5), patron_fold(?6), char(31) || patron_fold(?7) || char(31), patron_fold(?3) || char(1) || patron_fold(?2))
                     """)
                 let number = try db.makeStatement(sql: "INSERT INTO customer_numbers (number, customer_id) VALUES (?, ?)")
                 let identifier = try db.makeStatement(sql: """
