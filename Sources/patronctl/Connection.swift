@@ -87,15 +87,13 @@ struct CLIFailure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-extension AsyncParsableCommand {
-    /// Runs `body`, turning a ``CLIFailure`` into its message and exit code.
-    func reportingFailures(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let failure as CLIFailure {
-            FileHandle.standardError.write(Data("patronctl: \(failure.message)\n".utf8))
-            throw ExitCode(failure.code)
-        }
+/// Runs `body`, turning a ``CLIFailure`` into its message and exit code.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let failure as CLIFailure {
+        FileHandle.standardError.write(Data("patronctl: \(failure.message)\n".utf8))
+        throw ExitCode(failure.code)
     }
 }
 

@@ -80,6 +80,19 @@ enum CustomerText {
     }
 }
 
+/// The customer and tag of `customers tag` and `customers untag`.
+struct TagChange: ParsableArguments {
+    @Argument var customerNo: String
+    @Argument var tag: String
+
+    func send(_ command: String, _ connection: ConnectionOptions) async throws {
+        let args = ["customer_no": JSONValue.string(customerNo), "tag": .string(tag)]
+        try await reportingFailures {
+            try await connection.run(command, args: args) { print("tags of \(Output.text($0["customer_no"])): \(CustomerText.list($0["tags"]))") }
+        }
+    }
+}
+
 /// Names one customer: by number (the argument), or `--email`, or `--phone`.
 struct CustomerReference: ParsableArguments {
     @Argument(help: "The customer number (e.g. C-20931).")
@@ -152,30 +165,18 @@ extension Patronctl.Customers {
         static let configuration = CommandConfiguration(abstract: "Add a tag (at most 9 per customer; operator).")
 
         @OptionGroup var connection: ConnectionOptions
-        @Argument var customerNo: String
-        @Argument var tag: String
+        @OptionGroup var change: TagChange
 
-        func run() async throws {
-            let (connection, args) = (self.connection, ["customer_no": JSONValue.string(customerNo), "tag": .string(tag)])
-            try await reportingFailures {
-                try await connection.run("customers.tag", args: args) { print("tags of \(Output.text($0["customer_no"])): \(CustomerText.list($0["tags"]))") }
-            }
-        }
+        func run() async throws { try await change.send("customers.tag", connection) }
     }
 
     struct Untag: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a tag (operator).")
 
         @OptionGroup var connection: ConnectionOptions
-        @Argument var customerNo: String
-        @Argument var tag: String
+        @OptionGroup var change: TagChange
 
-        func run() async throws {
-            let (connection, args) = (self.connection, ["customer_no": JSONValue.string(customerNo), "tag": .string(tag)])
-            try await reportingFailures {
-                try await connection.run("customers.untag", args: args) { print("tags of \(Output.text($0["customer_no"])): \(CustomerText.list($0["tags"]))") }
-            }
-        }
+        func run() async throws { try await change.send("customers.untag", connection) }
     }
 
     struct Note: AsyncParsableCommand {
