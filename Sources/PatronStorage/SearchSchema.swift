@@ -19,7 +19,6 @@ enum SearchSchema {
     static func create(_ db: Database) throws {
         let names = columns.map(\.name)
         let values = columns.map { "coalesce(patron_fold(\($0.source)), '')" }.joined(separator: ", ")
-        let changed = sourceColumns.map { "old.\($0) IS NOT new.\($0)" }.joined(separator: " OR ")
         try db.execute(sql: """
             CREATE TABLE customer_search (
                 customer_id INTEGER PRIMARY KEY REFERENCES customers(id),
@@ -27,15 +26,23 @@ enum SearchSchema {
             );
             -- A customer gets its row when a searched field is first set (a new customer's row
             -- has none yet), and it changes only when one of them does.
-            CREATE TRIGGER customer_search_update AFTER UPDATE ON customers WHEN \(changed) BEGIN
-                INSERT INTO customer_search (customer_id, \(names.joined(separator: ", "))) VALUES (new.id, \(values))
-                ON CONFLICT (customer_id) DO UPDATE SET \(names.map { "\($0) = excluded.\($0)" }.joined(separator: ", "));
-            END;
+            \(updateTrigger(names: names, values: values))
             """)
         try db.execute(sql: """
             INSERT INTO customer_search (customer_id, \(names.joined(separator: ", ")))
             SELECT new.id, \(values) FROM customers AS new
             """)
+    }
+
+    /// The trigger that upserts a customer's search row when one of its searched fields changes.
+    static func updateTrigger(names: [String], values: String) -> String {
+        let changed = sourceColumns.map { "old.\($0) IS NOT new.\($0)" }.joined(separator: " OR ")
+        return """
+            CREATE TRIGGER customer_search_update AFTER UPDATE ON customers WHEN \(changed) BEGIN
+                INSERT INTO customer_search (customer_id, \(names.joined(separator: ", "))) VALUES (new.id, \(values))
+                ON CONFLICT (customer_id) DO UPDATE SET \(names.map { "\($0) = excluded.\($0)" }.joined(separator: ", "));
+            END;
+            """
     }
 }
 
@@ -52,7 +59,6 @@ enum SearchOrderSchema {
     static func create(_ db: Database) throws {
         let names = SearchSchema.columns.map(\.name) + ["sort_name"]
         let values = (SearchSchema.columns.map { "coalesce(patron_fold(\($0.source)), '')" } + [sortName]).joined(separator: ", ")
-        let changed = SearchSchema.sourceColumns.map { "old.\($0) IS NOT new.\($0)" }.joined(separator: " OR ")
         try db.execute(sql: """
             ALTER TABLE customer_search ADD COLUMN sort_name TEXT NOT NULL DEFAULT '';
             UPDATE customer_search SET sort_name = coalesce(nullif(last_name, ''), first_name) || char(1) || first_name;
@@ -60,10 +66,7 @@ enum SearchOrderSchema {
                 WHERE id NOT IN (SELECT customer_id FROM customer_search);
             CREATE INDEX customer_search_sort_name ON customer_search(sort_name, customer_id);
             DROP TRIGGER customer_search_update;
-            CREATE TRIGGER customer_search_update AFTER UPDATE ON customers WHEN \(changed) BEGIN
-                INSERT INTO customer_search (customer_id, \(names.joined(separator: ", "))) VALUES (new.id, \(values))
-                ON CONFLICT (customer_id) DO UPDATE SET \(names.map { "\($0) = excluded.\($0)" }.joined(separator: ", "));
-            END;
+            \(SearchSchema.updateTrigger(names: names, values: values))
             -- Counting a filter's matches reads only its index when the index holds live customers only.
             DROP INDEX customers_country;
             DROP INDEX customers_language;
