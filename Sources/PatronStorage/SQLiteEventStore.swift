@@ -90,13 +90,13 @@ public struct SQLiteEventStore: EventStore {
                 switch try applier.apply(DecodedEvent(envelope: envelope, payload: event.payload), in: records, checkErasures: checkErasures) {
                 case .applied(let id):
                     customer = id
-                    if let id, id > lastCustomerBefore, createdInBatch.insert(id).inserted { batch.recordOutcome.created += 1 }
                 case .suppressed:
                     keepsPayload = false
                     batch.recordOutcome.suppressed += 1
                 }
                 try insert.run(.text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source),
                                .text(event.routingKey), .of(event.receivedAt), .blob(keepsPayload ? event.body : []), .of(customer))
+                if let customer, customer > lastCustomerBefore, createdInBatch.insert(customer).inserted { batch.recordOutcome.created += 1 }
             }
             do {
                 if isolatingEvents {
