@@ -137,6 +137,8 @@ public struct SQLiteEventStore: EventStore {
                 WHERE id = 1
                 """, arguments: [lastReceived, lastOccurred])
         }
+        // In the erasing transaction, so no commit leaves the erased words in the index's old segments.
+        if batch.erased { try SearchWordsSchema.optimize(db) }
         return batch
     }
 

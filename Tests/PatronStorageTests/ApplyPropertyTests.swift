@@ -102,6 +102,7 @@ struct ApplyPropertyTests {
             #expect(outcome.recorded + outcome.duplicates + outcome.failed.count == batch.count, "seed \(seed)")
         }
         #expect(try await fixture.figuresDifferingFromARecount() == 0, "seed \(seed)")
+        #expect(try await fixture.searchIndexDisagreements() == [], "seed \(seed)")
         let ownedByMergedAway = try await fixture.read { db in
             try ["bookings", "payments", "carts", "threads", "customer_identifiers", "consent_statements"].map { table in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) t JOIN customers c ON c.id = t.customer_id WHERE c.merged_into IS NOT NULL")!

@@ -84,6 +84,37 @@ final class RecordsFixture {
         }
     }
 
+    /// Where the search table and its word index disagree with the customers they are kept from:
+    /// a live customer without a search row or a merged or erased one with it, a search row whose
+    /// folded name is stale, and any value the word index finds in other rows than a plain
+    /// substring test does (stale entries of deleted or changed rows included).
+    func searchIndexDisagreements() async throws -> [String] {
+        try await read { db in
+            var problems: [String] = []
+            let misplaced = try Int64.fetchAll(db, sql: """
+                SELECT c.id FROM customers c LEFT JOIN customer_search s ON s.customer_id = c.id
+                WHERE (c.merged_into IS NULL AND c.erased_at IS NULL) != (s.customer_id IS NOT NULL)
+                """)
+            problems += misplaced.map { "customer \($0): search row present iff live is false" }
+            let stale = try Int64.fetchAll(db, sql: """
+                SELECT c.id FROM customers c JOIN customer_search s ON s.customer_id = c.id
+                WHERE s.name IS NOT coalesce(patron_fold(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), '')
+                """)
+            problems += stale.map { "customer \($0): stale search name" }
+            for column in ["name", "company", "contact", "address", "tags"] {
+                for value in try String.fetchAll(db, sql: "SELECT DISTINCT \(column) FROM customer_search WHERE length(\(column)) >= 3") {
+                    let phrase = "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+                    let indexed = try Int64.fetchAll(db, sql: "SELECT rowid FROM customer_words WHERE customer_words MATCH ? ORDER BY rowid",
+                                                     arguments: ["\(column) : \(phrase)"])
+                    let scanned = try Int64.fetchAll(db, sql: "SELECT customer_id FROM customer_search WHERE instr(\(column), ?) > 0 ORDER BY customer_id",
+                                                     arguments: [value])
+                    if indexed != scanned { problems.append("\(column) '\(value)': index \(indexed), rows \(scanned)") }
+                }
+            }
+            return problems
+        }
+    }
+
     /// Every live record in a canonical text form: fields with their times, identifiers,
     /// bookings, payments, carts, threads, messages, consent, tags, aggregates. Internal ids and
     /// Patron-assigned numbers are left out, so two databases built in different orders compare.
