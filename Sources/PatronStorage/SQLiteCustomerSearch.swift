@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import PatronDomain
 
@@ -14,39 +15,93 @@ public struct SQLiteCustomerSearch: Sendable {
     public func search(_ request: CustomerSearch) async throws -> SearchPage {
         try await database.pool.read { db in
             var filter = Filter()
-            filter.add("c.merged_into IS NULL AND c.erased_at IS NULL")
             for condition in request.conditions { try filter.add(condition, db: db) }
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(filter.matches)", arguments: filter.arguments) ?? 0
             let key = Self.sortKey(request.sort)
-            var arguments = key.arguments(currency: request.currency)
-            // The search row only when a condition reads it: counting then needs no join.
-            let searchRow = filter.sql.contains("s.") ? "JOIN customer_search s ON s.customer_id = c.id" : ""
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM customers c \(searchRow) WHERE \(filter.sql)",
-                                         arguments: filter.arguments) ?? 0
-            var page = filter
+            var cursor: (clause: String, arguments: StatementArguments) = ("", [])
             if let after = request.after {
-                // A row value, so that an index on (key, id) can start right after the cursor.
-                page.add("(\(key.expression), \(key.id)) > (?, ?)")
                 guard key.isText || Int64(after.key) != nil else { throw CustomerSearch.InvalidCursor() }
                 let value: (any DatabaseValueConvertible)? = key.isText ? after.key : Int64(after.key)
-                page.arguments += arguments + [value, after.id]
+                // A row value, so that an index on (key, id) can start right after the cursor.
+                cursor = ("(\(key.expression), \(key.id)) > (?, ?)", key.arguments(currency: request.currency) + [value, after.id])
             }
-            arguments += page.arguments
-            arguments += [request.limit + 1]
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT c.id, c.customer_no, c.title, c.first_name, c.last_name, c.company, c.email, c.phone, c.city, c.country, c.language,
-                       c.newsletter, c.auto_group, g.name AS custom_group, c.tags, c.orders, c.last_order_at, \(key.expression) AS sort_key
-                FROM customers c JOIN customer_search s ON s.customer_id = c.id LEFT JOIN customer_groups g ON g.id = c.custom_group_id
-                WHERE \(page.sql) ORDER BY \(filter.scansText ? "+" : "")sort_key, \(key.id) LIMIT ?
-                """, arguments: arguments)
-            let shown = rows.prefix(request.limit)
-            let spend = try Self.spend(of: shown.map { $0["id"] as CustomerID }, db: db)
+            var page: [Row] = []
+            if key.walksNameIndex, let budget = try Self.walkBudget(matches: total, limit: request.limit, db: db) {
+                page = try Self.walkNames(filter: filter, after: request.after, budget: budget, limit: request.limit, db: db)
+            }
+            if page.count <= request.limit {
+                page = try Self.sortMatches(filter: filter, cursor: cursor, key: key, request: request, db: db)
+            }
+            let shown = page.prefix(request.limit)
+            let ids = shown.map { $0["id"] as CustomerID }
+            let summaries = try Self.summaries(of: ids, db: db)
             var next: String?
-            if rows.count > request.limit, let last = shown.last {
+            if page.count > request.limit, let last = shown.last {
                 let lastKey: String = key.isText ? last["sort_key"] : String(last["sort_key"] as Int64)
                 next = CustomerSearch.Cursor(sort: request.sort.rawValue, key: lastKey, id: last["id"]).token
             }
-            return SearchPage(customers: shown.map { Self.summary($0, spent: spend[$0["id"] as CustomerID] ?? [:]) }, nextCursor: next, total: total)
+            return SearchPage(customers: ids.compactMap { summaries[$0] }, nextCursor: next, total: total)
         }
+    }
+
+    /// The page's ids and sort keys as the matches sorted: right when they are few, and always correct.
+    private static func sortMatches(filter: Filter, cursor: (clause: String, arguments: StatementArguments), key: SortKey,
+                                    request: CustomerSearch, db: Database) throws -> [Row] {
+        var arguments = key.arguments(currency: request.currency)
+        let from: String
+        var conditions: [String]
+        if key.walksNameIndex {
+            // The name is in the search row: the matches' ids are all the sort needs of customers.
+            from = "customer_search s"
+            conditions = filter.readsCustomers ? ["s.customer_id IN (SELECT \(filter.id) FROM \(filter.matches))"] : [filter.sql(id: "s.customer_id")]
+        } else {
+            from = "customers c" + (filter.readsSearchRow ? " JOIN customer_search s ON s.customer_id = c.id" : "")
+            conditions = [Filter.live, filter.sql(id: "c.id")]
+        }
+        arguments += filter.arguments
+        if !cursor.clause.isEmpty { conditions.append(cursor.clause) }
+        arguments += cursor.arguments
+        arguments += [request.limit + 1]
+        // `+sort_key`: SQLite would otherwise walk a sort index and test every customer in turn
+        // until a page matched: seconds when the matches sort last, as word matches may (Greek
+        // names after Latin ones). walkNames does that within a budget.
+        let sorted = key.walksNameIndex || filter.readsWordIndex ? "+sort_key" : "sort_key"
+        return try Row.fetchAll(db, sql: """
+            SELECT \(key.id) AS id, \(key.expression) AS sort_key FROM \(from)
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(sorted), id LIMIT ?
+            """, arguments: arguments)
+    }
+
+    /// How many customers in name order a page may test when the matches are many: expected
+    /// (limit + 1) × customers ÷ matches if they are spread evenly over the alphabet, times four,
+    /// because they may not be (a Greek country's names sort after every Latin one). Nil when
+    /// sorting the matches costs less.
+    private static func walkBudget(matches: Int, limit: Int, db: Database) throws -> Int? {
+        guard matches > 0 else { return nil }
+        let customers = try Int.fetchOne(db, sql: "SELECT max(id) FROM customers") ?? 0
+        let budget = 4 * (limit + 1) * customers / matches
+        return budget < matches ? budget : nil
+    }
+
+    /// The page's ids and sort keys as the next `budget` customers in name order that match: few
+    /// rows read when the matches are many. Fewer than a page when the budget ran out (or the
+    /// list did). CROSS JOIN keeps the walk outermost: SQLite's own choice was to skip-scan the
+    /// name index once per match (15 s on a million customers).
+    private static func walkNames(filter: Filter, after: CustomerSearch.Cursor?, budget: Int, limit: Int, db: Database) throws -> [Row] {
+        var arguments: StatementArguments = after.map { [$0.key, $0.id] } ?? []
+        arguments += [budget]
+        arguments += filter.arguments
+        arguments += [limit + 1]
+        let searchRow = filter.readsSearchRow ? "CROSS JOIN customer_search s ON s.customer_id = walked.customer_id" : ""
+        let customer = filter.readsCustomers ? "CROSS JOIN customers c ON c.id = walked.customer_id" : ""
+        let conditions = (filter.readsCustomers ? [Filter.live] : []) + [filter.sql(id: "walked.customer_id")]
+        return try Row.fetchAll(db, sql: """
+            SELECT walked.customer_id AS id, walked.sort_name AS sort_key
+            FROM (SELECT customer_id, sort_name FROM customer_search INDEXED BY customer_search_sort_name
+                  \(after == nil ? "" : "WHERE (sort_name, customer_id) > (?, ?)") ORDER BY sort_name, customer_id LIMIT ?) AS walked
+            \(searchRow) \(customer)
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY walked.sort_name, walked.customer_id LIMIT ?
+            """, arguments: arguments)
     }
 
     private struct SortKey {
@@ -56,6 +111,8 @@ public struct SQLiteCustomerSearch: Sendable {
         let isText: Bool
         /// The currency `total_spent` binds.
         let bindsCurrency: Bool
+        /// The order of the name index, which a page may walk (``walkNames``).
+        var walksNameIndex = false
 
         func arguments(currency: String) -> StatementArguments { bindsCurrency ? [currency] : [] }
     }
@@ -66,7 +123,7 @@ public struct SQLiteCustomerSearch: Sendable {
         switch sort {
         case .name:
             // By last name, or the first name where there is none (kept by the search trigger).
-            SortKey(expression: "s.sort_name", id: "s.customer_id", isText: true, bindsCurrency: false)
+            SortKey(expression: "s.sort_name", id: "s.customer_id", isText: true, bindsCurrency: false, walksNameIndex: true)
         case .lastOrder:
             SortKey(expression: "coalesce(-c.last_order_at, 9223372036854775807)", isText: false, bindsCurrency: false)
         case .totalSpent:
@@ -77,29 +134,59 @@ public struct SQLiteCustomerSearch: Sendable {
         }
     }
 
-    /// The WHERE clause, built condition by condition with its arguments in order.
+    /// The WHERE clause, built condition by condition with its arguments in order. A clause names
+    /// the customer id as `{id}`: `c.id`, or `s.customer_id` when it is counted on the search
+    /// table alone.
     private struct Filter {
+        static let live = "c.merged_into IS NULL AND c.erased_at IS NULL"
         var clauses: [String] = []
         var arguments: StatementArguments = []
-        /// A word condition reads every search row anyway. Walking the name index instead would
-        /// test rows in name order until a page matched: seconds when the matches sort last
-        /// (Greek names after Latin ones), so such a page is scanned and sorted.
-        var scansText = false
+        /// Some clause reads `customers` (`c.`), not only the search row and indexes by id.
+        var readsCustomers = false
+        /// Some clause reads the search row (`s.`).
+        var readsSearchRow = false
+        /// Some clause asks the word index.
+        var readsWordIndex = false
 
-        var sql: String { clauses.joined(separator: " AND ") }
+        func sql(id: String) -> String {
+            clauses.isEmpty ? "1" : clauses.joined(separator: " AND ").replacingOccurrences(of: "{id}", with: id)
+        }
+
+        /// The matching customers (`FROM …`), reading as little as it can: the search table holds
+        /// live customers only, so a filter on it (or on indexes by customer id) is answered there
+        /// without looking up each match in `customers` to see whether it is live; a filter on
+        /// `customers` alone is answered by its partial indexes of live customers.
+        var matches: String {
+            switch (readsCustomers, readsSearchRow) {
+            case (false, _): "customer_search s WHERE \(sql(id: "s.customer_id"))"
+            case (true, false): "customers c WHERE \(Self.live) AND \(sql(id: "c.id"))"
+            case (true, true): "customers c JOIN customer_search s ON s.customer_id = c.id WHERE \(Self.live) AND \(sql(id: "c.id"))"
+            }
+        }
+
+        /// The customer id column of ``matches``.
+        var id: String { readsCustomers ? "c.id" : "s.customer_id" }
 
         mutating func add(_ clause: String, _ values: [(any DatabaseValueConvertible)?] = []) {
             clauses.append(clause)
             arguments += StatementArguments(values)
+            readsCustomers = readsCustomers || clause.range(of: #"\bc\."#, options: .regularExpression) != nil
+            readsSearchRow = readsSearchRow || clause.range(of: #"\bs\."#, options: .regularExpression) != nil
+            readsWordIndex = readsWordIndex || clause.contains(SearchWordsSchema.table)
         }
 
         mutating func add(_ condition: CustomerSearch.Condition, db: Database) throws {
             switch condition {
             case .customerNo(let number):
-                add("c.id = ?", [try SQLiteRecordTransaction(db: db).customer(numbered: number) ?? -1])
+                add("{id} = ?", [try SQLiteRecordTransaction(db: db).customer(numbered: number) ?? -1])
             case .words(let field, let words):
-                scansText = true
-                for word in words {
+                let column = field.indexedColumn
+                if let match = SearchWordsSchema.query(column: column, words: words) {
+                    add("{id} IN (SELECT rowid FROM \(SearchWordsSchema.table) WHERE \(SearchWordsSchema.table) MATCH ?)", [match])
+                }
+                // The index answers for its own column; a first or last name is checked in its
+                // own column, and a one-letter word (no trigram) by a scan of the matches.
+                for word in words where column != field.rawValue || word.count < 2 {
                     if word.count >= 3 {
                         add("instr(s.\(field.rawValue), ?) > 0", [word])
                     } else {
@@ -110,7 +197,9 @@ public struct SQLiteCustomerSearch: Sendable {
                 }
             case .city(let city): add("s.city = ?", [city])
             case .zip(let zip): add("s.zip = ?", [zip])
-            case .tag(let tag): add("instr(s.tags, char(31) || ? || char(31)) > 0", [tag])
+            case .tag(let tag):
+                add("{id} IN (SELECT rowid FROM \(SearchWordsSchema.table) WHERE \(SearchWordsSchema.table) MATCH ?)",
+                    [SearchWordsSchema.query(column: "tags", phrase: "\u{1F}" + tag + "\u{1F}")])
             case .group(let name):
                 if let automatic = AutomaticGroup.allCases.first(where: { $0.name.lowercased() == name.lowercased() }) {
                     add("c.auto_group = ?", [automatic.rawValue])
@@ -118,9 +207,9 @@ public struct SQLiteCustomerSearch: Sendable {
                     add("c.custom_group_id = (SELECT id FROM customer_groups WHERE name = ?)", [name])
                 }
             case .email(let key):
-                add("c.id IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'email' AND key = ?)", [key])
+                add("{id} IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'email' AND key = ?)", [key])
             case .phone(let e164):
-                add("c.id IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'phone' AND key = ?)", [e164])
+                add("{id} IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'phone' AND key = ?)", [e164])
             case .country(let code): add("c.country = ?", [code])
             case .language(let language): add("c.language = ? COLLATE NOCASE", [language])
             case .newsletter(let optedIn): add(optedIn ? "c.newsletter = 1" : "coalesce(c.newsletter, 0) = 0")
@@ -129,7 +218,7 @@ public struct SQLiteCustomerSearch: Sendable {
             case .orders(let range): add("c.orders BETWEEN ? AND ?", [range.lowerBound, range.upperBound])
             case .spent(let range, let currency) where range.lowerBound > 0:
                 // Customers with no spend in the currency (0) are out: read the spend index.
-                add("c.id IN (SELECT customer_id FROM customer_spend WHERE currency = ? AND total_minor BETWEEN ? AND ?)",
+                add("{id} IN (SELECT customer_id FROM customer_spend WHERE currency = ? AND total_minor BETWEEN ? AND ?)",
                     [currency, range.lowerBound, range.upperBound])
             case .spent(let range, let currency):
                 add("coalesce((SELECT total_minor FROM customer_spend p WHERE p.customer_id = c.id AND p.currency = ?), 0) BETWEEN ? AND ?",
@@ -147,9 +236,21 @@ public struct SQLiteCustomerSearch: Sendable {
                     values.append(value)
                 }
                 // Not correlated, so SQLite reads the matching bookings once through their index.
-                add("c.id IN (SELECT b.customer_id FROM bookings b WHERE \(on.joined(separator: " AND ")))", values)
+                add("{id} IN (SELECT b.customer_id FROM bookings b WHERE \(on.joined(separator: " AND ")))", values)
             }
         }
+    }
+
+    /// The customer summaries of a page, by id.
+    private static func summaries(of ids: [CustomerID], db: Database) throws -> [CustomerID: JSONValue] {
+        guard !ids.isEmpty else { return [:] }
+        let spend = try spend(of: ids, db: db)
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT c.id, c.customer_no, c.title, c.first_name, c.last_name, c.company, c.email, c.phone, c.city, c.country, c.language,
+                   c.newsletter, c.auto_group, g.name AS custom_group, c.tags, c.orders, c.last_order_at
+            FROM customers c LEFT JOIN customer_groups g ON g.id = c.custom_group_id WHERE c.id IN (\(databaseQuestionMarks(count: ids.count)))
+            """, arguments: StatementArguments(ids))
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as CustomerID, summary($0, spent: spend[$0["id"] as CustomerID] ?? [:])) })
     }
 
     private static func spend(of customers: [CustomerID], db: Database) throws -> [CustomerID: [String: Int64]] {
@@ -176,5 +277,17 @@ public struct SQLiteCustomerSearch: Sendable {
             "total_spent": .object(JSONObject(Dictionary(uniqueKeysWithValues: spent.map { ($0.key, JSONValue.string(Money.format($0.value, currency: $0.key))) }))),
             "last_order_at": (row["last_order_at"] as Int64?).map { .string(Timestamp(microseconds: $0).description) } ?? .null,
         ])
+    }
+}
+
+private extension CustomerSearch.WordField {
+    /// The column of the word index that holds this field: first and last names are in `name`.
+    var indexedColumn: String {
+        switch self {
+        case .name, .firstName, .lastName: "name"
+        case .company: "company"
+        case .contact: "contact"
+        case .address: "address"
+        }
     }
 }
