@@ -44,6 +44,10 @@ public final class PatronDatabase: Sendable {
             // them (patron-bench import at 1M customers: 2.7k rows/s with the default cache),
             // each reader 32 MiB for search pages.
             try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -32_768 : -262_144)")
+            // Readers map the file (up to 2 GiB, SQLite's compiled limit here) instead of copying
+            // each page through read(2): a search that looks up tens of thousands of rows spends
+            // most of its time there otherwise (patron-bench search: a 55,000-row count 62 → 36 ms).
+            if db.configuration.readonly { try db.execute(sql: "PRAGMA mmap_size = 2147418112") }
             // The search index's folding (triggers call it, so every connection needs it).
             db.add(function: Self.fold)
         }
