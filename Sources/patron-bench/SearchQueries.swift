@@ -31,25 +31,30 @@ enum SearchQueries {
         SearchQuery(name: name, args: args, hand: HandSQL(condition: condition, arguments: arguments, order: order))
     }
 
+    /// Customers the word index finds for the query bound first, and `also`.
+    static func words(_ also: String? = nil) -> String {
+        "c.id IN (SELECT rowid FROM customer_words WHERE customer_words MATCH ?)" + (also.map { " AND " + $0 } ?? "")
+    }
+
     static func booking(_ condition: String) -> String {
         "c.id IN (SELECT customer_id FROM bookings WHERE \(condition))"
     }
 
     static let all: [SearchQuery] = [
         query("customer_no", ["customer_no": .string("C-424242")], "c.id = (SELECT customer_id FROM customer_numbers WHERE number = ?)", ["C-424242"]),
-        query("first_name lucia", ["first_name": .string("lucia")], "s.first_name LIKE ?", ["%lucia%"]),
-        query("last_name garcia", ["last_name": .string("garcia")], "s.last_name LIKE ?", ["%garcia%"]),
-        query("name maria garcia", ["name": .string("maria garcia")], "s.name LIKE ? AND s.name LIKE ?", ["%maria%", "%garcia%"]),
-        query("name substring arcí", ["name": .string("arcí")], "s.name LIKE ?", ["%arci%"]),
-        query("name short word ma", ["name": .string("ma")], "(s.name LIKE ? OR s.name LIKE ?)", ["ma%", "% ma%"]),
-        query("name Greek παπα", ["name": .string("Παπα")], "s.name LIKE ?", ["%παπα%"]),
-        query("company kutxa", ["company": .string("kutxa")], "s.company LIKE ?", ["%kutxa%"]),
+        query("first_name lucia", ["first_name": .string("lucia")], words("instr(s.first_name, 'lucia') > 0"), ["name : \"lucia\""]),
+        query("last_name garcia", ["last_name": .string("garcia")], words("instr(s.last_name, 'garcia') > 0"), ["name : \"garcia\""]),
+        query("name maria garcia", ["name": .string("maria garcia")], words(), ["name : (\"maria\" AND \"garcia\")"]),
+        query("name substring arcí", ["name": .string("arcí")], words(), ["name : \"arci\""]),
+        query("name short word ma", ["name": .string("ma")], words(), ["name : \" ma\""]),
+        query("name Greek παπα", ["name": .string("Παπα")], words(), ["name : \"παπα\""]),
+        query("company kutxa", ["company": .string("kutxa")], words(), ["company : \"kutxa\""]),
         query("email", ["email": .string("Guest4242@example.org")], "c.id IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'email' AND key = ?)", ["guest4242@example.org"]),
         query("phone local form", ["phone": .string("600 004 242")], "c.id IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'phone' AND key = ?)", ["+34600004242"]),
         query("mobile international", ["mobile": .string("0034 600-777-777")], "c.id IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'phone' AND key = ?)", ["+34600777777"]),
         query("fax (nobody)", ["fax": .string("+34 943 000 001")], "c.id IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'phone' AND key = ?)", ["+34943000001"]),
-        query("contact luis", ["contact": .string("luis")], "s.contact LIKE ?", ["%luis%"]),
-        query("address calle", ["address": .string("calle")], "s.address LIKE ?", ["%calle%"]),
+        query("contact luis", ["contact": .string("luis")], words(), ["contact : \"luis\""]),
+        query("address calle", ["address": .string("calle")], words(), ["address : \"calle\""]),
         query("zip 20001", ["zip": .string("20001")], "s.zip = ?", ["20001"]),
         query("city donostia", ["city": .string("Donostia")], "s.city = ?", ["donostia"]),
         query("city valencia (accent)", ["city": .string("valencia")], "s.city = ?", ["valencia"]),
@@ -57,7 +62,7 @@ enum SearchQueries {
         query("language pl", ["language": .string("pl")], "c.language = ?", ["pl"]),
         query("newsletter yes", ["newsletter": .bool(true)], "c.newsletter = 1"),
         query("group Customer", ["group": .string("Customer")], "c.auto_group = 2"),
-        query("tag VIP", ["tag": .string("VIP")], "s.tags = ?", ["\u{1F}vip\u{1F}"]),
+        query("tag VIP", ["tag": .string("VIP")], words(), ["tags : \"\u{1F}vip\u{1F}\""]),
         query("first contact in a month", ["first_contact_from": .string("2025-03-01"), "first_contact_to": .string("2025-03-31")],
               "c.first_contact_at BETWEEN ? AND ?", [1_740_787_200_000_000, 1_743_465_599_999_999]),
         query("departure in a week", ["departure_from": .string("2026-07-01"), "departure_to": .string("2026-07-07")],
@@ -75,12 +80,12 @@ enum SearchQueries {
         query("last order in a month", ["last_order_from": .string("2026-10-01"), "last_order_to": .string("2026-10-31")],
               "c.last_order_at BETWEEN ? AND ?", [1_790_812_800_000_000, 1_793_491_199_999_999]),
         query("city + newsletter", ["city": .string("Donostia"), "newsletter": .bool(true)], "s.city = ? AND c.newsletter = 1", ["donostia"]),
-        query("name + city", ["name": .string("etxeberria"), "city": .string("Bilbao")], "s.name LIKE ? AND s.city = ?", ["%etxeberria%", "bilbao"]),
+        query("name + city", ["name": .string("etxeberria"), "city": .string("Bilbao")], words("s.city = ?"), ["name : \"etxeberria\"", "bilbao"]),
         query("country + group + newsletter", ["country": .string("FR"), "group": .string("Guest"), "newsletter": .bool(true)],
               "c.country = ? AND c.auto_group = 1 AND c.newsletter = 1", ["FR"]),
         query("country ES by total spent", ["country": .string("ES"), "sort": .string("total_spent")], "c.country = ?", ["ES"],
               order: "coalesce((SELECT -total_minor FROM customer_spend p WHERE p.customer_id = c.id AND p.currency = 'EUR'), 0), c.id"),
-        query("VIP by last order", ["tag": .string("VIP"), "sort": .string("last_order")], "s.tags = ?", ["\u{1F}vip\u{1F}"],
+        query("VIP by last order", ["tag": .string("VIP"), "sort": .string("last_order")], words(), ["tags : \"\u{1F}vip\u{1F}\""],
               order: "coalesce(-c.last_order_at, 9223372036854775807), c.id"),
     ]
 
