@@ -176,6 +176,7 @@ public final class PatronDatabase: Sendable {
         migrator.registerMigration("v9-search-order", migrate: SearchOrderSchema.create)
         migrator.registerMigration("v10-search-words", migrate: SearchWordsSchema.create)
         migrator.registerMigration("v11-live-search", migrate: LiveSearchSchema.create)
+        migrator.registerMigration("v12-name-words", migrate: SearchNameWordsSchema.create)
         return migrator
     }
 }

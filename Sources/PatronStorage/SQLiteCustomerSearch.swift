@@ -136,28 +136,42 @@ public struct SQLiteCustomerSearch: Sendable {
 
     /// The WHERE clause, built condition by condition with its arguments in order. A clause names
     /// the customer id as `{id}`: `c.id`, or `s.customer_id` when it is counted on the search
-    /// table alone.
+    /// table alone. The word index is asked once, for all word and tag conditions together, last.
     private struct Filter {
         static let live = "c.merged_into IS NULL AND c.erased_at IS NULL"
-        var clauses: [String] = []
-        var arguments: StatementArguments = []
+        private static let wordIndex = "\(SearchWordsSchema.table) WHERE \(SearchWordsSchema.table) MATCH ?"
+        private var clauses: [String] = []
+        private var clauseArguments: StatementArguments = []
+        /// The word index queries, AND-ed into one.
+        private var wordQueries: [String] = []
         /// Some clause reads `customers` (`c.`), not only the search row and indexes by id.
-        var readsCustomers = false
+        private(set) var readsCustomers = false
         /// Some clause reads the search row (`s.`).
-        var readsSearchRow = false
-        /// Some clause asks the word index.
-        var readsWordIndex = false
+        private(set) var readsSearchRow = false
 
-        func sql(id: String) -> String {
-            clauses.isEmpty ? "1" : clauses.joined(separator: " AND ").replacingOccurrences(of: "{id}", with: id)
+        /// Some condition asks the word index.
+        var readsWordIndex: Bool { !wordQueries.isEmpty }
+
+        /// Every condition is a word or tag: the word index alone answers (it holds live customers only).
+        private var onlyWords: Bool { clauses.isEmpty && readsWordIndex }
+
+        var arguments: StatementArguments {
+            wordQueries.isEmpty ? clauseArguments : clauseArguments + [wordQueries.map { "(\($0))" }.joined(separator: " AND ")]
         }
 
-        /// The matching customers (`FROM …`), reading as little as it can: the search table holds
-        /// live customers only, so a filter on it (or on indexes by customer id) is answered there
-        /// without looking up each match in `customers` to see whether it is live; a filter on
-        /// `customers` alone is answered by its partial indexes of live customers.
+        func sql(id: String) -> String {
+            let all = clauses + (wordQueries.isEmpty ? [] : ["{id} IN (SELECT rowid FROM \(Self.wordIndex))"])
+            return all.isEmpty ? "1" : all.joined(separator: " AND ").replacingOccurrences(of: "{id}", with: id)
+        }
+
+        /// The matching customers (`FROM …`), reading as little as it can: the search table and
+        /// the word index hold live customers only, so a filter on them (or on indexes by
+        /// customer id) is answered there without looking up each match in `customers` to see
+        /// whether it is live; a filter on `customers` alone is answered by its partial indexes
+        /// of live customers.
         var matches: String {
-            switch (readsCustomers, readsSearchRow) {
+            if onlyWords { return Self.wordIndex }
+            return switch (readsCustomers, readsSearchRow) {
             case (false, _): "customer_search s WHERE \(sql(id: "s.customer_id"))"
             case (true, false): "customers c WHERE \(Self.live) AND \(sql(id: "c.id"))"
             case (true, true): "customers c JOIN customer_search s ON s.customer_id = c.id WHERE \(Self.live) AND \(sql(id: "c.id"))"
@@ -165,14 +179,13 @@ public struct SQLiteCustomerSearch: Sendable {
         }
 
         /// The customer id column of ``matches``.
-        var id: String { readsCustomers ? "c.id" : "s.customer_id" }
+        var id: String { onlyWords ? "rowid" : readsCustomers ? "c.id" : "s.customer_id" }
 
         mutating func add(_ clause: String, _ values: [(any DatabaseValueConvertible)?] = []) {
             clauses.append(clause)
-            arguments += StatementArguments(values)
+            clauseArguments += StatementArguments(values)
             readsCustomers = readsCustomers || clause.range(of: #"\bc\."#, options: .regularExpression) != nil
             readsSearchRow = readsSearchRow || clause.range(of: #"\bs\."#, options: .regularExpression) != nil
-            readsWordIndex = readsWordIndex || clause.contains(SearchWordsSchema.table)
         }
 
         mutating func add(_ condition: CustomerSearch.Condition, db: Database) throws {
@@ -180,26 +193,17 @@ public struct SQLiteCustomerSearch: Sendable {
             case .customerNo(let number):
                 add("{id} = ?", [try SQLiteRecordTransaction(db: db).customer(numbered: number) ?? -1])
             case .words(let field, let words):
-                let column = field.indexedColumn
-                if let match = SearchWordsSchema.query(column: column, words: words) {
-                    add("{id} IN (SELECT rowid FROM \(SearchWordsSchema.table) WHERE \(SearchWordsSchema.table) MATCH ?)", [match])
-                }
-                // The index answers for its own column; a first or last name is checked in its
-                // own column, and a one-letter word (no trigram) by a scan of the matches.
-                for word in words where column != field.rawValue || word.count < 2 {
-                    if word.count >= 3 {
-                        add("instr(s.\(field.rawValue), ?) > 0", [word])
-                    } else {
-                        let escaped = word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                            .replacingOccurrences(of: "_", with: "\\_")
-                        add("(s.\(field.rawValue) LIKE ? ESCAPE '\\' OR s.\(field.rawValue) LIKE ? ESCAPE '\\')", [escaped + "%", "% " + escaped + "%"])
-                    }
+                if let match = SearchWordsSchema.query(columns: field.indexedColumns, words: words) { wordQueries.append(match) }
+                // A one-letter word has no trigram: the matches' search rows are scanned for it.
+                for word in words where word.count < 2 {
+                    let escaped = word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                        .replacingOccurrences(of: "_", with: "\\_")
+                    add("(s.\(field.rawValue) LIKE ? ESCAPE '\\' OR s.\(field.rawValue) LIKE ? ESCAPE '\\')", [escaped + "%", "% " + escaped + "%"])
                 }
             case .city(let city): add("s.city = ?", [city])
             case .zip(let zip): add("s.zip = ?", [zip])
             case .tag(let tag):
-                add("{id} IN (SELECT rowid FROM \(SearchWordsSchema.table) WHERE \(SearchWordsSchema.table) MATCH ?)",
-                    [SearchWordsSchema.query(column: "tags", phrase: "\u{1F}" + tag + "\u{1F}")])
+                wordQueries.append(SearchWordsSchema.query(column: "tags", phrase: "\u{1F}" + tag + "\u{1F}"))
             case .group(let name):
                 if let automatic = AutomaticGroup.allCases.first(where: { $0.name.lowercased() == name.lowercased() }) {
                     add("c.auto_group = ?", [automatic.rawValue])
@@ -281,13 +285,15 @@ public struct SQLiteCustomerSearch: Sendable {
 }
 
 private extension CustomerSearch.WordField {
-    /// The column of the word index that holds this field: first and last names are in `name`.
-    var indexedColumn: String {
+    /// The columns of the word index that hold this field: a name is a first or a last name.
+    var indexedColumns: [String] {
         switch self {
-        case .name, .firstName, .lastName: "name"
-        case .company: "company"
-        case .contact: "contact"
-        case .address: "address"
+        case .name: ["first_name", "last_name"]
+        case .firstName: ["first_name"]
+        case .lastName: ["last_name"]
+        case .company: ["company"]
+        case .contact: ["contact"]
+        case .address: ["address"]
         }
     }
 }

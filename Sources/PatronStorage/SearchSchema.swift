@@ -109,41 +109,48 @@ enum SearchOrderSchema {
 /// merges the index (``optimize``) before its checkpoint.
 enum SearchWordsSchema {
     static let table = "customer_words"
-    /// The indexed columns of `customer_search`, in the index's column order. `tags` too: its
-    /// tags sit between separators, so the phrase "␟vip␟" is the whole tag VIP.
-    static let columns = ["name", "company", "contact", "address", "tags"]
+    /// The indexed columns of `customer_search`, in the index's column order (v12). `tags` too:
+    /// its tags sit between separators, so the phrase "␟vip␟" is the whole tag VIP.
+    static let columns = ["first_name", "last_name", "company", "contact", "address", "tags"]
+    /// The columns v10 and v11 made the index with: one `name` for first and last names together.
+    static let v10Columns = ["name", "company", "contact", "address", "tags"]
 
     static func create(_ db: Database) throws {
+        try create(db, columns: v10Columns)
+    }
+
+    static func create(_ db: Database, columns: [String]) throws {
         let list = columns.joined(separator: ", ")
         let changed = columns.map { "old.\($0) IS NOT new.\($0)" }.joined(separator: " OR ")
         try db.execute(sql: """
             CREATE VIRTUAL TABLE \(table) USING fts5(\(list), content='', columnsize=0, tokenize='trigram case_sensitive 1');
-            INSERT INTO \(table) (rowid, \(list)) SELECT customer_id, \(values("new")) FROM customer_search AS new;
+            INSERT INTO \(table) (rowid, \(list)) SELECT customer_id, \(values("new", columns)) FROM customer_search AS new;
             CREATE TRIGGER customer_words_insert AFTER INSERT ON customer_search BEGIN
-                INSERT INTO \(table) (rowid, \(list)) VALUES (new.customer_id, \(values("new")));
+                INSERT INTO \(table) (rowid, \(list)) VALUES (new.customer_id, \(values("new", columns)));
             END;
             CREATE TRIGGER customer_words_update AFTER UPDATE ON customer_search WHEN \(changed) BEGIN
-                INSERT INTO \(table) (\(table), rowid, \(list)) VALUES ('delete', old.customer_id, \(values("old")));
-                INSERT INTO \(table) (rowid, \(list)) VALUES (new.customer_id, \(values("new")));
+                INSERT INTO \(table) (\(table), rowid, \(list)) VALUES ('delete', old.customer_id, \(values("old", columns)));
+                INSERT INTO \(table) (rowid, \(list)) VALUES (new.customer_id, \(values("new", columns)));
             END;
             """)
         try optimize(db)
     }
 
     /// What the index holds of a search row (`new` or `old`): each value behind a space.
-    static func values(_ row: String) -> String { columns.map { "' ' || \(row).\($0)" }.joined(separator: ", ") }
+    static func values(_ row: String, _ columns: [String]) -> String { columns.map { "' ' || \(row).\($0)" }.joined(separator: ", ") }
 
     /// Merges the index into one segment, which drops every deleted entry with its text.
     static func optimize(_ db: Database) throws {
         try db.execute(sql: "INSERT INTO \(table) (\(table)) VALUES ('optimize')")
     }
 
-    /// The FTS5 query for a word condition on `column`: every word as a substring, a two-letter
-    /// word at the start of a word. Words of one letter are left to the caller (no trigram).
-    static func query(column: String, words: [String]) -> String? {
+    /// The FTS5 query for a word condition on `columns`: every word as a substring of one of
+    /// them, a two-letter word at the start of a word. Words of one letter are left to the caller
+    /// (no trigram).
+    static func query(columns: [String], words: [String]) -> String? {
         let phrases = words.filter { $0.count >= 2 }.map { $0.count == 2 ? phrase(" " + $0) : phrase($0) }
         guard !phrases.isEmpty else { return nil }
-        return "\(column) : (\(phrases.joined(separator: " AND ")))"
+        return "{\(columns.joined(separator: " "))} : (\(phrases.joined(separator: " AND ")))"
     }
 
     /// The FTS5 query for `text` as a substring of `column`.
@@ -167,10 +174,10 @@ enum SearchWordsSchema {
 enum LiveSearchSchema {
     static func create(_ db: Database) throws {
         let words = SearchWordsSchema.self
-        let list = words.columns.joined(separator: ", ")
+        let list = words.v10Columns.joined(separator: ", ")
         try db.execute(sql: """
             CREATE TRIGGER customer_words_delete AFTER DELETE ON customer_search BEGIN
-                INSERT INTO \(words.table) (\(words.table), rowid, \(list)) VALUES ('delete', old.customer_id, \(words.values("old")));
+                INSERT INTO \(words.table) (\(words.table), rowid, \(list)) VALUES ('delete', old.customer_id, \(words.values("old", words.v10Columns)));
             END;
             DROP TRIGGER customer_search_update;
             \(SearchSchema.updateTrigger(names: SearchOrderSchema.names, values: SearchOrderSchema.values, liveOnly: true))
@@ -190,5 +197,28 @@ enum LiveSearchSchema {
             ANALYZE;
             """)
         try words.optimize(db)
+    }
+}
+
+/// v12: first and last names in their own columns of the word index, so that a first- or
+/// last-name search is answered by the index alone, and a search on words only is counted in
+/// the index without reading a search row per match (patron-bench search, 1M customers: counting
+/// 27,000 name matches took 43 ms through the search rows, 6 ms in the index).
+enum SearchNameWordsSchema {
+    static func create(_ db: Database) throws {
+        let words = SearchWordsSchema.self
+        try db.execute(sql: """
+            DROP TRIGGER customer_words_insert;
+            DROP TRIGGER customer_words_update;
+            DROP TRIGGER customer_words_delete;
+            DROP TABLE \(words.table);
+            """)
+        try words.create(db, columns: words.columns)
+        try db.execute(sql: """
+            CREATE TRIGGER customer_words_delete AFTER DELETE ON customer_search BEGIN
+                INSERT INTO \(words.table) (\(words.table), rowid, \(words.columns.joined(separator: ", ")))
+                VALUES ('delete', old.customer_id, \(words.values("old", words.columns)));
+            END;
+            """)
     }
 }

@@ -95,6 +95,13 @@ struct CustomerSearchTests {
             (["last_order_from": .string("2026-11-21")], []),
             (["city": .string("Donostia"), "newsletter": .bool(false)], ["C-5"]),
             (["name": .string("ana"), "orders_min": .integer(1), "tag": .string("VIP")], ["C-1"]),
+            // Word and tag conditions alone are one question to the word index, each in its columns.
+            (["first_name": .string("garc")], []),
+            (["first_name": .string("ana"), "last_name": .string("ruiz")], ["C-5"]),
+            (["name": .string("ana"), "tag": .string("VIP")], ["C-1"]),
+            (["name": .string("ana"), "tag": .string("business")], []),
+            (["tag": .string("vip"), "company": .string("acme"), "city": .string("donostia")], ["C-1"]),
+            (["name": .string("a"), "tag": .string("vip")], ["C-1"]),
         ]
         for (args, expected) in cases {
             let page = try await Self.search(fixture, args)

@@ -101,7 +101,7 @@ final class RecordsFixture {
                 WHERE s.name IS NOT coalesce(patron_fold(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), '')
                 """)
             problems += stale.map { "customer \($0): stale search name" }
-            for column in ["name", "company", "contact", "address", "tags"] {
+            for column in ["first_name", "last_name", "company", "contact", "address", "tags"] {
                 for value in try String.fetchAll(db, sql: "SELECT DISTINCT \(column) FROM customer_search WHERE length(\(column)) >= 3") {
                     let phrase = "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
                     let indexed = try Int64.fetchAll(db, sql: "SELECT rowid FROM customer_words WHERE customer_words MATCH ? ORDER BY rowid",
