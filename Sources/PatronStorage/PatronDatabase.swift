@@ -47,6 +47,9 @@ public final class PatronDatabase: Sendable {
             // Readers map the file (up to 2 GiB, SQLite's compiled limit here) instead of copying
             // each page through read(2): a search that looks up tens of thousands of rows spends
             // most of its time there otherwise (patron-bench search: a 55,000-row count 62 → 36 ms).
+            // That holds while nothing is written: after any commit SQLite drops a reader's cache
+            // and mapping, and the next search reads cold either way (the bench's round-trip
+            // column, where each command's audit entry is a commit: the same with and without).
             if db.configuration.readonly { try db.execute(sql: "PRAGMA mmap_size = 2147418112") }
             // The search index's folding (triggers call it, so every connection needs it).
             db.add(function: Self.fold)
