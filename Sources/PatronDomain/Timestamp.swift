@@ -1,3 +1,5 @@
+import Foundation
+
 /// An instant with microsecond precision, as microseconds since 1970-01-01T00:00:00Z.
 ///
 /// Integer microseconds rather than `Date`: ordering events ("older never overwrites newer") needs
@@ -72,9 +74,19 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     /// RFC 3339 in UTC with microseconds when they are not zero: `2026-11-20T09:15:00Z`.
-    public var description: String {
+    public var description: String { format(offsetSeconds: 0) }
+
+    /// RFC 3339 in `zone`'s local time with its offset at this instant: `2026-03-29T03:00:00+02:00`
+    /// (what staff read for a schedule's next run).
+    public func rfc3339(in zone: TimeZone) -> String {
         let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
-        let micros = microseconds - seconds * 1_000_000
+        return format(offsetSeconds: zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
+    }
+
+    private func format(offsetSeconds offset: Int) -> String {
+        let local = microseconds + Int64(offset) * 1_000_000
+        let seconds = local >= 0 ? local / 1_000_000 : (local - 999_999) / 1_000_000
+        let micros = local - seconds * 1_000_000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
         let (year, month, day) = Self.civil(fromDays: Int(days))
@@ -84,7 +96,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         var text = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
         if micros != 0 { text += "." + pad(Int(micros), 6) }
-        return text + "Z"
+        guard offset != 0 else { return text + "Z" }
+        return text + (offset < 0 ? "-" : "+") + pad(abs(offset) / 3600, 2) + ":" + pad(abs(offset) / 60 % 60, 2)
     }
 
     static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
