@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // Tests only: an independent reader for the CSV that exports write.
+        .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
     ],
     targets: [
         // rabbitmq-c 0.11 as Debian ships it; shim.h holds the wrappers Swift cannot do without.
@@ -100,7 +102,10 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
-        .testTarget(name: "PatronDomainTests", dependencies: ["PatronDomain", "PatronPhone", "SeededRandom"]),
+        .testTarget(
+            name: "PatronDomainTests",
+            dependencies: ["PatronDomain", "PatronPhone", "SeededRandom", .product(name: "CSV", package: "CSV.swift")]
+        ),
         .testTarget(
             name: "PatronStorageTests",
             dependencies: [
