@@ -14,8 +14,7 @@ public struct SQLiteCustomerSearch: Sendable {
 
     public func search(_ request: CustomerSearch) async throws -> SearchPage {
         try await database.pool.read { db in
-            var filter = Filter()
-            for condition in request.conditions { try filter.add(condition, db: db) }
+            let filter = try SearchFilter(request.conditions, db: db)
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(filter.matches)", arguments: filter.arguments) ?? 0
             let key = Self.sortKey(request.sort)
             var cursor: (clause: String, arguments: StatementArguments) = ("", [])
@@ -45,7 +44,7 @@ public struct SQLiteCustomerSearch: Sendable {
     }
 
     /// The page's ids and sort keys as the matches sorted: right when they are few, and always correct.
-    private static func sortMatches(filter: Filter, cursor: (clause: String, arguments: StatementArguments), key: SortKey,
+    private static func sortMatches(filter: SearchFilter, cursor: (clause: String, arguments: StatementArguments), key: SortKey,
                                     request: CustomerSearch, db: Database) throws -> [Row] {
         var arguments = key.arguments(currency: request.currency)
         let from: String
@@ -56,7 +55,7 @@ public struct SQLiteCustomerSearch: Sendable {
             conditions = filter.readsCustomers ? ["s.customer_id IN (SELECT \(filter.id) FROM \(filter.matches))"] : [filter.sql(id: "s.customer_id")]
         } else {
             from = "customers c" + (filter.readsSearchRow ? " JOIN customer_search s ON s.customer_id = c.id" : "")
-            conditions = [Filter.live, filter.sql(id: "c.id")]
+            conditions = [SearchFilter.live, filter.sql(id: "c.id")]
         }
         arguments += filter.arguments
         if !cursor.clause.isEmpty { conditions.append(cursor.clause) }
@@ -87,14 +86,14 @@ public struct SQLiteCustomerSearch: Sendable {
     /// rows read when the matches are many. Fewer than a page when the budget ran out (or the
     /// list did). CROSS JOIN keeps the walk outermost: SQLite's own choice was to skip-scan the
     /// name index once per match (15 s on a million customers).
-    private static func walkNames(filter: Filter, after: CustomerSearch.Cursor?, budget: Int, limit: Int, db: Database) throws -> [Row] {
+    private static func walkNames(filter: SearchFilter, after: CustomerSearch.Cursor?, budget: Int, limit: Int, db: Database) throws -> [Row] {
         var arguments: StatementArguments = after.map { [$0.key, $0.id] } ?? []
         arguments += [budget]
         arguments += filter.arguments
         arguments += [limit + 1]
         let searchRow = filter.readsSearchRow ? "CROSS JOIN customer_search s ON s.customer_id = walked.customer_id" : ""
         let customer = filter.readsCustomers ? "CROSS JOIN customers c ON c.id = walked.customer_id" : ""
-        let conditions = (filter.readsCustomers ? [Filter.live] : []) + [filter.sql(id: "walked.customer_id")]
+        let conditions = (filter.readsCustomers ? [SearchFilter.live] : []) + [filter.sql(id: "walked.customer_id")]
         return try Row.fetchAll(db, sql: """
             SELECT walked.customer_id AS id, walked.sort_name AS sort_key
             FROM (SELECT customer_id, sort_name FROM customer_search INDEXED BY customer_search_sort_name
@@ -134,117 +133,6 @@ public struct SQLiteCustomerSearch: Sendable {
         }
     }
 
-    /// The WHERE clause, built condition by condition with its arguments in order. A clause names
-    /// the customer id as `{id}`: `c.id`, or `s.customer_id` when it is counted on the search
-    /// table alone. The word index is asked once, for all word and tag conditions together, last.
-    private struct Filter {
-        static let live = "c.merged_into IS NULL AND c.erased_at IS NULL"
-        private static let wordIndex = "\(SearchWordsSchema.table) WHERE \(SearchWordsSchema.table) MATCH ?"
-        private var clauses: [String] = []
-        private var clauseArguments: StatementArguments = []
-        /// The word index queries, AND-ed into one.
-        private var wordQueries: [String] = []
-        /// Some clause reads `customers` (`c.`), not only the search row and indexes by id.
-        private(set) var readsCustomers = false
-        /// Some clause reads the search row (`s.`).
-        private(set) var readsSearchRow = false
-
-        /// Some condition asks the word index.
-        var readsWordIndex: Bool { !wordQueries.isEmpty }
-
-        /// Every condition is a word or tag: the word index alone answers (it holds live customers only).
-        private var onlyWords: Bool { clauses.isEmpty && readsWordIndex }
-
-        var arguments: StatementArguments {
-            wordQueries.isEmpty ? clauseArguments : clauseArguments + [wordQueries.map { "(\($0))" }.joined(separator: " AND ")]
-        }
-
-        func sql(id: String) -> String {
-            let all = clauses + (wordQueries.isEmpty ? [] : ["{id} IN (SELECT rowid FROM \(Self.wordIndex))"])
-            return all.isEmpty ? "1" : all.joined(separator: " AND ").replacingOccurrences(of: "{id}", with: id)
-        }
-
-        /// The matching customers (`FROM …`), reading as little as it can: the search table and
-        /// the word index hold live customers only, so a filter on them (or on indexes by
-        /// customer id) is answered there without looking up each match in `customers` to see
-        /// whether it is live; a filter on `customers` alone is answered by its partial indexes
-        /// of live customers.
-        var matches: String {
-            if onlyWords { return Self.wordIndex }
-            return switch (readsCustomers, readsSearchRow) {
-            case (false, _): "customer_search s WHERE \(sql(id: "s.customer_id"))"
-            case (true, false): "customers c WHERE \(Self.live) AND \(sql(id: "c.id"))"
-            case (true, true): "customers c JOIN customer_search s ON s.customer_id = c.id WHERE \(Self.live) AND \(sql(id: "c.id"))"
-            }
-        }
-
-        /// The customer id column of ``matches``.
-        var id: String { onlyWords ? "rowid" : readsCustomers ? "c.id" : "s.customer_id" }
-
-        mutating func add(_ clause: String, _ values: [(any DatabaseValueConvertible)?] = []) {
-            clauses.append(clause)
-            clauseArguments += StatementArguments(values)
-            readsCustomers = readsCustomers || clause.range(of: #"\bc\."#, options: .regularExpression) != nil
-            readsSearchRow = readsSearchRow || clause.range(of: #"\bs\."#, options: .regularExpression) != nil
-        }
-
-        mutating func add(_ condition: CustomerSearch.Condition, db: Database) throws {
-            switch condition {
-            case .customerNo(let number):
-                add("{id} = ?", [try SQLiteRecordTransaction(db: db).customer(numbered: number) ?? -1])
-            case .words(let field, let words):
-                if let match = SearchWordsSchema.query(columns: field.indexedColumns, words: words) { wordQueries.append(match) }
-                // A one-letter word has no trigram: the matches' search rows are scanned for it.
-                for word in words where word.count < 2 {
-                    let escaped = word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                        .replacingOccurrences(of: "_", with: "\\_")
-                    add("(s.\(field.rawValue) LIKE ? ESCAPE '\\' OR s.\(field.rawValue) LIKE ? ESCAPE '\\')", [escaped + "%", "% " + escaped + "%"])
-                }
-            case .city(let city): add("s.city = ?", [city])
-            case .zip(let zip): add("s.zip = ?", [zip])
-            case .tag(let tag):
-                wordQueries.append(SearchWordsSchema.query(column: "tags", phrase: "\u{1F}" + tag + "\u{1F}"))
-            case .group(let name):
-                if let automatic = AutomaticGroup.allCases.first(where: { $0.name.lowercased() == name.lowercased() }) {
-                    add("c.auto_group = ?", [automatic.rawValue])
-                } else {
-                    add("c.custom_group_id = (SELECT id FROM customer_groups WHERE name = ?)", [name])
-                }
-            case .email(let key):
-                add("{id} IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'email' AND key = ?)", [key])
-            case .phone(let e164):
-                add("{id} IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'phone' AND key = ?)", [e164])
-            case .country(let code): add("c.country = ?", [code])
-            case .language(let language): add("c.language = ? COLLATE NOCASE", [language])
-            case .newsletter(let optedIn): add(optedIn ? "c.newsletter = 1" : "coalesce(c.newsletter, 0) = 0")
-            case .firstContact(let range): add("c.first_contact_at BETWEEN ? AND ?", [range.lowerBound.microseconds, range.upperBound.microseconds])
-            case .lastOrder(let range): add("c.last_order_at BETWEEN ? AND ?", [range.lowerBound.microseconds, range.upperBound.microseconds])
-            case .orders(let range): add("c.orders BETWEEN ? AND ?", [range.lowerBound, range.upperBound])
-            case .spent(let range, let currency) where range.lowerBound > 0:
-                // Customers with no spend in the currency (0) are out: read the spend index.
-                add("{id} IN (SELECT customer_id FROM customer_spend WHERE currency = ? AND total_minor BETWEEN ? AND ?)",
-                    [currency, range.lowerBound, range.upperBound])
-            case .spent(let range, let currency):
-                add("coalesce((SELECT total_minor FROM customer_spend p WHERE p.customer_id = c.id AND p.currency = ?), 0) BETWEEN ? AND ?",
-                    [currency, range.lowerBound, range.upperBound])
-            case .booking(let departure, let salesperson, let transport, let hotel):
-                var on = ["b.customer_id IS NOT NULL"]
-                var values: [(any DatabaseValueConvertible)?] = []
-                if let departure {
-                    on.append("b.departure BETWEEN ? AND ?")
-                    values += [departure.lowerBound, departure.upperBound]
-                }
-                for (column, value) in [("salesperson", salesperson), ("transport", transport), ("hotel", hotel)] {
-                    guard let value else { continue }
-                    on.append("patron_fold(b.\(column)) = ?")
-                    values.append(value)
-                }
-                // Not correlated, so SQLite reads the matching bookings once through their index.
-                add("{id} IN (SELECT b.customer_id FROM bookings b WHERE \(on.joined(separator: " AND ")))", values)
-            }
-        }
-    }
-
     /// The customer summaries of a page, by id.
     private static func summaries(of ids: [CustomerID], db: Database) throws -> [CustomerID: JSONValue] {
         guard !ids.isEmpty else { return [:] }
@@ -281,19 +169,5 @@ public struct SQLiteCustomerSearch: Sendable {
             "total_spent": .object(JSONObject(Dictionary(uniqueKeysWithValues: spent.map { ($0.key, JSONValue.string(Money.format($0.value, currency: $0.key))) }))),
             "last_order_at": (row["last_order_at"] as Int64?).map { .string(Timestamp(microseconds: $0).description) } ?? .null,
         ])
-    }
-}
-
-private extension CustomerSearch.WordField {
-    /// The columns of the word index that hold this field: a name is a first or a last name.
-    var indexedColumns: [String] {
-        switch self {
-        case .name: ["first_name", "last_name"]
-        case .firstName: ["first_name"]
-        case .lastName: ["last_name"]
-        case .company: ["company"]
-        case .contact: ["contact"]
-        case .address: ["address"]
-        }
     }
 }
