@@ -110,7 +110,7 @@ let package = Package(
             name: "PatronStorageTests",
             dependencies: [
                 "PatronStorage", "PatronDomain", "PatronPhone", "PatronService", "SeededRandom",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "CSV", package: "CSV.swift"),
             ]
         ),
         .testTarget(name: "PatronAMQPTests", dependencies: ["PatronAMQP"]),

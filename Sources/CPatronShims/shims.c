@@ -101,3 +101,32 @@ int patron_hmac_sha256(const uint8_t *key, size_t key_length, const uint8_t *dat
     }
     return 0;
 }
+
+#include <openssl/evp.h>
+
+void *patron_sha256_begin(void) {
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    if (context == NULL) {
+        return NULL;
+    }
+    if (EVP_DigestInit_ex(context, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(context);
+        return NULL;
+    }
+    return context;
+}
+
+int patron_sha256_update(void *context, const uint8_t *data, size_t length) {
+    return EVP_DigestUpdate((EVP_MD_CTX *)context, data, length) == 1 ? 0 : -1;
+}
+
+int patron_sha256_finish(void *context, uint8_t out[32]) {
+    unsigned int written = 0;
+    int status = EVP_DigestFinal_ex((EVP_MD_CTX *)context, out, &written) == 1 && written == 32 ? 0 : -1;
+    EVP_MD_CTX_free((EVP_MD_CTX *)context);
+    return status;
+}
+
+void patron_sha256_discard(void *context) {
+    EVP_MD_CTX_free((EVP_MD_CTX *)context);
+}

@@ -180,6 +180,26 @@ public final class PatronDatabase: Sendable {
         migrator.registerMigration("v10-search-words", migrate: SearchWordsSchema.create)
         migrator.registerMigration("v11-live-search", migrate: LiveSearchSchema.create)
         migrator.registerMigration("v12-name-words", migrate: SearchNameWordsSchema.create)
+        migrator.registerMigration("v13-export-log") { db in
+            // Every export written (issue 7): who, when, filter, fields, rows, file, sha256; and
+            // when retention removed the file.
+            try db.execute(sql: """
+                CREATE TABLE export_log (
+                    id TEXT PRIMARY KEY,
+                    requested_by TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    completed_at INTEGER NOT NULL,
+                    format TEXT NOT NULL,
+                    filter TEXT NOT NULL,
+                    fields TEXT NOT NULL,
+                    rows INTEGER NOT NULL,
+                    file TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    removed_at INTEGER
+                );
+                CREATE INDEX export_log_completed ON export_log(completed_at);
+                """)
+        }
         return migrator
     }
 }

@@ -53,6 +53,23 @@ extension BrokerBacked {
             }
         }
 
+        @Test func exportsTheCustomersASearchFindsAndListsTheLog() async throws {
+            try await withRunningPatron { setup, _, _ in
+                _ = try Self.patronctl(setup, ["customers", "import", Self.qloappsFixture])
+                let run = try Self.patronctl(setup, ["exports", "run", "--group", "Guest", "--fields", "customer_no,last_name,email",
+                                                     "--export-language", "en", "--delimiter", ";", "--json"])
+                #expect(run.status == 0, "\(run.errors)")
+                let file = try #require(run.json?["file"]?.stringValue)
+                let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\r\n")
+                #expect(lines.first == "Customer no.;Last name;Email" && lines.count == 3)
+                let log = try Self.patronctl(setup, ["exports", "log"])
+                let id = try #require(run.json?["export_id"]?.stringValue)
+                #expect(log.output.hasPrefix("EXPORT") && log.output.contains(id), "\(log.output)")
+                let bad = try Self.patronctl(setup, ["exports", "run", "--fields", "password"])
+                #expect(bad.status == 65 && bad.errors.contains("args.fields"))
+            }
+        }
+
         @Test func exitCodesSayWhatWentWrong() async throws {
             try await withRunningPatron { setup, _, _ in
                 let missing = try Self.patronctl(setup, ["customers", "show", "C-404"])

@@ -88,6 +88,17 @@ struct AsyncAPIDocumentTests {
         #expect(batch.rows.count == 2 && batch.rejected.isEmpty)
     }
 
+    @Test func exportExampleIsARequestPatronAccepts() throws {
+        let request = try #require(try Self.messages()["CommandRequest"])
+        let examples = try #require(request["examples"] as? [[String: Any]])
+        let example = try #require(examples.first { $0["name"] as? String == "exportNewsletterList" })
+        let body = try Self.json(try #require(example["payload"]))
+        let parsed = try CommandRequest.parse(body).get()
+        let export = try ExportRequest.parse(CommandArguments(parsed.args), phones: LibPhoneNumberNormalizer(), rules: RecordRules(),
+                                             defaultLanguage: "en")
+        #expect(export.delimiter == .semicolon && export.byteOrderMark && export.language == .spanish && export.fields.count == 6)
+    }
+
     @Test func everyEventTypeOfTheContractIsDocumented() throws {
         let components = try #require(try Self.document()["components"] as? [String: Any])
         let schemas = try #require(components["schemas"] as? [String: Any])

@@ -10,6 +10,7 @@ struct ConfigurationLoaderTests {
         #expect(configuration.topology.ingestQueue == "patron.ingest")
         #expect(configuration.topology.ingestQueueType == "quorum")
         #expect(configuration.storage.dataDirectory == "./var")
+        #expect(configuration.exportsDirectory == "./var/exports" && configuration.exports.retentionDays == 30)
         #expect(configuration.roles["patron"] == .admin)
         #expect(configuration.shutdownGraceSeconds < 30, "must stay below the unit's TimeoutStopSec")
     }
@@ -51,6 +52,9 @@ struct ConfigurationLoaderTests {
 
     @Test(arguments: [
         ("amqp:\n  prefetch: 0\n", "amqp.prefetch"),
+        ("exports:\n  retention_days: 0\n", "exports.retention_days"),
+        ("exports:\n  directory: \"\"\n", "exports.directory"),
+        ("exports:\n  keep_days: 3\n", "exports.keep_days"),
         ("amqp:\n  prefetch: many\n", "amqp.prefetch"),
         ("amqp:\n  prefech: 10\n", "amqp.prefech"),
         ("amqp:\n  url: http://h\n", "amqp.url"),

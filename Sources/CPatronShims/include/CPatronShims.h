@@ -37,4 +37,15 @@ int patron_wakeup_wait(int wake_fd, int socket_fd, int timeout_ms);
  */
 int patron_hmac_sha256(const uint8_t *key, size_t key_length, const uint8_t *data, size_t length, uint8_t out[32]);
 
+/*
+ * SHA-256 over data given in parts: an export file's digest computed as it is written, for the
+ * export log and export.completed. Why C: OpenSSL's EVP digest calls, already linked; the
+ * context stays opaque to Swift. patron_sha256_begin returns NULL on failure; finish writes 32
+ * bytes to `out`, frees the context and returns 0, or -1 on failure; discard only frees it.
+ */
+void *patron_sha256_begin(void);
+int patron_sha256_update(void *context, const uint8_t *data, size_t length);
+int patron_sha256_finish(void *context, uint8_t out[32]);
+void patron_sha256_discard(void *context);
+
 #endif

@@ -66,6 +66,11 @@ public enum JSONValue: Sendable, Equatable, Encodable {
         if case .array(let array) = self { return array }
         return nil
     }
+
+    public var objectValue: JSONObject? {
+        if case .object(let object) = self { return object }
+        return nil
+    }
 }
 
 extension JSONValue {

@@ -46,7 +46,7 @@ public enum ConfigurationLoader {
             throw ConfigurationError(key: "(file)", reason: "not valid YAML: \(error)")
         }
         let document = ConfigNode(node: root, path: "")
-        try document.onlyKeys(["amqp", "topology", "ingest", "storage", "logging", "metrics", "roles", "shutdown", "records"])
+        try document.onlyKeys(["amqp", "topology", "ingest", "storage", "exports", "logging", "metrics", "roles", "shutdown", "records"])
 
         let amqp = try document.section("amqp")
         try amqp.onlyKeys(["url", "urls", "tls", "heartbeat_seconds", "prefetch", "connect_timeout_seconds", "reconnect"])
@@ -133,6 +133,14 @@ public enum ConfigurationLoader {
             }
             configuration.storage.databaseFile = file
         }
+
+        let exports = try document.section("exports")
+        try exports.onlyKeys(["directory", "retention_days"])
+        if let directory = try exports.string("directory") {
+            guard !directory.isEmpty else { throw ConfigurationError(key: "exports.directory", reason: "must not be empty") }
+            configuration.exports.directory = directory
+        }
+        configuration.exports.retentionDays = try exports.int("retention_days", in: 1...3650) ?? 30
 
         let logging = try document.section("logging")
         try logging.onlyKeys(["level"])

@@ -1,3 +1,4 @@
+import Foundation
 import PatronAMQP
 import PatronDomain
 
@@ -60,6 +61,13 @@ public struct PatronConfiguration: Sendable, Equatable {
         public var databaseFile = "patron.sqlite"
     }
 
+    public struct Exports: Sendable, Equatable {
+        /// Nil: `exports` under the data directory.
+        public var directory: String?
+        /// Export files older than this are deleted (their log entries stay).
+        public var retentionDays = 30
+    }
+
     public struct Metrics: Sendable, Equatable {
         /// `host:port` on loopback, or nil for no endpoint.
         public var listenHost: String? = "127.0.0.1"
@@ -70,6 +78,7 @@ public struct PatronConfiguration: Sendable, Equatable {
     public var topology = Topology()
     public var ingest = Ingest()
     public var storage = Storage()
+    public var exports = Exports()
     public var logLevel = "info"
     public var metrics = Metrics()
     /// Broker user name → role, for commands (EVENTS.md, "Commands").
@@ -85,6 +94,11 @@ public struct PatronConfiguration: Sendable, Equatable {
 
     public init(broker: Broker) {
         self.broker = broker
+    }
+
+    /// Where export files are written.
+    public var exportsDirectory: String {
+        exports.directory ?? (storage.dataDirectory as NSString).appendingPathComponent("exports")
     }
 
     /// The AMQP client settings for one of patrond's connections.

@@ -1,0 +1,147 @@
+/// A column an export can carry (EVENTS.md, `exports.run` `fields`), with its header in the
+/// export's language.
+public enum ExportField: String, Sendable, CaseIterable {
+    case customerNo = "customer_no", title, firstName = "first_name", lastName = "last_name", company, email, phone, mobile, fax
+    case address, zip, city, country, language, contact, newsletter, group, tags, orders, totalSpent = "total_spent"
+    case firstContactAt = "first_contact_at", lastOrderAt = "last_order_at", notes
+
+    /// The customer summary's fields: what an export carries when it names none.
+    public static let summary: [ExportField] = [
+        .customerNo, .title, .firstName, .lastName, .company, .email, .phone, .city, .country, .language, .newsletter, .group,
+        .tags, .orders, .totalSpent, .lastOrderAt,
+    ]
+
+    /// How a spreadsheet should hold the value.
+    public enum Kind: Sendable {
+        /// Text, also when it looks like a number: a phone's `+` or a customer number's `0` stays.
+        case text
+        case integer
+        /// A decimal amount in the export's currency.
+        case money
+        case dateTime
+        case yesNo
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .orders: .integer
+        case .totalSpent: .money
+        case .firstContactAt, .lastOrderAt: .dateTime
+        case .newsletter: .yesNo
+        default: .text
+        }
+    }
+
+    public func header(_ language: ExportLanguage, currency: String) -> String {
+        let (english, spanish): (String, String) = switch self {
+        case .customerNo: ("Customer no.", "N.º de cliente")
+        case .title: ("Title", "Tratamiento")
+        case .firstName: ("First name", "Nombre")
+        case .lastName: ("Last name", "Apellidos")
+        case .company: ("Company", "Empresa")
+        case .email: ("Email", "Correo electrónico")
+        case .phone: ("Phone", "Teléfono")
+        case .mobile: ("Mobile", "Móvil")
+        case .fax: ("Fax", "Fax")
+        case .address: ("Address", "Dirección")
+        case .zip: ("Postcode", "Código postal")
+        case .city: ("City", "Ciudad")
+        case .country: ("Country", "País")
+        case .language: ("Language", "Idioma")
+        case .contact: ("Contact", "Contacto")
+        case .newsletter: ("Newsletter", "Boletín")
+        case .group: ("Group", "Grupo")
+        case .tags: ("Tags", "Etiquetas")
+        case .orders: ("Orders", "Pedidos")
+        case .totalSpent: ("Total spent (\(currency))", "Gasto total (\(currency))")
+        case .firstContactAt: ("First contact", "Primer contacto")
+        case .lastOrderAt: ("Last order", "Último pedido")
+        case .notes: ("Internal notes", "Notas internas")
+        }
+        return language == .spanish ? spanish : english
+    }
+}
+
+public enum ExportLanguage: String, Sendable, CaseIterable {
+    case english = "en", spanish = "es"
+
+    /// "yes"/"no" cells.
+    public func yesNo(_ value: Bool) -> String {
+        switch self {
+        case .english: value ? "yes" : "no"
+        case .spanish: value ? "sí" : "no"
+        }
+    }
+}
+
+/// An `exports.run` request, checked (EVENTS.md, "Commands"; the CSV options are Patron's, in
+/// `docs/asyncapi.yaml`).
+public struct ExportRequest: Sendable, Equatable {
+    public enum Format: String, Sendable, CaseIterable {
+        case csv
+    }
+
+    public var format: Format
+    /// The search filters, as given (the export log keeps them) and as conditions.
+    public var filterArguments: [String: JSONValue]
+    public var search: CustomerSearch
+    public var fields: [ExportField]
+    public var language: ExportLanguage
+    public var delimiter: CSVRowEncoder.Delimiter
+    public var byteOrderMark: Bool
+
+    public static let argumentNames: Set<String> = ["format", "filter", "fields", "language", "delimiter", "bom"]
+
+    /// Reads the arguments; a bad filter names its field under `args.filter.`.
+    public static func parse(_ args: CommandArguments, phones: any PhoneNormalizer, rules: RecordRules,
+                             defaultLanguage: String) throws -> ExportRequest {
+        try args.allowOnly(argumentNames)
+        let formatText = try args.requiredString("format", maximumLength: 10)
+        guard let format = Format(rawValue: formatText) else {
+            throw CommandError(.invalidArgument, field: "args.format", "one of \(Format.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var filterArguments: [String: JSONValue] = [:]
+        switch args.values["filter"] {
+        case nil, .null: break
+        case .object(let object): filterArguments = object.dictionary
+        default: throw CommandError(.invalidArgument, field: "args.filter", "an object of search filters")
+        }
+        let search: CustomerSearch
+        do {
+            try CommandArguments(filterArguments).allowOnly(CustomerSearch.filterNames)
+            search = try CustomerSearch.parse(CommandArguments(filterArguments), phones: phones, rules: rules)
+        } catch let error as CommandError {
+            let field = error.field.map { "args.filter." + $0.dropFirst("args.".count) }
+            throw CommandError(error.code, field: field, error.message)
+        }
+        var fields = ExportField.summary
+        if let names = try args.strings("fields") {
+            guard !names.isEmpty else { throw CommandError(.invalidArgument, field: "args.fields", "name at least one field") }
+            fields = []
+            for name in names {
+                guard let field = ExportField(rawValue: name) else {
+                    throw CommandError(.invalidArgument, field: "args.fields", "unknown field '\(name)'; one of \(ExportField.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                guard !fields.contains(field) else { throw CommandError(.invalidArgument, field: "args.fields", "'\(name)' is named twice") }
+                fields.append(field)
+            }
+        }
+        let language: ExportLanguage
+        if let text = try args.string("language", maximumLength: 10) {
+            guard let chosen = ExportLanguage(rawValue: text.lowercased()) else {
+                throw CommandError(.invalidArgument, field: "args.language", "en or es")
+            }
+            language = chosen
+        } else {
+            language = ExportLanguage(rawValue: String(defaultLanguage.prefix(2)).lowercased()) ?? .english
+        }
+        let delimiter: CSVRowEncoder.Delimiter
+        switch try args.string("delimiter", maximumLength: 1) ?? "," {
+        case ",": delimiter = .comma
+        case ";": delimiter = .semicolon
+        default: throw CommandError(.invalidArgument, field: "args.delimiter", "\",\" or \";\"")
+        }
+        return ExportRequest(format: format, filterArguments: filterArguments, search: search, fields: fields, language: language,
+                             delimiter: delimiter, byteOrderMark: try args.bool("bom") ?? false)
+    }
+}

@@ -1,0 +1,23 @@
+import PatronDomain
+import PatronStorage
+
+/// `exports.run` (EVENTS.md) and `exports.log` (Patron's own, in `docs/asyncapi.yaml`).
+struct ExportCommands: Sendable {
+    let exporter: CustomerExporter
+    let log: SQLiteExportLog
+    let phones: any PhoneNormalizer
+    let rules: RecordRules
+    let defaultLanguage: String
+
+    func register(on server: CommandServer) {
+        server.register("exports.run", CommandHandler(minimumRole: .operator) { args, context in
+            let request = try ExportRequest.parse(args, phones: phones, rules: rules, defaultLanguage: defaultLanguage)
+            return try await exporter.run(request, requestedBy: context.user).result
+        })
+        server.register("exports.log", CommandHandler(minimumRole: .operator) { args, _ in
+            try args.allowOnly(["limit"])
+            let limit = Int(try args.integer("limit", in: 1...1000, default: 50))
+            return .object(["exports": .array(try await log.entries(limit: limit).map(\.json))])
+        })
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import PatronDomain
+
+extension Patronctl {
+    struct Exports: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export customer lists to files on patrond's host, and read the export log.",
+            subcommands: [Run.self, Log.self])
+    }
+}
+
+extension Patronctl.Exports {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export the customers a search finds (operator).",
+            discussion: "Example: patronctl exports run --city Donostia --newsletter yes --fields customer_no,email --delimiter ';' --bom")
+
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup(title: "Filters") var filters: SearchFilters
+
+        @Option(help: "csv.") var format = "csv"
+        @Option(help: "Columns in order, comma-separated (default: the customer summary's fields; notes only when named).") var fields: String?
+        @Option(name: .customLong("export-language"), help: "Headers in en or es (default: patrond's default language).") var exportLanguage: String?
+        @Option(help: "\",\" or \";\".") var delimiter: String?
+        @Flag(help: "Start the file with a UTF-8 byte order mark (for spreadsheets that need one).") var bom = false
+
+        func run() async throws {
+            var args: [String: JSONValue] = ["format": .string(format), "filter": .object(JSONObject(filters.args))]
+            if let fields { args["fields"] = .array(fields.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }) }
+            if let exportLanguage { args["language"] = .string(exportLanguage) }
+            if let delimiter { args["delimiter"] = .string(delimiter) }
+            if bom { args["bom"] = .bool(true) }
+            let (connection, arguments) = (self.connection, args)
+            try await reportingFailures {
+                try await connection.run("exports.run", args: arguments) { result in
+                    print("\(Output.text(result["rows"])) customers written to \(Output.text(result["file"]))")
+                    print("export \(Output.text(result["export_id"])), sha256 \(Output.text(result["sha256"]))")
+                }
+            }
+        }
+    }
+
+    struct Log: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Recent exports: who, when, rows, file and checksum (operator).")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "1–1000.") var limit = 50
+
+        func run() async throws {
+            let (connection, args) = (self.connection, ["limit": JSONValue.integer(Int64(limit))])
+            try await reportingFailures {
+                try await connection.run("exports.log", args: args) { result in
+                    Output.table(["EXPORT", "BY", "COMPLETED", "FORMAT", "ROWS", "FILE", "REMOVED"], (result["exports"]?.arrayValue ?? []).map {
+                        [Output.text($0["export_id"]), Output.text($0["requested_by"]), Output.text($0["completed_at"]),
+                         Output.text($0["format"]), Output.text($0["rows"]), Output.text($0["file"]), CustomerText.date($0["removed_at"])]
+                    })
+                }
+            }
+        }
+    }
+}

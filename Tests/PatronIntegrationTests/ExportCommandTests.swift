@@ -1,0 +1,44 @@
+import Foundation
+import PatronAMQP
+import PatronDomain
+import Testing
+
+extension BrokerBacked {
+    /// `exports.run` and `exports.log` over the broker: the file, the log, and `export.completed`.
+    @Suite struct ExportCommands {
+        @Test func anExportIsWrittenLoggedAndAnnounced() async throws {
+            try await withRunningPatron(try TestSetup(roles: ["patron": "operator"])) { setup, broker, _ in
+                let notes = try await broker.listen(to: setup.topology.notificationsExchange)
+                try await CustomerCommands.publishAnaAndBen(setup, broker)
+                try await withCommands(setup) { commands in
+                    let reply = try await commands.call("exports.run", args: [
+                        "format": .string("csv"), "filter": .object(["city": .string("Donostia")]),
+                        "fields": .array([.string("customer_no"), .string("last_name"), .string("total_spent")]),
+                    ])
+                    let result = try #require(reply["result"], "\(reply)")
+                    let file = try #require(result["file"]?.stringValue)
+                    #expect(result["rows"] == .integer(1))
+                    let text = try String(contentsOfFile: file, encoding: .utf8)
+                    // No `language`: the installation's default language (records.default_language, es).
+                    #expect(text == "N.º de cliente,Apellidos,Gasto total (EUR)\r\nC-1,García,412.50\r\n")
+                    #expect(file.hasPrefix(setup.directory.appendingPathComponent("exports").path))
+                    try await eventually("export.completed") {
+                        try await notes.received().contains { $0.properties.type == "export.completed" }
+                    }
+                    let announced = try #require(try await notes.received().first { $0.properties.type == "export.completed" })
+                    let body = try JSONParser.parse(announced.body)
+                    #expect(body["export_id"] == result["export_id"] && body["sha256"] == result["sha256"] && body["file"] == .string(file))
+                    let log = try await commands.call("exports.log")
+                    let entry = try #require(log["result"]?["exports"]?.arrayValue?.first)
+                    #expect(entry["requested_by"] == .string("patron"))
+                    #expect(entry["filter"] == .object(["city": .string("Donostia")]))
+                    #expect(entry["rows"] == .integer(1))
+
+                    let bad = try await commands.call("exports.run", args: ["format": .string("csv"), "filter": .object(["citty": .string("x")])])
+                    #expect(bad["error"]?["field"] == .string("args.filter.citty"))
+                }
+                try await notes.close()
+            }
+        }
+    }
+}

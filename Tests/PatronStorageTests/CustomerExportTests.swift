@@ -1,0 +1,132 @@
+import CSV
+import Foundation
+import GRDB
+import Logging
+import PatronDomain
+import PatronService
+import PatronStorage
+import Testing
+
+/// Exports on real SQLite files, read back with an independent CSV reader and `sha256sum`.
+struct CustomerExportTests {
+    static func exporter(_ fixture: RecordsFixture, directory: URL) -> CustomerExporter {
+        CustomerExporter(rows: SQLiteCustomerExport(database: fixture.database), log: SQLiteExportLog(database: fixture.database),
+                         directory: directory.path, currency: "EUR")
+    }
+
+    static func request(_ args: [String: JSONValue]) throws -> ExportRequest {
+        try ExportRequest.parse(CommandArguments(args), phones: CustomerSearchTests.Phones(), rules: RecordRules(), defaultLanguage: "en")
+    }
+
+    static func readBack(_ path: String, delimiter: UnicodeScalar = ",") throws -> [[String]] {
+        let reader = try CSVReader(stream: InputStream(fileAtPath: path)!, delimiter: delimiter)
+        var rows: [[String]] = []
+        while let row = reader.next() { rows.append(row) }
+        return rows
+    }
+
+    static func sha256sum(_ path: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        process.waitUntilExit()
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
+    }
+
+    @Test func aFilteredExportIsWholeOwnerOnlyLoggedAndAnnounced() async throws {
+        let fixture = try await CustomerSearchTests.fixture()
+        let directory = fixture.directory.appendingPathComponent("exports")
+        let entry = try await Self.exporter(fixture, directory: directory).run(
+            try Self.request(["format": .string("csv"), "filter": .object(["city": .string("donostia")]),
+                              "fields": .array(["customer_no", "first_name", "last_name", "phone", "mobile", "total_spent", "newsletter", "tags"].map(JSONValue.string))]),
+            requestedBy: "alice")
+        let rows = try Self.readBack(entry.file)
+        #expect(rows == [
+            ["Customer no.", "First name", "Last name", "Phone", "Mobile", "Total spent (EUR)", "Newsletter", "Tags"],
+            // Phones as the customer gave them; no consent statement is no answer, not "no".
+            ["C-1", "Ana María", "García", "", "600111222", "412.50", "yes", "VIP"],
+            ["C-5", "Ana", "Ruiz", "", "", "1020.00", "", ""],
+        ])
+        #expect(entry.rows == 2)
+        #expect(entry.sha256 == (try Self.sha256sum(entry.file)))
+        let attributes = try FileManager.default.attributesOfItem(atPath: entry.file)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [URL(fileURLWithPath: entry.file).lastPathComponent])
+        let logged = try await SQLiteExportLog(database: fixture.database).entries(limit: 10)
+        #expect(logged == [entry])
+        #expect(logged.first?.filter == ["city": .string("donostia")])
+        let announced = try await SQLiteAnnouncementOutbox(database: fixture.database).pending(limit: 10).filter { $0.routingKey == "export.completed" }
+        #expect(announced.count == 1)
+        #expect(announced.first?.messageID == "export.completed/\(entry.id)")
+        let body = try JSONParser.parse(announced.first?.body ?? [])
+        #expect(body["export_id"] == .string(entry.id) && body["rows"] == .integer(2) && body["sha256"] == .string(entry.sha256)
+                && body["file"] == .string(entry.file))
+    }
+
+    @Test func spanishHeadersSemicolonsAndByteOrderMark() async throws {
+        let fixture = try await CustomerSearchTests.fixture()
+        let entry = try await Self.exporter(fixture, directory: fixture.directory.appendingPathComponent("exports")).run(
+            try Self.request(["format": .string("csv"), "language": .string("es"), "delimiter": .string(";"), "bom": .bool(true),
+                              "filter": .object(["customer_no": .string("C-1")]), "fields": .array([.string("last_name"), .string("newsletter")])]),
+            requestedBy: "alice")
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: entry.file)))
+        #expect(bytes.prefix(3) == [0xEF, 0xBB, 0xBF])
+        #expect(String(decoding: bytes.dropFirst(3), as: UTF8.self) == "Apellidos;Boletín\r\nGarcía;sí\r\n")
+    }
+
+    @Test func theDefaultIsEveryLiveCustomerByNameWithTheSummaryFieldsAndNoNotes() async throws {
+        let fixture = try await CustomerSearchTests.fixture()
+        let ana = try await StaffEditTests.id(fixture, "C-1")
+        try await fixture.store.change { applier, records in
+            try applier.addNote(ana, text: "Prefers a quiet room", author: "maria", at: Timestamp(microseconds: 9), store: records)
+        }
+        try await fixture.ingest(Events.make("erase", "customer.erasure_requested", minute: 20, #"{"customer":{"email":"zoe@example.co.uk"}}"#))
+        let exporter = Self.exporter(fixture, directory: fixture.directory.appendingPathComponent("exports"))
+        let all = try Self.readBack(try await exporter.run(try Self.request(["format": .string("csv")]), requestedBy: "alice").file)
+        #expect(all.first == ExportField.summary.map { $0.header(.english, currency: "EUR") })
+        #expect(all.dropFirst().map { $0[0] } == ["C-3", "C-2", "C-1", "C-8", "C-5", "C-7"],
+                "by last name (C-8 has only a first name, Robert); the erased C-4 is not there")
+        #expect(!all.joined().joined().contains("quiet room"))
+        let withNotes = try Self.readBack(try await exporter.run(
+            try Self.request(["format": .string("csv"), "filter": .object(["customer_no": .string("C-1")]),
+                              "fields": .array([.string("customer_no"), .string("notes")])]), requestedBy: "alice").file)
+        #expect(withNotes == [["Customer no.", "Internal notes"], ["C-1", "Prefers a quiet room"]])
+    }
+
+    @Test func aFailedExportLeavesNeitherFileNorLogEntry() async throws {
+        let fixture = try await CustomerSearchTests.fixture()
+        // The exports directory cannot be made: a file stands in its place.
+        let blocked = fixture.directory.appendingPathComponent("blocked")
+        try Data("x".utf8).write(to: blocked)
+        await #expect(throws: ExportFileError.self) {
+            try await Self.exporter(fixture, directory: blocked.appendingPathComponent("exports")).run(try Self.request(["format": .string("csv")]),
+                                                                                                    requestedBy: "alice")
+        }
+        // The log cannot be written: the finished file is removed again.
+        let directory = fixture.directory.appendingPathComponent("exports")
+        try await fixture.database.pool.write { try $0.execute(sql: "DROP TABLE export_log") }
+        await #expect(throws: DatabaseError.self) {
+            try await Self.exporter(fixture, directory: directory).run(try Self.request(["format": .string("csv")]), requestedBy: "alice")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [])
+        let announced = try await SQLiteAnnouncementOutbox(database: fixture.database).pending(limit: 10)
+        #expect(announced.allSatisfy { $0.routingKey != "export.completed" })
+    }
+
+    @Test func retentionDeletesOldFilesAndKeepsTheirEntries() async throws {
+        let fixture = try await CustomerSearchTests.fixture()
+        let log = SQLiteExportLog(database: fixture.database)
+        let exporter = Self.exporter(fixture, directory: fixture.directory.appendingPathComponent("exports"))
+        let entry = try await exporter.run(try Self.request(["format": .string("csv")]), requestedBy: "alice")
+        let retention = ExportRetention(log: log, retentionDays: 30, logger: Logger(label: "test"))
+        try await retention.removeExpired(now: Timestamp(microseconds: entry.completedAt.microseconds + 29 * 86_400_000_000))
+        #expect(FileManager.default.fileExists(atPath: entry.file))
+        let later = Timestamp(microseconds: entry.completedAt.microseconds + 31 * 86_400_000_000)
+        try await retention.removeExpired(now: later)
+        #expect(!FileManager.default.fileExists(atPath: entry.file))
+        #expect(try await log.entries(limit: 10).map(\.removedAt) == [later])
+    }
+}
