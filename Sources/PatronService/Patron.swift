@@ -30,6 +30,7 @@ public final class Patron: Sendable {
     public let pipeline: IngestPipeline
     let announcements: AnnouncementRelay
     let exportRetention: ExportRetention
+    let scheduler: Scheduler
     public let commands: CommandServer
     public let metricsServer: MetricsServer?
     public let startedAt = Timestamp.now
@@ -75,6 +76,12 @@ public final class Patron: Sendable {
                                           exchange: names.notificationsExchange, logger: logger)
         let exportLog = SQLiteExportLog(database: database)
         exportRetention = ExportRetention(log: exportLog, retentionDays: configuration.exports.retentionDays, logger: logger)
+        let exporter = CustomerExporter(rows: SQLiteCustomerExport(database: database), log: exportLog,
+                                        directory: configuration.exportsDirectory, currency: configuration.records.defaultCurrency)
+        let scheduleActions = ScheduleActions(exporter: exporter, phones: phones, rules: configuration.records,
+                                              defaultLanguage: configuration.defaultLanguage)
+        let schedules = SQLiteScheduleStore(database: database)
+        scheduler = Scheduler(store: schedules, actions: scheduleActions, catchUpMissed: configuration.schedules.catchUpMissed, logger: logger)
         commands = CommandServer(client: commandClient, queue: names.commandsQueue, deadExchange: names.deadExchange,
                                  roles: configuration.roles, audit: SQLiteCommandAudit(database: database), logger: logger)
         if let registry = metricsRegistry, let host = configuration.metrics.listenHost {
@@ -92,17 +99,16 @@ public final class Patron: Sendable {
         CatalogCommands(catalog: catalog, directory: directory, titles: configuration.records.titles).register(on: commands)
         let importer = CustomerImport(rules: configuration.records, phones: phones, hasher: hasher)
         ImportCommands(loader: CustomerListLoader(store: records, importer: importer), catalog: catalog).register(on: commands)
-        let exporter = CustomerExporter(rows: SQLiteCustomerExport(database: database), log: exportLog,
-                                        directory: configuration.exportsDirectory, currency: configuration.records.defaultCurrency)
         ExportCommands(exporter: exporter, log: exportLog, phones: phones, rules: configuration.records,
                        defaultLanguage: configuration.defaultLanguage).register(on: commands)
+        ScheduleCommands(store: schedules, scheduler: scheduler, actions: scheduleActions).register(on: commands)
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT, or ``shutdown()``), then returns.
     public func run() async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: ingestClient), .init(service: commandClient), .init(service: pipeline), .init(service: commands),
-            .init(service: announcements), .init(service: exportRetention),
+            .init(service: announcements), .init(service: exportRetention), .init(service: scheduler),
         ]
         if let metricsServer { services.append(.init(service: metricsServer)) }
         if handleSignals, configurationPath != nil {

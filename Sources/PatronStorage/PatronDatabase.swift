@@ -200,6 +200,27 @@ public final class PatronDatabase: Sendable {
                 CREATE INDEX export_log_completed ON export_log(completed_at);
                 """)
         }
+        migrator.registerMigration("v14-schedules") { db in
+            // Show Schedules. A run is claimed by moving next_run in the same UPDATE that checks
+            // it (so it happens once, across restarts and replicas); running_since stays set
+            // until the run's result is written, so a run cut short by a crash is reported.
+            try db.execute(sql: """
+                CREATE TABLE schedules (
+                    name TEXT PRIMARY KEY,
+                    cron TEXT NOT NULL,
+                    timezone TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    arguments TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    next_run INTEGER,
+                    last_run INTEGER,
+                    last_result TEXT,
+                    running_since INTEGER
+                );
+                CREATE INDEX schedules_next_run ON schedules(next_run);
+                """)
+        }
         return migrator
     }
 }

@@ -9,9 +9,10 @@ extension BrokerBacked {
         static let minimumRoles: [String: String] = [
             "status.get": "viewer", "customers.search": "viewer", "customers.get": "viewer", "stats.get": "viewer",
             "groups.list": "viewer", "contacts.list": "viewer", "titles.list": "viewer", "threads.list": "viewer",
-            "carts.list": "viewer",
+            "carts.list": "viewer", "schedules.list": "viewer",
             "dead.list": "operator", "customers.tag": "operator", "customers.untag": "operator", "customers.note": "operator",
             "customers.set_group": "operator", "threads.close": "operator", "exports.run": "operator", "exports.log": "operator",
+            "schedules.create": "operator", "schedules.delete": "operator", "schedules.run_now": "operator",
             "customers.merge": "admin", "customers.unmerge": "admin", "customers.erase": "admin", "customers.import": "admin",
             "groups.create": "admin", "contacts.create": "admin", "dead.replay": "admin",
         ]

@@ -53,7 +53,7 @@ extension BrokerBacked {
             }
         }
 
-        @Test func exportsTheCustomersASearchFindsAndListsTheLog() async throws {
+        @Test func exportsAndSchedulesTheCustomersASearchFinds() async throws {
             try await withRunningPatron { setup, _, _ in
                 _ = try Self.patronctl(setup, ["customers", "import", Self.qloappsFixture])
                 let run = try Self.patronctl(setup, ["exports", "run", "--group", "Guest", "--fields", "customer_no,last_name,email",
@@ -67,6 +67,16 @@ extension BrokerBacked {
                 #expect(log.output.hasPrefix("EXPORT") && log.output.contains(id), "\(log.output)")
                 let bad = try Self.patronctl(setup, ["exports", "run", "--fields", "password"])
                 #expect(bad.status == 65 && bad.errors.contains("args.fields"))
+
+                let scheduled = try Self.patronctl(setup, ["schedules", "create", "weekly guests", "--cron", "0 7 * * mon",
+                                                           "--timezone", "Europe/Madrid", "--group", "Guest"])
+                #expect(scheduled.status == 0 && scheduled.output.contains("next run"), "\(scheduled.errors)")
+                let ran = try Self.patronctl(setup, ["schedules", "run-now", "weekly guests"])
+                #expect(ran.status == 0 && ran.output.hasPrefix("ok: export"), "\(ran.output) \(ran.errors)")
+                let listed = try Self.patronctl(setup, ["schedules", "--json"])
+                #expect(listed.json?["schedules"]?.arrayValue?.first?["last_result"]?.stringValue?.hasPrefix("ok") == true)
+                let badCron = try Self.patronctl(setup, ["schedules", "create", "x", "--cron", "daily", "--timezone", "UTC"])
+                #expect(badCron.status == 65 && badCron.errors.contains("args.cron"))
             }
         }
 

@@ -99,6 +99,17 @@ struct AsyncAPIDocumentTests {
         #expect(export.delimiter == .semicolon && export.byteOrderMark && export.language == .spanish && export.fields.count == 6)
     }
 
+    @Test func scheduleExampleIsAScheduleOfAnExportPatronAccepts() throws {
+        let request = try #require(try Self.messages()["CommandRequest"])
+        let examples = try #require(request["examples"] as? [[String: Any]])
+        let example = try #require(examples.first { $0["name"] as? String == "weeklyExportSchedule" })
+        let parsed = try CommandRequest.parse(try Self.json(try #require(example["payload"]))).get()
+        let schedule = try Schedule.parse(CommandArguments(parsed.args), now: Timestamp(rfc3339: "2026-11-24T08:00:00Z")!) { _, args in
+            _ = try ExportRequest.parse(args, phones: LibPhoneNumberNormalizer(), rules: RecordRules(), defaultLanguage: "en")
+        }
+        #expect(schedule.json["next_run"] == .string("2026-11-30T07:00:00+01:00"))
+    }
+
     @Test func everyEventTypeOfTheContractIsDocumented() throws {
         let components = try #require(try Self.document()["components"] as? [String: Any])
         let schemas = try #require(components["schemas"] as? [String: Any])

@@ -46,7 +46,7 @@ public enum ConfigurationLoader {
             throw ConfigurationError(key: "(file)", reason: "not valid YAML: \(error)")
         }
         let document = ConfigNode(node: root, path: "")
-        try document.onlyKeys(["amqp", "topology", "ingest", "storage", "exports", "logging", "metrics", "roles", "shutdown", "records"])
+        try document.onlyKeys(["amqp", "topology", "ingest", "storage", "exports", "schedules", "logging", "metrics", "roles", "shutdown", "records"])
 
         let amqp = try document.section("amqp")
         try amqp.onlyKeys(["url", "urls", "tls", "heartbeat_seconds", "prefetch", "connect_timeout_seconds", "reconnect"])
@@ -141,6 +141,10 @@ public enum ConfigurationLoader {
             configuration.exports.directory = directory
         }
         configuration.exports.retentionDays = try exports.int("retention_days", in: 1...3650) ?? 30
+
+        let schedules = try document.section("schedules")
+        try schedules.onlyKeys(["catch_up_missed"])
+        configuration.schedules.catchUpMissed = try schedules.bool("catch_up_missed") ?? true
 
         let logging = try document.section("logging")
         try logging.onlyKeys(["level"])

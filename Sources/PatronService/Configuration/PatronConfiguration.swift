@@ -68,6 +68,11 @@ public struct PatronConfiguration: Sendable, Equatable {
         public var retentionDays = 30
     }
 
+    public struct Schedules: Sendable, Equatable {
+        /// A run planned while patrond was down runs once at start-up; false: it is recorded as missed.
+        public var catchUpMissed = true
+    }
+
     public struct Metrics: Sendable, Equatable {
         /// `host:port` on loopback, or nil for no endpoint.
         public var listenHost: String? = "127.0.0.1"
@@ -79,6 +84,7 @@ public struct PatronConfiguration: Sendable, Equatable {
     public var ingest = Ingest()
     public var storage = Storage()
     public var exports = Exports()
+    public var schedules = Schedules()
     public var logLevel = "info"
     public var metrics = Metrics()
     /// Broker user name → role, for commands (EVENTS.md, "Commands").

@@ -1,0 +1,100 @@
+import Foundation
+
+/// A Show Schedules entry (EVENTS.md, `schedules.create`): a name, when it runs (a cron expression
+/// in an IANA time zone), and what it runs with its arguments.
+public struct Schedule: Sendable, Equatable {
+    public enum Action: String, Sendable, CaseIterable {
+        /// `exports.run` with the schedule's arguments.
+        case export
+    }
+
+    public var name: String
+    public var cron: CronExpression
+    public var timeZone: TimeZone
+    public var action: Action
+    /// The action's arguments, as `schedules.create` gave them beside the schedule's own.
+    public var arguments: [String: JSONValue]
+    public var nextRun: Timestamp?
+    public var lastRun: Timestamp?
+    public var lastResult: String?
+
+    public init(name: String, cron: CronExpression, timeZone: TimeZone, action: Action, arguments: [String: JSONValue],
+                nextRun: Timestamp?, lastRun: Timestamp? = nil, lastResult: String? = nil) {
+        self.name = name
+        self.cron = cron
+        self.timeZone = timeZone
+        self.action = action
+        self.arguments = arguments
+        self.nextRun = nextRun
+        self.lastRun = lastRun
+        self.lastResult = lastResult
+    }
+
+    static let ownArguments: Set<String> = ["name", "cron", "timezone", "action"]
+
+    /// Reads `schedules.create`: the schedule's own arguments, and the action's beside them,
+    /// checked by `checkAction` (an export's are those of `exports.run`). The first run is the
+    /// first time after `now`.
+    public static func parse(_ args: CommandArguments, now: Timestamp,
+                             checkAction: (Action, CommandArguments) throws -> Void) throws -> Schedule {
+        let name = try args.requiredString("name", maximumLength: 100)
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || " -_.".contains($0) }) else {
+            throw CommandError(.invalidArgument, field: "args.name", "letters, digits, spaces, '-', '_' and '.'")
+        }
+        let cron: CronExpression
+        do {
+            cron = try CronExpression(try args.requiredString("cron", maximumLength: 200))
+        } catch let error as CronExpression.Invalid {
+            throw CommandError(.invalidArgument, field: "args.cron", error.message)
+        }
+        let zoneName = try args.requiredString("timezone", maximumLength: 100)
+        guard zoneName.contains("/") || zoneName == "UTC", let zone = TimeZone(identifier: zoneName) else {
+            throw CommandError(.invalidArgument, field: "args.timezone", "an IANA time zone such as Europe/Madrid")
+        }
+        let actionName = try args.requiredString("action", maximumLength: 20)
+        guard let action = Action(rawValue: actionName) else {
+            throw CommandError(.invalidArgument, field: "args.action",
+                               "one of \(Action.allCases.map(\.rawValue).joined(separator: ", ")) (report and dispatch actions are not available yet)")
+        }
+        let arguments = args.values.filter { !ownArguments.contains($0.key) }
+        try checkAction(action, CommandArguments(arguments))
+        guard let first = cron.nextRun(after: now, in: zone) else {
+            throw CommandError(.invalidArgument, field: "args.cron", "names no time in the next eight years")
+        }
+        return Schedule(name: name, cron: cron, timeZone: zone, action: action, arguments: arguments, nextRun: first)
+    }
+
+    /// What `schedules.list` shows; times in the schedule's own zone.
+    public var json: JSONValue {
+        .object([
+            "name": .string(name), "cron": .string(cron.description), "timezone": .string(timeZone.identifier),
+            "action": .string(action.rawValue), "args": .object(JSONObject(arguments)),
+            "next_run": nextRun.map { .string($0.rfc3339(in: timeZone)) } ?? .null,
+            "last_run": lastRun.map { .string($0.rfc3339(in: timeZone)) } ?? .null,
+            "last_result": lastResult.map(JSONValue.string) ?? .null,
+        ])
+    }
+}
+
+/// When a schedule's planned run is due, and which run comes after it.
+///
+/// A run planned while patrond was down is one missed run however long it was down: it runs once
+/// at start-up (or, with catching up switched off, is recorded as missed), and the next run is
+/// the first planned time after now, so a week's downtime never fires seven daily reports.
+public enum SchedulePlan: Sendable, Equatable {
+    case notDue
+    /// Run now; plan `next` (nil when the expression names no further time).
+    case run(next: Timestamp?)
+    /// Catching up is off: do not run; plan `next`.
+    case skipMissed(next: Timestamp?)
+
+    /// Runs more than this late count as missed (patrond was down, not merely busy).
+    public static let lateness: Int64 = 5 * 60 * 1_000_000
+
+    public static func plan(_ schedule: Schedule, now: Timestamp, catchUpMissed: Bool) -> SchedulePlan {
+        guard let planned = schedule.nextRun, planned <= now else { return .notDue }
+        let next = schedule.cron.nextRun(after: now, in: schedule.timeZone)
+        let missed = now.microseconds - planned.microseconds > lateness
+        return missed && !catchUpMissed ? .skipMissed(next: next) : .run(next: next)
+    }
+}

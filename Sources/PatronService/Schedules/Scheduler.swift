@@ -1,0 +1,106 @@
+import Logging
+import PatronDomain
+import PatronStorage
+import ServiceLifecycle
+
+/// Runs Show Schedules when they are due. Each run is claimed in the database first
+/// (``SQLiteScheduleStore/claim(_:planned:next:at:)``), so it happens once however many patrond
+/// processes run and across restarts; a run cut short by a crash is reported at the next start,
+/// never repeated.
+public final class Scheduler: Service, Sendable {
+    private let store: SQLiteScheduleStore
+    private let actions: ScheduleActions
+    private let catchUpMissed: Bool
+    private let logger: Logger
+    /// How long the loop sleeps at most, so a schedule created meanwhile is picked up.
+    private let pollInterval: Duration
+
+    public init(store: SQLiteScheduleStore, actions: ScheduleActions, catchUpMissed: Bool, logger: Logger,
+                pollInterval: Duration = .seconds(10)) {
+        self.store = store
+        self.actions = actions
+        self.catchUpMissed = catchUpMissed
+        self.logger = logger
+        self.pollInterval = pollInterval
+    }
+
+    public func run() async throws {
+        for name in try await store.closeInterrupted(startedBefore: .now) {
+            logger.warning("a scheduled run was interrupted by a stop; it is not run again", metadata: ["schedule": "\(name)"])
+        }
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var wait = pollInterval
+            do {
+                try await runDue(now: .now)
+                if let next = try await store.earliestNextRun() {
+                    let until = Duration.microseconds(max(0, next.microseconds - Timestamp.now.microseconds))
+                    wait = min(wait, max(until, .milliseconds(50)))
+                }
+            } catch {
+                logger.warning("schedules could not be read; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: wait)
+        }
+    }
+
+    /// Runs (or, with catching up off, skips) every schedule due at `now`.
+    public func runDue(now: Timestamp) async throws {
+        for schedule in try await store.due(at: now) {
+            guard let planned = schedule.nextRun else { continue }
+            switch SchedulePlan.plan(schedule, now: now, catchUpMissed: catchUpMissed) {
+            case .notDue:
+                continue
+            case .skipMissed(let next):
+                _ = try await store.skip(schedule.name, planned: planned, next: next,
+                                         result: "missed: planned for \(planned.rfc3339(in: schedule.timeZone)) while patrond was not running; not caught up")
+            case .run(let next):
+                guard try await store.claim(schedule.name, planned: planned, next: next, at: now) else { continue }
+                try await store.finish(schedule.name, result: await actions.perform(schedule))
+            }
+        }
+    }
+
+    /// `schedules.run_now`: runs it at once, outside its plan; nil if it is running already.
+    public func runNow(_ schedule: Schedule) async throws -> String? {
+        guard try await store.claimNow(schedule.name, at: .now) else { return nil }
+        let result = await actions.perform(schedule)
+        try await store.finish(schedule.name, result: result)
+        return result
+    }
+}
+
+/// What a schedule's action does; its result is kept as the schedule's `last_result`.
+public struct ScheduleActions: Sendable {
+    let exporter: CustomerExporter
+    let phones: any PhoneNormalizer
+    let rules: RecordRules
+    let defaultLanguage: String
+
+    public init(exporter: CustomerExporter, phones: any PhoneNormalizer, rules: RecordRules, defaultLanguage: String) {
+        self.exporter = exporter
+        self.phones = phones
+        self.rules = rules
+        self.defaultLanguage = defaultLanguage
+    }
+
+    /// Checks an action's arguments as `schedules.create` receives them.
+    public func check(_ action: Schedule.Action, _ arguments: CommandArguments) throws {
+        switch action {
+        case .export: _ = try ExportRequest.parse(arguments, phones: phones, rules: rules, defaultLanguage: defaultLanguage)
+        }
+    }
+
+    func perform(_ schedule: Schedule) async -> String {
+        do {
+            switch schedule.action {
+            case .export:
+                let request = try ExportRequest.parse(CommandArguments(schedule.arguments), phones: phones, rules: rules,
+                                                      defaultLanguage: defaultLanguage)
+                let entry = try await exporter.run(request, requestedBy: "schedule:\(schedule.name)")
+                return "ok: export \(entry.id), \(entry.rows) rows, \(entry.file)"
+            }
+        } catch {
+            return "failed: \(error)"
+        }
+    }
+}

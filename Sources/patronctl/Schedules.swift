@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import PatronDomain
+
+extension Patronctl {
+    struct Schedules: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show Schedules: exports that run by themselves at set times.",
+            subcommands: [List.self, Create.self, Delete.self, RunNow.self], defaultSubcommand: List.self)
+    }
+}
+
+extension Patronctl.Schedules {
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Schedules with their next and last run and its result.")
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            let connection = self.connection
+            try await reportingFailures {
+                try await connection.run("schedules.list", args: [:]) { result in
+                    Output.table(["NAME", "CRON", "TIME ZONE", "ACTION", "NEXT RUN", "LAST RUN", "LAST RESULT"], (result["schedules"]?.arrayValue ?? []).map {
+                        [Output.text($0["name"]), Output.text($0["cron"]), Output.text($0["timezone"]), Output.text($0["action"]),
+                         Output.text($0["next_run"]), Output.text($0["last_run"]), Output.text($0["last_result"])]
+                    })
+                }
+            }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Schedule an export of the customers a search finds (operator).",
+            discussion: "Example: patronctl schedules create 'weekly newsletter list' --cron '0 7 * * mon' --timezone Europe/Madrid --newsletter yes")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+        @Option(help: "Five fields (minute hour day-of-month month day-of-week), or @daily, @weekly, @monthly.") var cron: String
+        @Option(help: "IANA time zone the cron times are read in.") var timezone: String
+        @OptionGroup(title: "Filters") var filters: SearchFilters
+        @Option(help: "csv.") var format = "csv"
+        @Option(help: "Columns in order, comma-separated.") var fields: String?
+        @Option(name: .customLong("export-language"), help: "Headers in en or es.") var exportLanguage: String?
+        @Option(help: "\",\" or \";\".") var delimiter: String?
+        @Flag(help: "Start each file with a UTF-8 byte order mark.") var bom = false
+
+        func run() async throws {
+            var args: [String: JSONValue] = ["name": .string(name), "cron": .string(cron), "timezone": .string(timezone), "action": .string("export"),
+                                             "format": .string(format), "filter": .object(JSONObject(filters.args))]
+            if let fields { args["fields"] = .array(fields.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }) }
+            if let exportLanguage { args["language"] = .string(exportLanguage) }
+            if let delimiter { args["delimiter"] = .string(delimiter) }
+            if bom { args["bom"] = .bool(true) }
+            let (connection, arguments) = (self.connection, args)
+            try await reportingFailures {
+                try await connection.run("schedules.create", args: arguments) { result in
+                    print("scheduled \(Output.text(result["name"])); next run \(Output.text(result["next_run"]))")
+                }
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a schedule (operator).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+
+        func run() async throws {
+            let (connection, args) = (self.connection, ["name": JSONValue.string(name)])
+            try await reportingFailures {
+                try await connection.run("schedules.delete", args: args) { print("deleted \(Output.text($0["name"]))") }
+            }
+        }
+    }
+
+    struct RunNow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "run-now", abstract: "Run a schedule's action now, outside its plan (operator).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+
+        func run() async throws {
+            let (connection, args) = (self.connection, ["name": JSONValue.string(name)])
+            try await reportingFailures {
+                try await connection.run("schedules.run_now", args: args) { print(Output.text($0["last_result"])) }
+            }
+        }
+    }
+}

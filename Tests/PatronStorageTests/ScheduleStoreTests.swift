@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+import Logging
+import PatronDomain
+import PatronPhone
+import PatronService
+import PatronStorage
+import Testing
+
+/// Schedules on a real SQLite file: a run is claimed once, even by two claimers at the same
+/// moment; a run cut short is reported and not repeated; a scheduler runs what is due.
+struct ScheduleStoreTests {
+    static func daily(next: Timestamp?) throws -> Schedule {
+        Schedule(name: "daily list", cron: try CronExpression("0 7 * * *"), timeZone: TimeZone(identifier: "Europe/Madrid")!,
+                 action: .export, arguments: ["format": .string("csv"), "filter": .object(["city": .string("Donostia")])], nextRun: next)
+    }
+
+    static let planned = Timestamp(rfc3339: "2026-11-24T07:00:00+01:00")!
+    static let following = Timestamp(rfc3339: "2026-11-25T07:00:00+01:00")!
+
+    @Test func aPlannedRunIsClaimedOnceByConcurrentClaimers() async throws {
+        let fixture = try RecordsFixture()
+        let store = SQLiteScheduleStore(database: fixture.database)
+        try await store.create(try Self.daily(next: Self.planned), by: "alice", at: Self.planned)
+        await #expect(throws: SQLiteScheduleStore.NameTaken.self) {
+            try await store.create(try Self.daily(next: Self.planned), by: "bob", at: Self.planned)
+        }
+        let claims = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 { group.addTask { try await store.claim("daily list", planned: Self.planned, next: Self.following, at: .now) } }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(claims.filter { $0 }.count == 1)
+        #expect(try await store.due(at: Self.following).isEmpty, "running: not due again until finished")
+        #expect(try await store.claimNow("daily list", at: .now) == false, "running: run_now refused")
+        try await store.finish("daily list", result: "ok")
+        let after = try #require(try await store.schedule(named: "daily list"))
+        let arguments = try Self.daily(next: nil).arguments
+        #expect(after.nextRun == Self.following && after.lastResult == "ok" && after.arguments == arguments)
+        #expect(try await store.claim("daily list", planned: Self.planned, next: Self.following, at: .now) == false, "that run is gone")
+    }
+
+    @Test func aRunCutShortIsReportedAndNotRepeated() async throws {
+        let fixture = try RecordsFixture()
+        let store = SQLiteScheduleStore(database: fixture.database)
+        try await store.create(try Self.daily(next: Self.planned), by: "alice", at: Self.planned)
+        #expect(try await store.claim("daily list", planned: Self.planned, next: Self.following, at: Self.planned))
+        // patrond stops here; at the next start:
+        #expect(try await store.closeInterrupted(startedBefore: .now) == ["daily list"])
+        let after = try #require(try await store.schedule(named: "daily list"))
+        #expect(after.lastResult?.hasPrefix("interrupted") == true && after.nextRun == Self.following)
+        #expect(try await store.due(at: Self.planned).isEmpty)
+    }
+
+    @Test func theSchedulerRunsAMissedExportOnceAndPlansTheNextTime() async throws {
+        let fixture = try await CustomerSearchTests.fixture()
+        let store = SQLiteScheduleStore(database: fixture.database)
+        let exportLog = SQLiteExportLog(database: fixture.database)
+        let exporter = CustomerExporter(rows: SQLiteCustomerExport(database: fixture.database), log: exportLog,
+                                        directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
+        let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en")
+        // Planned a week ago: patrond was down since.
+        let weekAgo = Timestamp(microseconds: Timestamp.now.microseconds - 7 * 86_400_000_000)
+        try await store.create(try Self.daily(next: weekAgo), by: "alice", at: weekAgo)
+        let scheduler = Scheduler(store: store, actions: actions, catchUpMissed: true, logger: Logger(label: "test"))
+        try await scheduler.runDue(now: .now)
+        try await scheduler.runDue(now: .now)
+        let exports = try await exportLog.entries(limit: 10)
+        #expect(exports.count == 1 && exports.first?.requestedBy == "schedule:daily list" && exports.first?.rows == 2)
+        let after = try #require(try await store.schedule(named: "daily list"))
+        #expect(after.lastResult?.hasPrefix("ok: export \(exports.first?.id ?? "")") == true, "\(after.lastResult ?? "")")
+        #expect(after.nextRun.map { $0 > .now } == true)
+
+        let skipping = Scheduler(store: store, actions: actions, catchUpMissed: false, logger: Logger(label: "test"))
+        try await store.create(Schedule(name: "skipped", cron: try CronExpression("@daily"), timeZone: TimeZone(identifier: "UTC")!,
+                                        action: .export, arguments: ["format": .string("csv")], nextRun: weekAgo), by: "alice", at: weekAgo)
+        try await skipping.runDue(now: .now)
+        #expect(try await exportLog.entries(limit: 10).count == 1)
+        #expect(try await store.schedule(named: "skipped")?.lastResult?.hasPrefix("missed") == true)
+    }
+}
