@@ -25,6 +25,8 @@ let package = Package(
     ],
     targets: [
         // rabbitmq-c 0.11 as Debian ships it; shim.h holds the wrappers Swift cannot do without.
+        .systemLibrary(name: "CXlsxWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
+        .systemLibrary(name: "CHaru", providers: [.apt(["libhpdf-dev"])]),
         .systemLibrary(
             name: "CRabbitMQ",
             pkgConfig: "librabbitmq",
@@ -65,7 +67,7 @@ let package = Package(
         .target(
             name: "PatronService",
             dependencies: [
-                "PatronAMQP", "PatronDomain", "PatronStorage", "PatronPhone", "CPatronShims",
+                "PatronAMQP", "PatronDomain", "PatronStorage", "PatronPhone", "CPatronShims", "CXlsxWriter", "CHaru",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

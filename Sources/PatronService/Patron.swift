@@ -77,7 +77,8 @@ public final class Patron: Sendable {
         let exportLog = SQLiteExportLog(database: database)
         exportRetention = ExportRetention(log: exportLog, retentionDays: configuration.exports.retentionDays, logger: logger)
         let exporter = CustomerExporter(rows: SQLiteCustomerExport(database: database), log: exportLog,
-                                        directory: configuration.exportsDirectory, currency: configuration.records.defaultCurrency)
+                                        directory: configuration.exportsDirectory, currency: configuration.records.defaultCurrency,
+                                        pdfFont: configuration.exports.pdfFont)
         let scheduleActions = ScheduleActions(exporter: exporter, phones: phones, rules: configuration.records,
                                               defaultLanguage: configuration.defaultLanguage)
         let schedules = SQLiteScheduleStore(database: database)

@@ -48,6 +48,8 @@ struct ExportRequestTests {
         (["format": .string("csv"), "delimiter": .string("|")], "args.delimiter"),
         (["format": .string("csv"), "bom": .string("yes")], "args.bom"),
         (["format": .string("csv"), "sort": .string("name")], "args.sort"),
+        (["format": .string("xlsx"), "delimiter": .string(";")], "args.delimiter"),
+        (["format": .string("pdf"), "bom": .bool(true)], "args.bom"),
     ])
     func badArgumentsNameTheirField(_ args: [String: JSONValue], _ field: String) {
         #expect(throws: CommandError.self) { try Self.parse(args) }

@@ -130,3 +130,87 @@ struct CustomerExportTests {
         #expect(try await log.entries(limit: 10).map(\.removedAt) == [later])
     }
 }
+
+/// XLSX and PDF exports opened by independent readers: openpyxl, qpdf, pdftotext and pdffonts.
+struct SpreadsheetAndPDFExportTests {
+    static func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    static func fixture() async throws -> RecordsFixture {
+        let fixture = try await CustomerSearchTests.fixture()
+        try await fixture.ingest(
+            Events.profile("g1", minute: 30, #"{"customer_no":"C-9","first_name":"Γιώργος","last_name":"Παπαδόπουλος","email":"gp@example.gr","mobile":"+30 691 234 5678"}"#),
+            Events.profile("r1", minute: 31, #"{"customer_no":"C-10","first_name":"Анна","last_name":"Смирнова","email":"anna@example.ru","phone":"0034943000111"}"#))
+        return fixture
+    }
+
+    @Test func xlsxCellsAreTypedAndTheHeaderFrozenAndFiltered() async throws {
+        let fixture = try await Self.fixture()
+        let entry = try await CustomerExportTests.exporter(fixture, directory: fixture.directory.appendingPathComponent("exports")).run(
+            try CustomerExportTests.request(["format": .string("xlsx"), "fields": .array(["customer_no", "last_name", "mobile", "phone", "total_spent",
+                                                                                          "orders", "last_order_at", "newsletter"].map(JSONValue.string))]),
+            requestedBy: "alice")
+        let digest = try CustomerExportTests.sha256sum(entry.file)
+        #expect(entry.file.hasSuffix(".xlsx") && entry.sha256 == digest)
+        let script = """
+            import json, sys, openpyxl
+            book = openpyxl.load_workbook(sys.argv[1])
+            sheet = book.active
+            rows = [[{"v": str(c.value) if c.value is not None else None, "t": c.data_type, "f": c.number_format} for c in row] for row in sheet.iter_rows()]
+            print(json.dumps({"title": sheet.title, "freeze": sheet.freeze_panes, "filter": sheet.auto_filter.ref, "rows": rows}))
+            """
+        let read = try Self.run("python3", ["-c", script, entry.file])
+        #expect(read.status == 0, "\(read.output)")
+        let book = try JSONParser.parse(Array(read.output.utf8))
+        #expect(book["title"] == .string("Customers") && book["freeze"] == .string("A2") && book["filter"] == .string("A1:H10"))
+        let rows = book["rows"]?.arrayValue ?? []
+        #expect(rows.first?.arrayValue?.compactMap { $0["v"]?.stringValue } == ["Customer no.", "Last name", "Mobile", "Phone", "Total spent (EUR)",
+                                                                               "Orders", "Last order", "Newsletter"])
+        let ana = try #require(rows.first { $0.arrayValue?.first?["v"] == .string("C-1") }?.arrayValue)
+        #expect(ana[2]["t"] == .string("s") && ana[2]["v"] == .string("600111222"), "a phone stays text")
+        #expect(ana[4]["t"] == .string("n") && ana[4]["v"] == .string("412.5") && ana[4]["f"]?.stringValue?.contains("EUR") == true)
+        #expect(ana[5]["t"] == .string("n") && ana[5]["v"] == .string("1"))
+        #expect(ana[6]["t"] == .string("d") && ana[6]["v"]?.stringValue?.hasPrefix("2026-11-20") == true)
+        let greek = try #require(rows.first { $0.arrayValue?.first?["v"] == .string("C-9") }?.arrayValue)
+        #expect(greek[1]["v"] == .string("Παπαδόπουλος") && greek[2]["v"] == .string("+30 691 234 5678") && greek[2]["t"] == .string("s"))
+        let russian = try #require(rows.first { $0.arrayValue?.first?["v"] == .string("C-10") }?.arrayValue)
+        #expect(russian[3]["v"] == .string("0034943000111"), "a leading 0 stays")
+    }
+
+    @Test func pdfIsValidEmbedsItsFontAndPrintsEveryScript() async throws {
+        let fixture = try await Self.fixture()
+        let entry = try await CustomerExportTests.exporter(fixture, directory: fixture.directory.appendingPathComponent("exports")).run(
+            try CustomerExportTests.request(["format": .string("pdf"), "language": .string("es"), "filter": .object(["orders_max": .integer(5)])]),
+            requestedBy: "alice")
+        #expect(entry.file.hasSuffix(".pdf"))
+        let check = try Self.run("qpdf", ["--check", entry.file])
+        #expect(check.status == 0, "\(check.output)")
+        let text = try Self.run("pdftotext", ["-layout", entry.file, "-"]).output
+        for expected in ["Clientes: orders_max: 5", "Exportado", "García", "Παπαδόπουλος", "Смирнова", "Página 1 de 1", "Apellidos", "2026-11-20 08:01"] {
+            #expect(text.contains(expected), "\(expected) in\n\(text)")
+        }
+        let fonts = try Self.run("pdffonts", [entry.file]).output
+        #expect(fonts.contains("DejaVuSans") && !fonts.split(separator: "\n").dropFirst(2).contains { $0.contains(" no ") && $0.contains("TrueType") },
+                "\(fonts)")
+    }
+
+    @Test func aLongListRunsOverSeveralPDFPagesEachNumbered() async throws {
+        let fixture = try RecordsFixture()
+        try await fixture.ingest((1...120).map { Events.profile("p\($0)", minute: $0 % 50, #"{"customer_no":"C-\#($0)","last_name":"Name\#($0)","email":"n\#($0)@example.com"}"#) })
+        let entry = try await CustomerExportTests.exporter(fixture, directory: fixture.directory.appendingPathComponent("exports")).run(
+            try CustomerExportTests.request(["format": .string("pdf"), "language": .string("en")]), requestedBy: "alice")
+        #expect(entry.rows == 120)
+        let text = try Self.run("pdftotext", ["-layout", entry.file, "-"]).output
+        #expect(text.contains("Page 1 of 3") && text.contains("Page 3 of 3") && text.contains("Name120"), "\(text.suffix(500))")
+    }
+}

@@ -78,7 +78,7 @@ public enum ExportLanguage: String, Sendable, CaseIterable {
 /// `docs/asyncapi.yaml`).
 public struct ExportRequest: Sendable, Equatable {
     public enum Format: String, Sendable, CaseIterable {
-        case csv
+        case csv, xlsx, pdf
     }
 
     public var format: Format
@@ -141,7 +141,11 @@ public struct ExportRequest: Sendable, Equatable {
         case ";": delimiter = .semicolon
         default: throw CommandError(.invalidArgument, field: "args.delimiter", "\",\" or \";\"")
         }
+        let byteOrderMark = try args.bool("bom") ?? false
+        if format != .csv, let option = ["delimiter", "bom"].first(where: { args.values[$0] != nil }) {
+            throw CommandError(.invalidArgument, field: "args.\(option)", "for csv exports only")
+        }
         return ExportRequest(format: format, filterArguments: filterArguments, search: search, fields: fields, language: language,
-                             delimiter: delimiter, byteOrderMark: try args.bool("bom") ?? false)
+                             delimiter: delimiter, byteOrderMark: byteOrderMark)
     }
 }

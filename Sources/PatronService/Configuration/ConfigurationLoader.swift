@@ -135,7 +135,13 @@ public enum ConfigurationLoader {
         }
 
         let exports = try document.section("exports")
-        try exports.onlyKeys(["directory", "retention_days"])
+        try exports.onlyKeys(["directory", "retention_days", "pdf_font"])
+        if let font = try exports.string("pdf_font") {
+            guard FileManager.default.isReadableFile(atPath: font) else {
+                throw ConfigurationError(key: "exports.pdf_font", reason: "file '\(font)' is not readable")
+            }
+            configuration.exports.pdfFont = font
+        }
         if let directory = try exports.string("directory") {
             guard !directory.isEmpty else { throw ConfigurationError(key: "exports.directory", reason: "must not be empty") }
             configuration.exports.directory = directory

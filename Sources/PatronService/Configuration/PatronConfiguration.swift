@@ -66,6 +66,9 @@ public struct PatronConfiguration: Sendable, Equatable {
         public var directory: String?
         /// Export files older than this are deleted (their log entries stay).
         public var retentionDays = 30
+        /// The TrueType font PDF exports embed; `-Bold` beside it is used for headers if present.
+        public var pdfFont = Self.defaultPDFFont
+        public static let defaultPDFFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     }
 
     public struct Schedules: Sendable, Equatable {

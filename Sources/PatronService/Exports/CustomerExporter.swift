@@ -11,42 +11,46 @@ public struct CustomerExporter: Sendable {
     let directory: String
     /// The currency of the `total_spent` column.
     let currency: String
+    /// The TrueType font PDFs embed.
+    let pdfFont: String
 
-    public init(rows: SQLiteCustomerExport, log: SQLiteExportLog, directory: String, currency: String) {
+    public init(rows: SQLiteCustomerExport, log: SQLiteExportLog, directory: String, currency: String,
+                pdfFont: String = PatronConfiguration.Exports.defaultPDFFont) {
         self.rows = rows
         self.log = log
         self.directory = directory
         self.currency = currency
+        self.pdfFont = pdfFont
     }
 
     public func run(_ request: ExportRequest, requestedBy: String) async throws -> ExportLogEntry {
         let startedAt = Timestamp.now
         let id = Self.exportID(at: startedAt)
-        let writer = try ExportFileWriter(directory: directory, fileName: "customers-\(id).\(request.format.rawValue)")
-        let encoder = CSVRowEncoder(delimiter: request.delimiter, byteOrderMark: request.byteOrderMark)
-        let (language, currency) = (request.language, self.currency)
+        let file = try ExportFile(directory: directory, fileName: "customers-\(id).\(request.format.rawValue)")
+        let layout = ExportLayout(request: request, currency: currency, exportedAt: startedAt)
         let count: Int
         let sha256: String
         do {
-            try writer.withBuffer { buffer in
-                buffer += encoder.preamble
-                encoder.append(request.fields.map { $0.header(language, currency: currency) }, to: &buffer)
+            let sheet: any ExportSheet = switch request.format {
+            case .csv: try CSVSheet(path: file.temporaryPath, layout: layout,
+                                    encoder: CSVRowEncoder(delimiter: request.delimiter, byteOrderMark: request.byteOrderMark))
+            case .xlsx: try XLSXSheet(path: file.temporaryPath, layout: layout)
+            case .pdf: try PDFSheet(path: file.temporaryPath, layout: layout, fontPath: pdfFont)
             }
-            count = try await rows.rows(request, currency: currency) { values in
-                try writer.withBuffer { encoder.append(values.map { $0.csvText(language: language, currency: currency) }, to: &$0) }
-            }
-            sha256 = try writer.finish()
+            count = try await rows.rows(request, currency: currency) { values in try sheet.append(values) }
+            try sheet.close()
+            sha256 = try file.seal()
         } catch {
-            writer.abandon()
+            file.abandon()
             throw error
         }
         let entry = ExportLogEntry(id: id, requestedBy: requestedBy, startedAt: startedAt, completedAt: .now, format: request.format.rawValue,
                                    filter: JSONObject(request.filterArguments), fields: request.fields.map(\.rawValue), rows: count,
-                                   file: writer.finalPath, sha256: sha256)
+                                   file: file.finalPath, sha256: sha256)
         do {
             try await log.record(entry)
         } catch {
-            unlink(writer.finalPath)
+            unlink(file.finalPath)
             throw error
         }
         return entry

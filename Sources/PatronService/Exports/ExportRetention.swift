@@ -31,7 +31,7 @@ public final class ExportRetention: Service, Sendable {
         let cutoff = Timestamp(microseconds: now.microseconds - Int64(retentionDays) * 86_400_000_000)
         for entry in try await log.filesCompleted(before: cutoff) {
             guard unlink(entry.file) == 0 || errno == ENOENT else {
-                throw ExportFileError(operation: "unlink", path: entry.file, code: errno)
+                throw ExportFileError("unlink", entry.file, errno: errno)
             }
             try await log.markRemoved(entry.id, at: now)
         }

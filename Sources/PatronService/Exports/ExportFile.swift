@@ -1,0 +1,80 @@
+import CPatronShims
+import Foundation
+
+/// A file operation on an export failed: the operation, the path and the reason.
+public struct ExportFileError: Error, CustomStringConvertible {
+    public let operation: String
+    public let path: String
+    public let reason: String
+
+    init(_ operation: String, _ path: String, errno code: Int32) {
+        self.operation = operation
+        self.path = path
+        reason = String(cString: strerror(code))
+    }
+
+    init(_ operation: String, _ path: String, reason: String) {
+        self.operation = operation
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(operation) \(path): \(reason)" }
+}
+
+/// One export file, so that the exports directory only ever holds whole files: a format writes
+/// to a hidden temporary name, created empty with mode 0600 first (libxlsxwriter and libharu
+/// then open it by name and keep that mode, so no other user can read it even briefly); sealing
+/// syncs it, computes its SHA-256, renames it into place and syncs the directory.
+final class ExportFile: Sendable {
+    let finalPath: String
+    let temporaryPath: String
+    private let directory: String
+
+    init(directory: String, fileName: String) throws {
+        self.directory = directory
+        finalPath = (directory as NSString).appendingPathComponent(fileName)
+        temporaryPath = (directory as NSString).appendingPathComponent(".\(fileName).partial")
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw ExportFileError("mkdir", directory, errno: errno) }
+        let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor < 0 { throw ExportFileError("open", temporaryPath, errno: errno) }
+        close(descriptor)
+    }
+
+    /// Syncs and renames the written file into place; returns its SHA-256 in lowercase hex.
+    func seal() throws -> String {
+        let descriptor = open(temporaryPath, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 { throw ExportFileError("open", temporaryPath, errno: errno) }
+        defer { close(descriptor) }
+        guard let digest = patron_sha256_begin() else { throw ExportFileError("sha256", temporaryPath, reason: "no digest context") }
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                patron_sha256_discard(digest)
+                throw ExportFileError("read", temporaryPath, errno: errno)
+            }
+            if count == 0 { break }
+            guard patron_sha256_update(digest, chunk, count) == 0 else {
+                patron_sha256_discard(digest)
+                throw ExportFileError("sha256", temporaryPath, reason: "digest update failed")
+            }
+        }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        guard patron_sha256_finish(digest, &bytes) == 0 else { throw ExportFileError("sha256", temporaryPath, reason: "digest failed") }
+        guard fsync(descriptor) == 0 else { throw ExportFileError("fsync", temporaryPath, errno: errno) }
+        guard rename(temporaryPath, finalPath) == 0 else { throw ExportFileError("rename", finalPath, errno: errno) }
+        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            defer { close(directoryDescriptor) }
+            guard fsync(directoryDescriptor) == 0 else { throw ExportFileError("fsync", directory, errno: errno) }
+        }
+        return bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
+    /// Removes the partial file: an export that failed leaves nothing behind.
+    func abandon() {
+        unlink(temporaryPath)
+    }
+}
