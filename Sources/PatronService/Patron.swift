@@ -76,8 +76,7 @@ public final class Patron: Sendable {
                                           exchange: names.notificationsExchange, logger: logger)
         let exportLog = SQLiteExportLog(database: database)
         exportRetention = ExportRetention(log: exportLog, retentionDays: configuration.exports.retentionDays, logger: logger)
-        let exporter = CustomerExporter(rows: SQLiteCustomerExport(database: database), log: exportLog,
-                                        directory: configuration.exportsDirectory, currency: configuration.records.defaultCurrency,
+        let exporter = CustomerExporter(database: database, directory: configuration.exportsDirectory, currency: configuration.records.defaultCurrency,
                                         pdfFont: configuration.exports.pdfFont)
         let scheduleActions = ScheduleActions(exporter: exporter, phones: phones, rules: configuration.records,
                                               defaultLanguage: configuration.defaultLanguage)

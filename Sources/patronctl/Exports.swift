@@ -59,3 +59,37 @@ extension Patronctl.Exports {
         }
     }
 }
+
+extension Patronctl {
+    struct Reports: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Built-in reports, written like exports (operator).",
+            discussion: """
+                Reports: new_customers, follow_up (stays that ended in the period), abandoned_carts, no_shows, top_customers.
+                Example: patronctl reports follow_up --timezone Europe/Madrid --format xlsx
+                """)
+
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "new_customers, follow_up, abandoned_carts, no_shows or top_customers.") var report: String
+        @Option(help: "IANA time zone its period's days are reckoned in.") var timezone: String
+        @Option(help: "csv, xlsx or pdf.") var format = "csv"
+        @Option(help: "yesterday, last_7_days, last_30_days, previous_week or previous_month.") var period: String?
+        @Option(help: "Abandoned carts: days back.") var days: Int?
+        @Option(help: "Top customers: how many.") var limit: Int?
+        @Option(name: .customLong("export-language"), help: "Headers in en or es.") var exportLanguage: String?
+
+        func run() async throws {
+            var args: [String: JSONValue] = ["report": .string(report), "timezone": .string(timezone), "format": .string(format)]
+            if let period { args["period"] = .string(period) }
+            if let days { args["days"] = .integer(Int64(days)) }
+            if let limit { args["limit"] = .integer(Int64(limit)) }
+            if let exportLanguage { args["language"] = .string(exportLanguage) }
+            let (connection, arguments) = (self.connection, args)
+            try await reportingFailures {
+                try await connection.run("reports.run", args: arguments) { result in
+                    print("\(Output.text(result["rows"])) rows written to \(Output.text(result["file"]))")
+                }
+            }
+        }
+    }
+}

@@ -42,10 +42,22 @@ extension Patronctl.Schedules {
         @Option(name: .customLong("export-language"), help: "Headers in en or es.") var exportLanguage: String?
         @Option(help: "\",\" or \";\".") var delimiter: String?
         @Flag(help: "Start each file with a UTF-8 byte order mark.") var bom = false
+        @Option(help: "Run this built-in report instead of an export (see patronctl reports --help); filters and fields do not apply.") var report: String?
+        @Option(help: "The report's period.") var period: String?
+
+        func validate() throws {
+            if report == nil, period != nil { throw ValidationError("--period goes with --report") }
+        }
 
         func run() async throws {
             var args: [String: JSONValue] = ["name": .string(name), "cron": .string(cron), "timezone": .string(timezone), "action": .string("export"),
                                              "format": .string(format), "filter": .object(JSONObject(filters.args))]
+            if let report {
+                args["action"] = .string("report")
+                args["report"] = .string(report)
+                args["filter"] = nil
+                if let period { args["period"] = .string(period) }
+            }
             if let fields { args["fields"] = .array(fields.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }) }
             if let exportLanguage { args["language"] = .string(exportLanguage) }
             if let delimiter { args["delimiter"] = .string(delimiter) }

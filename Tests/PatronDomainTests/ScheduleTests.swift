@@ -7,7 +7,7 @@ struct ScheduleTests {
     static let now = Timestamp(rfc3339: "2026-11-24T08:00:00Z")!
 
     static func parse(_ args: [String: JSONValue]) throws -> Schedule {
-        try Schedule.parse(CommandArguments(args), now: now) { _, arguments in
+        try Schedule.parse(CommandArguments(args), now: now) { _, arguments, _ in
             // An export's own checks are ExportRequestTests'; here only that they are handed over.
             if arguments.values["format"] != .string("csv") { throw CommandError(.invalidArgument, field: "args.format", "one of csv") }
         }
@@ -31,7 +31,7 @@ struct ScheduleTests {
         ("name", JSONValue.null, "args.name"), ("name", .string("weekly\nreport"), "args.name"), ("name", .string("a/b"), "args.name"),
         ("cron", .string("61 * * * *"), "args.cron"), ("cron", .string("0 0 30 2 *"), "args.cron"), ("cron", .null, "args.cron"),
         ("timezone", .string("Mars/Olympus"), "args.timezone"), ("timezone", .string("CET"), "args.timezone"),
-        ("timezone", .null, "args.timezone"), ("action", .string("dispatch"), "args.action"), ("action", .string("report"), "args.action"),
+        ("timezone", .null, "args.timezone"), ("action", .string("dispatch"), "args.action"), ("action", .string("reports"), "args.action"),
         ("format", .string("docx"), "args.format"),
     ])
     func badArgumentsNameTheirField(_ key: String, _ value: JSONValue, _ field: String) {

@@ -52,10 +52,24 @@ extension BrokerBacked {
                     ])
                     #expect(badFilter["error"]?["field"] == .string("args.filter.citty"))
 
+                    let report = try await commands.call("schedules.create", args: [
+                        "name": .string("monthly follow-up"), "cron": .string("0 8 1 * *"), "timezone": .string("Europe/Madrid"), "action": .string("report"),
+                        "report": .string("follow_up"), "format": .string("xlsx"),
+                    ])
+                    #expect(report["result"]?["action"] == .string("report"), "\(report)")
+                    let reportRun = try await commands.call("schedules.run_now", args: ["name": .string("monthly follow-up")])
+                    #expect(reportRun["result"]?["last_result"]?.stringValue?.hasPrefix("ok: follow_up") == true, "\(reportRun)")
+                    let byHand = try await commands.call("reports.run", args: ["report": .string("top_customers"), "format": .string("csv"),
+                                                                              "timezone": .string("Europe/Madrid")])
+                    #expect(byHand["result"]?["rows"] == .integer(1), "\(byHand)")
+                    let noZone = try await commands.call("reports.run", args: ["report": .string("no_shows"), "format": .string("csv")])
+                    #expect(noZone["error"]?["field"] == .string("args.timezone"))
+
                     let ran = try await commands.call("schedules.run_now", args: ["name": .string("follow-up")])
                     #expect(ran["result"]?["last_result"]?.stringValue?.hasPrefix("ok: export") == true, "\(ran)")
                     let log = try await commands.call("exports.log")["result"]?["exports"]?.arrayValue ?? []
-                    #expect(Set(log.compactMap { $0["requested_by"]?.stringValue }) == ["schedule:missed weekly", "schedule:follow-up"])
+                    #expect(Set(log.compactMap { $0["requested_by"]?.stringValue })
+                            == ["schedule:missed weekly", "schedule:follow-up", "schedule:monthly follow-up", "patron"])
 
                     let deleted = try await commands.call("schedules.delete", args: ["name": .string("follow-up")])
                     #expect(deleted["result"]?["deleted"] == .bool(true))

@@ -104,10 +104,26 @@ struct AsyncAPIDocumentTests {
         let examples = try #require(request["examples"] as? [[String: Any]])
         let example = try #require(examples.first { $0["name"] as? String == "weeklyExportSchedule" })
         let parsed = try CommandRequest.parse(try Self.json(try #require(example["payload"]))).get()
-        let schedule = try Schedule.parse(CommandArguments(parsed.args), now: Timestamp(rfc3339: "2026-11-24T08:00:00Z")!) { _, args in
+        let schedule = try Schedule.parse(CommandArguments(parsed.args), now: Timestamp(rfc3339: "2026-11-24T08:00:00Z")!) { _, args, _ in
             _ = try ExportRequest.parse(args, phones: LibPhoneNumberNormalizer(), rules: RecordRules(), defaultLanguage: "en")
         }
         #expect(schedule.json["next_run"] == .string("2026-11-30T07:00:00+01:00"))
+    }
+
+    @Test(arguments: ["monthlyFollowUpSchedule", "noShowsReport"])
+    func reportExamplesAreRequestsPatronAccepts(_ name: String) throws {
+        let request = try #require(try Self.messages()["CommandRequest"])
+        let examples = try #require(request["examples"] as? [[String: Any]])
+        let example = try #require(examples.first { $0["name"] as? String == name })
+        let parsed = try CommandRequest.parse(try Self.json(try #require(example["payload"]))).get()
+        if parsed.command == "reports.run" {
+            _ = try ReportRequest.parse(CommandArguments(parsed.args), zone: nil, defaultLanguage: "en")
+        } else {
+            _ = try Schedule.parse(CommandArguments(parsed.args), now: Timestamp(rfc3339: "2026-11-24T08:00:00Z")!) { action, args, zone in
+                #expect(action == .report)
+                _ = try ReportRequest.parse(args, zone: zone, defaultLanguage: "en")
+            }
+        }
     }
 
     @Test func everyEventTypeOfTheContractIsDocumented() throws {

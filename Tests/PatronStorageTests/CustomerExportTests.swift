@@ -10,8 +10,7 @@ import Testing
 /// Exports on real SQLite files, read back with an independent CSV reader and `sha256sum`.
 struct CustomerExportTests {
     static func exporter(_ fixture: RecordsFixture, directory: URL) -> CustomerExporter {
-        CustomerExporter(rows: SQLiteCustomerExport(database: fixture.database), log: SQLiteExportLog(database: fixture.database),
-                         directory: directory.path, currency: "EUR")
+        CustomerExporter(database: fixture.database, directory: directory.path, currency: "EUR")
     }
 
     static func request(_ args: [String: JSONValue]) throws -> ExportRequest {

@@ -55,8 +55,7 @@ struct ScheduleStoreTests {
         let fixture = try await CustomerSearchTests.fixture()
         let store = SQLiteScheduleStore(database: fixture.database)
         let exportLog = SQLiteExportLog(database: fixture.database)
-        let exporter = CustomerExporter(rows: SQLiteCustomerExport(database: fixture.database), log: exportLog,
-                                        directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
+        let exporter = CustomerExporter(database: fixture.database, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
         let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en")
         // Planned a week ago: patrond was down since.
         let weekAgo = Timestamp(microseconds: Timestamp.now.microseconds - 7 * 86_400_000_000)

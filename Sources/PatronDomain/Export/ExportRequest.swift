@@ -32,6 +32,17 @@ public enum ExportField: String, Sendable, CaseIterable {
         }
     }
 
+    /// The column this field makes in an export.
+    public func column(_ language: ExportLanguage, currency: String) -> ExportColumn {
+        let width: ExportColumn.Width = switch self {
+        case .email, .address, .notes: .wide
+        case .firstContactAt, .lastOrderAt: .time
+        case .company, .contact, .tags, .firstName, .lastName, .city, .phone, .mobile, .fax, .totalSpent: .normal
+        case .customerNo, .title, .zip, .country, .language, .newsletter, .group, .orders: .narrow
+        }
+        return ExportColumn(name: rawValue, header: header(language, currency: currency), width: width)
+    }
+
     public func header(_ language: ExportLanguage, currency: String) -> String {
         let (english, spanish): (String, String) = switch self {
         case .customerNo: ("Customer no.", "N.º de cliente")
@@ -62,8 +73,37 @@ public enum ExportField: String, Sendable, CaseIterable {
     }
 }
 
+/// A column of an exported table (a customer list's field, or a report's column).
+public struct ExportColumn: Sendable, Equatable {
+    /// How much room the column needs on paper and on screen.
+    public enum Width: Sendable {
+        case narrow, normal, wide, time
+    }
+
+    /// The machine name (`last_name`), as the export log lists it.
+    public let name: String
+    public let header: String
+    public let width: Width
+
+    public init(name: String, header: String, width: Width) {
+        self.name = name
+        self.header = header
+        self.width = width
+    }
+}
+
 public enum ExportLanguage: String, Sendable, CaseIterable {
     case english = "en", spanish = "es"
+
+    /// The `language` argument; without one, the installation's default language if it is one
+    /// of these, else English.
+    static func parse(_ args: CommandArguments, defaultLanguage: String) throws -> ExportLanguage {
+        guard let text = try args.string("language", maximumLength: 10) else {
+            return ExportLanguage(rawValue: String(defaultLanguage.prefix(2)).lowercased()) ?? .english
+        }
+        guard let chosen = ExportLanguage(rawValue: text.lowercased()) else { throw CommandError(.invalidArgument, field: "args.language", "en or es") }
+        return chosen
+    }
 
     /// "yes"/"no" cells.
     public func yesNo(_ value: Bool) -> String {
@@ -79,6 +119,15 @@ public enum ExportLanguage: String, Sendable, CaseIterable {
 public struct ExportRequest: Sendable, Equatable {
     public enum Format: String, Sendable, CaseIterable {
         case csv, xlsx, pdf
+
+        /// The required `format` argument.
+        static func parse(_ args: CommandArguments) throws -> Format {
+            let text = try args.requiredString("format", maximumLength: 10)
+            guard let format = Format(rawValue: text) else {
+                throw CommandError(.invalidArgument, field: "args.format", "one of \(allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return format
+        }
     }
 
     public var format: Format
@@ -96,10 +145,7 @@ public struct ExportRequest: Sendable, Equatable {
     public static func parse(_ args: CommandArguments, phones: any PhoneNormalizer, rules: RecordRules,
                              defaultLanguage: String) throws -> ExportRequest {
         try args.allowOnly(argumentNames)
-        let formatText = try args.requiredString("format", maximumLength: 10)
-        guard let format = Format(rawValue: formatText) else {
-            throw CommandError(.invalidArgument, field: "args.format", "one of \(Format.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let format = try Format.parse(args)
         var filterArguments: [String: JSONValue] = [:]
         switch args.values["filter"] {
         case nil, .null: break
@@ -126,15 +172,7 @@ public struct ExportRequest: Sendable, Equatable {
                 fields.append(field)
             }
         }
-        let language: ExportLanguage
-        if let text = try args.string("language", maximumLength: 10) {
-            guard let chosen = ExportLanguage(rawValue: text.lowercased()) else {
-                throw CommandError(.invalidArgument, field: "args.language", "en or es")
-            }
-            language = chosen
-        } else {
-            language = ExportLanguage(rawValue: String(defaultLanguage.prefix(2)).lowercased()) ?? .english
-        }
+        let language = try ExportLanguage.parse(args, defaultLanguage: defaultLanguage)
         let delimiter: CSVRowEncoder.Delimiter
         switch try args.string("delimiter", maximumLength: 1) ?? "," {
         case ",": delimiter = .comma

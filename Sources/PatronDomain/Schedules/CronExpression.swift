@@ -61,7 +61,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     /// next eight years (`0 0 30 2 *`).
     public func nextRun(after instant: Timestamp, in zone: TimeZone) -> Timestamp? {
         let after = Self.floorSeconds(instant)
-        let local = after + Int64(zone.secondsFromGMT(for: Self.date(after)))
+        let local = WallClock.wallTime(of: after, in: zone)
         // A repeated hour's second copy lies behind the local time of `after`: start the wall-clock
         // search a little before it and keep the earliest instant after `after`.
         var best: Int64?
@@ -82,35 +82,21 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
 
     /// The instants a matching wall-clock time (seconds on the local clock since 1970) runs at.
     private func instants(ofWallTime wall: Int64, in zone: TimeZone) -> [Int64] {
-        let earlier = Int64(zone.secondsFromGMT(for: Self.date(wall - 86_400)))
-        let later = Int64(zone.secondsFromGMT(for: Self.date(wall + 86_400)))
-        let valid = Set([earlier, later]).map { wall - $0 }.filter { Int64(zone.secondsFromGMT(for: Self.date($0))) == wall - $0 }.sorted()
-        switch valid.count {
-        case 0:
+        switch WallClock.instants(of: wall, in: zone) {
+        case .skipped(let jump):
             // Skipped by a change forward: elapsed-time expressions have nothing to run; fixed
             // times run when the clocks jump.
-            return followsElapsedTime ? [] : [Self.transition(between: wall - later, and: wall - earlier, in: zone)]
-        case 1:
-            return valid
-        default:
-            return followsElapsedTime ? valid : [valid[0]]
+            return followsElapsedTime ? [] : [jump]
+        case .once(let instant):
+            return [instant]
+        case .twice(let first, let second):
+            return followsElapsedTime ? [first, second] : [first]
         }
-    }
-
-    /// The first instant in (before, after] whose offset is `after`'s.
-    private static func transition(between before: Int64, and after: Int64, in zone: TimeZone) -> Int64 {
-        let target = zone.secondsFromGMT(for: date(after))
-        var low = before, high = after
-        while high - low > 1 {
-            let middle = low + (high - low) / 2
-            if zone.secondsFromGMT(for: date(middle)) == target { high = middle } else { low = middle }
-        }
-        return high
     }
 
     /// The first wall-clock minute at or after `start` that matches, searching up to `limit`.
     private func nextWallTime(atOrAfter start: Int64, limit: Int64) -> Int64? {
-        var day = Int(Self.floorDiv(start, 86_400))
+        var day = Int(WallClock.floorDiv(start, 86_400))
         var fromMinute = Int((start - Int64(day) * 86_400) / 60)
         while Int64(day) * 86_400 <= limit {
             let (_, month, dayOfMonth) = Timestamp.civil(fromDays: day)
@@ -170,7 +156,5 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         return bits
     }
 
-    private static func floorSeconds(_ time: Timestamp) -> Int64 { floorDiv(time.microseconds, 1_000_000) }
-    private static func floorDiv(_ value: Int64, _ divisor: Int64) -> Int64 { value >= 0 ? value / divisor : (value - divisor + 1) / divisor }
-    private static func date(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
+    private static func floorSeconds(_ time: Timestamp) -> Int64 { WallClock.floorDiv(time.microseconds, 1_000_000) }
 }

@@ -6,6 +6,8 @@ public struct Schedule: Sendable, Equatable {
     public enum Action: String, Sendable, CaseIterable {
         /// `exports.run` with the schedule's arguments.
         case export
+        /// `reports.run` with the schedule's arguments, its periods in the schedule's zone.
+        case report
     }
 
     public var name: String
@@ -33,10 +35,11 @@ public struct Schedule: Sendable, Equatable {
     static let ownArguments: Set<String> = ["name", "cron", "timezone", "action"]
 
     /// Reads `schedules.create`: the schedule's own arguments, and the action's beside them,
-    /// checked by `checkAction` (an export's are those of `exports.run`). The first run is the
+    /// checked by `checkAction` (an export's are those of `exports.run`, a report's those of
+    /// `reports.run` without `timezone`: the schedule's zone is the report's). The first run is the
     /// first time after `now`.
     public static func parse(_ args: CommandArguments, now: Timestamp,
-                             checkAction: (Action, CommandArguments) throws -> Void) throws -> Schedule {
+                             checkAction: (Action, CommandArguments, TimeZone) throws -> Void) throws -> Schedule {
         let name = try args.requiredString("name", maximumLength: 100)
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || " -_.".contains($0) }) else {
             throw CommandError(.invalidArgument, field: "args.name", "letters, digits, spaces, '-', '_' and '.'")
@@ -47,17 +50,14 @@ public struct Schedule: Sendable, Equatable {
         } catch let error as CronExpression.Invalid {
             throw CommandError(.invalidArgument, field: "args.cron", error.message)
         }
-        let zoneName = try args.requiredString("timezone", maximumLength: 100)
-        guard zoneName.contains("/") || zoneName == "UTC", let zone = TimeZone(identifier: zoneName) else {
-            throw CommandError(.invalidArgument, field: "args.timezone", "an IANA time zone such as Europe/Madrid")
-        }
+        let zone = try args.timeZone("timezone")
         let actionName = try args.requiredString("action", maximumLength: 20)
         guard let action = Action(rawValue: actionName) else {
             throw CommandError(.invalidArgument, field: "args.action",
-                               "one of \(Action.allCases.map(\.rawValue).joined(separator: ", ")) (report and dispatch actions are not available yet)")
+                               "one of \(Action.allCases.map(\.rawValue).joined(separator: ", ")) (dispatch actions are not available yet)")
         }
         let arguments = args.values.filter { !ownArguments.contains($0.key) }
-        try checkAction(action, CommandArguments(arguments))
+        try checkAction(action, CommandArguments(arguments), zone)
         guard let first = cron.nextRun(after: now, in: zone) else {
             throw CommandError(.invalidArgument, field: "args.cron", "names no time in the next eight years")
         }
@@ -96,5 +96,17 @@ public enum SchedulePlan: Sendable, Equatable {
         let next = schedule.cron.nextRun(after: now, in: schedule.timeZone)
         let missed = now.microseconds - planned.microseconds > lateness
         return missed && !catchUpMissed ? .skipMissed(next: next) : .run(next: next)
+    }
+}
+
+extension CommandArguments {
+    /// A required IANA time zone name (`Europe/Madrid`, or `UTC`); abbreviations such as CET,
+    /// which hide daylight-saving rules, are refused.
+    func timeZone(_ name: String) throws -> TimeZone {
+        let text = try requiredString(name, maximumLength: 100)
+        guard text.contains("/") || text == "UTC", let zone = TimeZone(identifier: text) else {
+            throw CommandError(.invalidArgument, field: "args.\(name)", "an IANA time zone such as Europe/Madrid")
+        }
+        return zone
     }
 }

@@ -1,7 +1,7 @@
 import PatronDomain
 import PatronStorage
 
-/// `exports.run` (EVENTS.md) and `exports.log` (Patron's own, in `docs/asyncapi.yaml`).
+/// `exports.run` (EVENTS.md), and Patron's own `exports.log` and `reports.run` (in `docs/asyncapi.yaml`).
 struct ExportCommands: Sendable {
     let exporter: CustomerExporter
     let log: SQLiteExportLog
@@ -13,6 +13,10 @@ struct ExportCommands: Sendable {
         server.register("exports.run", CommandHandler(minimumRole: .operator) { args, context in
             let request = try ExportRequest.parse(args, phones: phones, rules: rules, defaultLanguage: defaultLanguage)
             return try await exporter.run(request, requestedBy: context.user).result
+        })
+        server.register("reports.run", CommandHandler(minimumRole: .operator) { args, context in
+            let report = try ReportRequest.parse(args, zone: nil, defaultLanguage: defaultLanguage)
+            return try await exporter.run(report, requestedBy: context.user).result
         })
         server.register("exports.log", CommandHandler(minimumRole: .operator) { args, _ in
             try args.allowOnly(["limit"])

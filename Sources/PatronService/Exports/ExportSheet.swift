@@ -13,21 +13,28 @@ protocol ExportSheet: AnyObject, Sendable {
 
 /// What every format shows besides the rows.
 struct ExportLayout: Sendable {
-    let fields: [ExportField]
+    let columns: [ExportColumn]
     let language: ExportLanguage
-    /// The currency of `total_spent`.
+    /// The currency of amounts.
     let currency: String
-    /// The filter in words, for a PDF's header.
-    let filterSummary: String
+    /// What the list is ("Customers: city: Donostia"), for a PDF's header and an XLSX sheet's name.
+    let title: String
+    let sheetName: String
     let exportedAt: Timestamp
 
-    var headers: [String] { fields.map { $0.header(language, currency: currency) } }
+    var headers: [String] { columns.map(\.header) }
 
-    init(request: ExportRequest, currency: String, exportedAt: Timestamp) {
-        fields = request.fields
-        language = request.language
+    init(columns: [ExportColumn], language: ExportLanguage, currency: String, title: String, sheetName: String, exportedAt: Timestamp) {
+        self.columns = columns
+        self.language = language
         self.currency = currency
+        self.title = title
+        self.sheetName = sheetName
         self.exportedAt = exportedAt
+    }
+
+    /// A customer list's layout: the request's fields, titled by its filter.
+    init(request: ExportRequest, currency: String, exportedAt: Timestamp) {
         let filter = request.filterArguments.sorted { $0.key < $1.key }.map { key, value -> String in
             let text: String = switch value {
             case .string(let string): string
@@ -38,8 +45,12 @@ struct ExportLayout: Sendable {
             }
             return "\(key): \(text)"
         }
-        let everyone = request.language == .spanish ? "todos los clientes" : "every customer"
-        filterSummary = filter.isEmpty ? everyone : filter.joined(separator: ", ")
+        let spanish = request.language == .spanish
+        let everyone = spanish ? "todos los clientes" : "every customer"
+        let sheet = spanish ? "Clientes" : "Customers"
+        self.init(columns: request.fields.map { $0.column(request.language, currency: currency) }, language: request.language,
+                  currency: currency, title: "\(sheet): " + (filter.isEmpty ? everyone : filter.joined(separator: ", ")),
+                  sheetName: sheet, exportedAt: exportedAt)
     }
 }
 

@@ -43,7 +43,7 @@ final class PDFSheet: ExportSheet, @unchecked Sendable {
         } else {
             bold = regular
         }
-        let weights = layout.fields.map(Self.weight)
+        let weights = layout.columns.map { Self.weight($0.width) }
         let total = weights.reduce(0, +)
         columnWidths = weights.map { $0 / total * (Self.pageWidth - 2 * Self.margin) }
         try newPage()
@@ -53,13 +53,12 @@ final class PDFSheet: ExportSheet, @unchecked Sendable {
         if !freed { HPDF_Free(document) }
     }
 
-    private static func weight(_ field: ExportField) -> Float {
-        switch field {
-        case .email, .address, .notes: 3
-        case .firstContactAt, .lastOrderAt: 2.4
-        case .company, .contact, .tags, .firstName, .lastName, .city: 2
-        case .title, .country, .language, .newsletter, .orders: 1
-        default: 1.6
+    private static func weight(_ width: ExportColumn.Width) -> Float {
+        switch width {
+        case .wide: 3
+        case .time: 2.4
+        case .normal: 2
+        case .narrow: 1.1
         }
     }
 
@@ -67,10 +66,9 @@ final class PDFSheet: ExportSheet, @unchecked Sendable {
         guard let page = HPDF_AddPage(document) else { throw ExportFileError("pdf", path, reason: "cannot add a page") }
         HPDF_Page_SetSize(page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_LANDSCAPE)
         pages.append(page)
-        let title = layout.language == .spanish ? "Clientes" : "Customers"
         let exported = (layout.language == .spanish ? "Exportado " : "Exported ") + layout.exportedAt.description.prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC"
         y = Self.pageHeight - Self.margin
-        text(page, "\(title): \(layout.filterSummary)", x: Self.margin, y: y, width: Self.pageWidth - 2 * Self.margin - 160, font: bold, size: 10)
+        text(page, layout.title, x: Self.margin, y: y, width: Self.pageWidth - 2 * Self.margin - 160, font: bold, size: 10)
         text(page, exported, x: Self.pageWidth - Self.margin - 150, y: y, width: 150, font: font, size: 8)
         y -= 18
         cells(page, layout.headers, font: bold)

@@ -46,10 +46,10 @@ final class XLSXSheet: ExportSheet, @unchecked Sendable {
 
     private static func addSheet(_ workbook: UnsafeMutablePointer<lxw_workbook>, number: Int, layout: ExportLayout,
                                  headerFormat: UnsafeMutablePointer<lxw_format>) throws -> UnsafeMutablePointer<lxw_worksheet> {
-        let name = (layout.language == .spanish ? "Clientes" : "Customers") + (number > 1 ? " \(number)" : "")
+        let name = String(layout.sheetName.prefix(25)) + (number > 1 ? " \(number)" : "")
         guard let sheet = workbook_add_worksheet(workbook, name) else { throw ExportFileError("xlsx", name, reason: "cannot add a worksheet") }
-        for (column, field) in layout.fields.enumerated() {
-            worksheet_set_column(sheet, lxw_col_t(column), lxw_col_t(column), width(field), nil)
+        for (index, column) in layout.columns.enumerated() {
+            worksheet_set_column(sheet, lxw_col_t(index), lxw_col_t(index), width(column.width), nil)
         }
         for (column, header) in layout.headers.enumerated() {
             worksheet_write_string(sheet, 0, lxw_col_t(column), header, headerFormat)
@@ -58,12 +58,12 @@ final class XLSXSheet: ExportSheet, @unchecked Sendable {
         return sheet
     }
 
-    private static func width(_ field: ExportField) -> Double {
-        switch field {
-        case .email, .address, .notes: 30
-        case .company, .contact, .tags, .firstName, .lastName, .city: 18
-        case .firstContactAt, .lastOrderAt, .totalSpent, .phone, .mobile, .fax: 17
-        default: 12
+    private static func width(_ width: ExportColumn.Width) -> Double {
+        switch width {
+        case .wide: 30
+        case .normal: 18
+        case .time: 17
+        case .narrow: 12
         }
     }
 
@@ -90,7 +90,7 @@ final class XLSXSheet: ExportSheet, @unchecked Sendable {
     }
 
     private func finishSheet() throws {
-        let status = worksheet_autofilter(sheet, 0, 0, row, lxw_col_t(max(layout.fields.count - 1, 0)))
+        let status = worksheet_autofilter(sheet, 0, 0, row, lxw_col_t(max(layout.columns.count - 1, 0)))
         guard status == LXW_NO_ERROR else { throw ExportFileError("xlsx", path, reason: String(cString: lxw_strerror(status))) }
     }
 

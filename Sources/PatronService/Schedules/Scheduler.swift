@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PatronDomain
 import PatronStorage
@@ -84,9 +85,10 @@ public struct ScheduleActions: Sendable {
     }
 
     /// Checks an action's arguments as `schedules.create` receives them.
-    public func check(_ action: Schedule.Action, _ arguments: CommandArguments) throws {
+    public func check(_ action: Schedule.Action, _ arguments: CommandArguments, _ zone: TimeZone) throws {
         switch action {
         case .export: _ = try ExportRequest.parse(arguments, phones: phones, rules: rules, defaultLanguage: defaultLanguage)
+        case .report: _ = try ReportRequest.parse(arguments, zone: zone, defaultLanguage: defaultLanguage)
         }
     }
 
@@ -98,6 +100,10 @@ public struct ScheduleActions: Sendable {
                                                       defaultLanguage: defaultLanguage)
                 let entry = try await exporter.run(request, requestedBy: "schedule:\(schedule.name)")
                 return "ok: export \(entry.id), \(entry.rows) rows, \(entry.file)"
+            case .report:
+                let report = try ReportRequest.parse(CommandArguments(schedule.arguments), zone: schedule.timeZone, defaultLanguage: defaultLanguage)
+                let entry = try await exporter.run(report, requestedBy: "schedule:\(schedule.name)")
+                return "ok: \(report.kind.rawValue) \(entry.id), \(entry.rows) rows, \(entry.file)"
             }
         } catch {
             return "failed: \(error)"
