@@ -75,7 +75,8 @@ public final class Patron: Sendable {
         announcements = AnnouncementRelay(outbox: SQLiteAnnouncementOutbox(database: database), client: commandClient,
                                           exchange: names.notificationsExchange, logger: logger)
         let exportLog = SQLiteExportLog(database: database)
-        exportRetention = ExportRetention(log: exportLog, retentionDays: configuration.exports.retentionDays, logger: logger)
+        exportRetention = ExportRetention(log: exportLog, directory: configuration.exportsDirectory,
+                                          retentionDays: configuration.exports.retentionDays, logger: logger)
         let exporter = CustomerExporter(database: database, directory: configuration.exportsDirectory, currency: configuration.records.defaultCurrency,
                                         pdfFont: configuration.exports.pdfFont)
         let scheduleActions = ScheduleActions(exporter: exporter, phones: phones, rules: configuration.records,

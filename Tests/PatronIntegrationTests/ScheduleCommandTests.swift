@@ -1,3 +1,4 @@
+import GRDB
 import Foundation
 import PatronDomain
 import PatronStorage
@@ -78,5 +79,57 @@ extension BrokerBacked {
                 }
             }
         }
+    }
+}
+
+extension BrokerBacked.Lifecycle {
+    /// A real patrond killed with SIGKILL while a scheduled export is being written: after the
+    /// restart the run is reported as interrupted and not run again, no export is logged, and the
+    /// partial file is cleaned up once it is an hour old.
+    @Test func killMinus9DuringAScheduledExportIsReportedNotRepeated() async throws {
+        let setup = try TestSetup()
+        let broker = try await TestBroker()
+        let weekAgo = Timestamp(microseconds: Timestamp.now.microseconds - 7 * 86_400_000_000)
+        do {
+            let database = try PatronDatabase.open(directory: setup.directory.path)
+            // Enough customers that the PDF takes a while to write.
+            try await database.pool.write { db in
+                try db.execute(sql: """
+                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+                    INSERT INTO customers (id, customer_no, number_assigned, first_contact_at, last_name, email)
+                    SELECT i, 'C-' || i, 0, 0, 'Name' || i, 'c' || i || '@example.com' FROM n;
+                    INSERT INTO customer_search (customer_id, last_name, sort_name) SELECT id, lower(last_name), lower(last_name) FROM customers;
+                    """)
+            }
+            try await SQLiteScheduleStore(database: database).create(
+                Schedule(name: "weekly pdf", cron: try CronExpression("0 7 * * mon"), timeZone: TimeZone(identifier: "Europe/Madrid")!,
+                         action: .export, arguments: ["format": .string("pdf")], nextRun: weekAgo), by: "alice", at: weekAgo)
+        }
+        let exports = setup.directory.appendingPathComponent("exports")
+        func partials() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: exports.path)) ?? []).filter { $0.hasSuffix(".partial") } }
+        let first = try ChildPatrond(configurationPath: setup.configurationPath, logName: "first.log")
+        try await eventually("the missed run to start writing") { !partials().isEmpty }
+        first.send(SIGKILL)
+        #expect(try await first.waitForExit() == SIGKILL)
+        let (running, logged) = try await setup.readOnlyDatabase().read { db in
+            (try Int64.fetchOne(db, sql: "SELECT running_since FROM schedules"), try Int.fetchOne(db, sql: "SELECT count(*) FROM export_log") ?? 0)
+        }
+        #expect(running != nil && logged == 0, "killed mid-run")
+        let left = try #require(partials().first)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: exports.appendingPathComponent(left).path)
+
+        let second = try ChildPatrond(configurationPath: setup.configurationPath, logName: "second.log")
+        try await eventually("the interrupted run to be reported") {
+            try await setup.readOnlyDatabase().read { try String.fetchOne($0, sql: "SELECT last_result FROM schedules") }?.hasPrefix("interrupted") == true
+        }
+        try await eventually("the partial file to be removed") { partials().isEmpty }
+        try await Task.sleep(for: .seconds(1))
+        let exported = try await setup.readOnlyDatabase().read { try Int.fetchOne($0, sql: "SELECT count(*) FROM export_log") }
+        #expect(exported == 0, "not run again")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: exports.path)) ?? []).isEmpty)
+        second.send(SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+        await setup.tearDown(broker)
+        await broker.close()
     }
 }

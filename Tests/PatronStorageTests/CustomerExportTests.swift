@@ -120,13 +120,21 @@ struct CustomerExportTests {
         let log = SQLiteExportLog(database: fixture.database)
         let exporter = Self.exporter(fixture, directory: fixture.directory.appendingPathComponent("exports"))
         let entry = try await exporter.run(try Self.request(["format": .string("csv")]), requestedBy: "alice")
-        let retention = ExportRetention(log: log, retentionDays: 30, logger: Logger(label: "test"))
+        let directory = fixture.directory.appendingPathComponent("exports")
+        let retention = ExportRetention(log: log, directory: directory.path, retentionDays: 30, logger: Logger(label: "test"))
+        // What a kill -9 mid-write leaves: removed once it has not changed for an hour, not before.
+        let partial = directory.appendingPathComponent(".customers-x.csv.partial").path
+        let recent = directory.appendingPathComponent(".customers-y.csv.partial").path
+        for path in [partial, recent] { #expect(FileManager.default.createFile(atPath: path, contents: Data("C-1,".utf8))) }
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: partial)
         try await retention.removeExpired(now: Timestamp(microseconds: entry.completedAt.microseconds + 29 * 86_400_000_000))
         #expect(FileManager.default.fileExists(atPath: entry.file))
         let later = Timestamp(microseconds: entry.completedAt.microseconds + 31 * 86_400_000_000)
         try await retention.removeExpired(now: later)
         #expect(!FileManager.default.fileExists(atPath: entry.file))
         #expect(try await log.entries(limit: 10).map(\.removedAt) == [later])
+        try retention.removeAbandonedPartials(now: .now)
+        #expect(!FileManager.default.fileExists(atPath: partial) && FileManager.default.fileExists(atPath: recent))
     }
 }
 

@@ -34,7 +34,7 @@ final class ExportFile: Sendable {
     init(directory: String, fileName: String) throws {
         self.directory = directory
         finalPath = (directory as NSString).appendingPathComponent(fileName)
-        temporaryPath = (directory as NSString).appendingPathComponent(".\(fileName).partial")
+        temporaryPath = (directory as NSString).appendingPathComponent(".\(fileName)\(ExportRetention.partialSuffix)")
         if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw ExportFileError("mkdir", directory, errno: errno) }
         let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if descriptor < 0 { throw ExportFileError("open", temporaryPath, errno: errno) }
