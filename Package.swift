@@ -113,6 +113,7 @@ let package = Package(
             dependencies: [
                 "PatronStorage", "PatronDomain", "PatronPhone", "PatronService", "SeededRandom",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "PatronAMQPTests", dependencies: ["PatronAMQP"]),

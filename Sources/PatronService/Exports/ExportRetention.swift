@@ -30,7 +30,7 @@ public final class ExportRetention: Service, Sendable {
             } catch {
                 logger.warning("export retention could not run; retrying in an hour", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(3600))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
         }
     }
 

@@ -40,7 +40,9 @@ public final class Scheduler: Service, Sendable {
             } catch {
                 logger.warning("schedules could not be read; retrying", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: wait)
+            // Only the wait ends early on a graceful shutdown; a run in progress finishes.
+            let pause = wait
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
         }
     }
 
