@@ -10,6 +10,24 @@ extension Patronctl {
     }
 }
 
+/// What an export writes, as `exports.run` takes it; shared with scheduled exports.
+struct ExportOptions: ParsableArguments {
+    @Option(help: "csv, xlsx or pdf.") var format = "csv"
+    @Option(help: "Columns in order, comma-separated (default: the customer summary's fields; notes only when named).") var fields: String?
+    @Option(name: .customLong("export-language"), help: "Headers in en or es (default: patrond's default language).") var exportLanguage: String?
+    @Option(help: "CSV: \",\" or \";\".") var delimiter: String?
+    @Flag(help: "CSV: start the file with a UTF-8 byte order mark (for spreadsheets that need one).") var bom = false
+
+    var args: [String: JSONValue] {
+        var args: [String: JSONValue] = ["format": .string(format)]
+        if let fields { args["fields"] = .array(fields.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }) }
+        if let exportLanguage { args["language"] = .string(exportLanguage) }
+        if let delimiter { args["delimiter"] = .string(delimiter) }
+        if bom { args["bom"] = .bool(true) }
+        return args
+    }
+}
+
 extension Patronctl.Exports {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -18,19 +36,11 @@ extension Patronctl.Exports {
 
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup(title: "Filters") var filters: SearchFilters
-
-        @Option(help: "csv.") var format = "csv"
-        @Option(help: "Columns in order, comma-separated (default: the customer summary's fields; notes only when named).") var fields: String?
-        @Option(name: .customLong("export-language"), help: "Headers in en or es (default: patrond's default language).") var exportLanguage: String?
-        @Option(help: "\",\" or \";\".") var delimiter: String?
-        @Flag(help: "Start the file with a UTF-8 byte order mark (for spreadsheets that need one).") var bom = false
+        @OptionGroup(title: "Export") var export: ExportOptions
 
         func run() async throws {
-            var args: [String: JSONValue] = ["format": .string(format), "filter": .object(JSONObject(filters.args))]
-            if let fields { args["fields"] = .array(fields.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }) }
-            if let exportLanguage { args["language"] = .string(exportLanguage) }
-            if let delimiter { args["delimiter"] = .string(delimiter) }
-            if bom { args["bom"] = .bool(true) }
+            var args = export.args
+            args["filter"] = .object(JSONObject(filters.args))
             let (connection, arguments) = (self.connection, args)
             try await reportingFailures {
                 try await connection.run("exports.run", args: arguments) { result in

@@ -37,11 +37,7 @@ extension Patronctl.Schedules {
         @Option(help: "Five fields (minute hour day-of-month month day-of-week), or @daily, @weekly, @monthly.") var cron: String
         @Option(help: "IANA time zone the cron times are read in.") var timezone: String
         @OptionGroup(title: "Filters") var filters: SearchFilters
-        @Option(help: "csv.") var format = "csv"
-        @Option(help: "Columns in order, comma-separated.") var fields: String?
-        @Option(name: .customLong("export-language"), help: "Headers in en or es.") var exportLanguage: String?
-        @Option(help: "\",\" or \";\".") var delimiter: String?
-        @Flag(help: "Start each file with a UTF-8 byte order mark.") var bom = false
+        @OptionGroup(title: "Export") var export: ExportOptions
         @Option(help: "Run this built-in report instead of an export (see patronctl reports --help); filters and fields do not apply.") var report: String?
         @Option(help: "The report's period.") var period: String?
 
@@ -50,18 +46,15 @@ extension Patronctl.Schedules {
         }
 
         func run() async throws {
-            var args: [String: JSONValue] = ["name": .string(name), "cron": .string(cron), "timezone": .string(timezone), "action": .string("export"),
-                                             "format": .string(format), "filter": .object(JSONObject(filters.args))]
+            var args = export.args
+            args.merge(["name": .string(name), "cron": .string(cron), "timezone": .string(timezone), "action": .string("export"),
+                        "filter": .object(JSONObject(filters.args))]) { $1 }
             if let report {
                 args["action"] = .string("report")
                 args["report"] = .string(report)
                 args["filter"] = nil
                 if let period { args["period"] = .string(period) }
             }
-            if let fields { args["fields"] = .array(fields.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }) }
-            if let exportLanguage { args["language"] = .string(exportLanguage) }
-            if let delimiter { args["delimiter"] = .string(delimiter) }
-            if bom { args["bom"] = .bool(true) }
             let (connection, arguments) = (self.connection, args)
             try await reportingFailures {
                 try await connection.run("schedules.create", args: arguments) { result in
