@@ -79,8 +79,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// RFC 3339 in `zone`'s local time with its offset at this instant: `2026-03-29T03:00:00+02:00`
     /// (what staff read for a schedule's next run).
     public func rfc3339(in zone: TimeZone) -> String {
-        let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
-        return format(offsetSeconds: zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
+        format(offsetSeconds: zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(WallClock.floorDiv(microseconds, 1_000_000)))))
     }
 
     private func format(offsetSeconds offset: Int) -> String {

@@ -50,22 +50,20 @@ public struct SQLiteCustomerExport: Sendable {
 
     private static func value(_ field: ExportField, _ row: Row, _ index: Int) -> ExportValue {
         let database = row[index] as DatabaseValue
-        // No spend in the currency is an amount too: a sum over the column should count it.
-        if field == .totalSpent { return .money(Int64.fromDatabaseValue(database) ?? 0) }
-        guard !database.isNull else { return .empty }
         switch field {
-        case .group:
+        // No spend in the currency is an amount too: a sum over the column should count it.
+        case .totalSpent:
+            return .money(Int64.fromDatabaseValue(database) ?? 0)
+        case .group where !database.isNull:
             if let automatic = Int64.fromDatabaseValue(database) {
                 return .text((AutomaticGroup(rawValue: Int(automatic)) ?? .visitor).name)
             }
             return .text(String.fromDatabaseValue(database) ?? "")
-        case .tags:
+        case .tags where !database.isNull:
             let tags = String.fromDatabaseValue(database) ?? ""
             return tags.isEmpty ? .empty : .text(tags.split(separator: "\u{1F}").joined(separator: ", "))
-        case .orders: return .integer(Int64.fromDatabaseValue(database) ?? 0)
-        case .firstContactAt, .lastOrderAt: return Int64.fromDatabaseValue(database).map { .dateTime(Timestamp(microseconds: $0)) } ?? .empty
-        case .newsletter: return .yesNo(Bool.fromDatabaseValue(database) ?? false)
-        default: return .text(String.fromDatabaseValue(database) ?? "")
+        default:
+            return ExportValue(database, as: field.kind)
         }
     }
 }

@@ -54,47 +54,22 @@ public struct SQLiteReports: Sendable {
                 WHERE p.currency = ? AND \(live) ORDER BY p.total_minor DESC, c.id LIMIT ?
                 """, [currency, report.limit])
         }
-        let kinds = Self.kinds(report.kind)
+        let columns = report.columns(currency: currency)
+        let kinds = columns.map(\.kind)
+        let cartTotal = columns.firstIndex { $0.name == "cart_total" }
         return try await database.pool.read { db in
             let cursor = try Row.fetchCursor(db, sql: query.sql, arguments: query.arguments)
             var count = 0
-            while let values = try cursor.next() {
-                try row(kinds.indices.map { Self.value(kinds[$0], values[$0] as DatabaseValue, row: values, currency: currency) })
+            while let stored = try cursor.next() {
+                var values = kinds.indices.map { ExportValue(stored[$0] as DatabaseValue, as: kinds[$0]) }
+                // A cart in another currency: its amount as that currency writes it, not as a number in ours.
+                if let cartTotal, let cartCurrency = stored["currency"] as String?, cartCurrency != currency, case .money(let amount) = values[cartTotal] {
+                    values[cartTotal] = .text(Money.format(amount, currency: cartCurrency))
+                }
+                try row(values)
                 count += 1
             }
             return count
-        }
-    }
-
-    private enum Kind {
-        case text, integer, money, time, yesNo
-        /// An amount in the row's `currency` column (the next one).
-        case amountInRowCurrency
-    }
-
-    private static func kinds(_ report: ReportKind) -> [Kind] {
-        let person: [Kind] = [.text, .text, .text, .text, .text]
-        return switch report {
-        case .newCustomers: person + [.text, .text, .text, .yesNo, .time]
-        case .followUp: person + [.text, .yesNo, .text, .text]
-        case .abandonedCarts: [.text] + person + [.amountInRowCurrency, .text, .time]
-        case .noShows: [.text] + person + [.text, .text]
-        case .topCustomers: person + [.integer, .money, .time]
-        }
-    }
-
-    private static func value(_ kind: Kind, _ value: DatabaseValue, row: Row, currency: String) -> ExportValue {
-        guard !value.isNull else { return .empty }
-        switch kind {
-        case .text: return .text(String.fromDatabaseValue(value) ?? "")
-        case .integer: return .integer(Int64.fromDatabaseValue(value) ?? 0)
-        case .money: return .money(Int64.fromDatabaseValue(value) ?? 0)
-        case .time: return Int64.fromDatabaseValue(value).map { .dateTime(Timestamp(microseconds: $0)) } ?? .empty
-        case .yesNo: return .yesNo(Bool.fromDatabaseValue(value) ?? false)
-        case .amountInRowCurrency:
-            let minorUnits = Int64.fromDatabaseValue(value) ?? 0
-            let rowCurrency = (row["currency"] as String?) ?? currency
-            return rowCurrency == currency ? .money(minorUnits) : .text(Money.format(minorUnits, currency: rowCurrency))
         }
     }
 }

@@ -25,14 +25,7 @@ struct CustomerExportTests {
     }
 
     static func sha256sum(_ path: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = [path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        process.waitUntilExit()
-        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
+        try SpreadsheetAndPDFExportTests.run("sha256sum", [path]).output.split(separator: " ").first.map(String.init) ?? ""
     }
 
     @Test func aFilteredExportIsWholeOwnerOnlyLoggedAndAnnounced() async throws {

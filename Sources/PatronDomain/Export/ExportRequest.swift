@@ -11,18 +11,8 @@ public enum ExportField: String, Sendable, CaseIterable {
         .tags, .orders, .totalSpent, .lastOrderAt,
     ]
 
-    /// How a spreadsheet should hold the value.
-    public enum Kind: Sendable {
-        /// Text, also when it looks like a number: a phone's `+` or a customer number's `0` stays.
-        case text
-        case integer
-        /// A decimal amount in the export's currency.
-        case money
-        case dateTime
-        case yesNo
-    }
-
-    public var kind: Kind {
+    /// How its stored value becomes a cell.
+    public var kind: ExportColumn.Kind {
         switch self {
         case .orders: .integer
         case .totalSpent: .money
@@ -40,7 +30,7 @@ public enum ExportField: String, Sendable, CaseIterable {
         case .company, .contact, .tags, .firstName, .lastName, .city, .phone, .mobile, .fax, .totalSpent: .normal
         case .customerNo, .title, .zip, .country, .language, .newsletter, .group, .orders: .narrow
         }
-        return ExportColumn(name: rawValue, header: header(language, currency: currency), width: width)
+        return ExportColumn(name: rawValue, header: header(language, currency: currency), width: width, kind: kind)
     }
 
     public func header(_ language: ExportLanguage, currency: String) -> String {
@@ -80,15 +70,30 @@ public struct ExportColumn: Sendable, Equatable {
         case narrow, normal, wide, time
     }
 
+    /// How a stored value becomes the column's cell (``ExportValue``), so a spreadsheet holds it
+    /// as what it is.
+    public enum Kind: Sendable {
+        /// Text, also when it looks like a number: a phone's `+` or a customer number's `0` stays.
+        case text
+        case integer
+        /// A decimal amount in minor units of the export's currency.
+        case money
+        /// Microseconds since 1970.
+        case dateTime
+        case yesNo
+    }
+
     /// The machine name (`last_name`), as the export log lists it.
     public let name: String
     public let header: String
     public let width: Width
+    public let kind: Kind
 
-    public init(name: String, header: String, width: Width) {
+    public init(name: String, header: String, width: Width, kind: Kind = .text) {
         self.name = name
         self.header = header
         self.width = width
+        self.kind = kind
     }
 }
 

@@ -131,8 +131,9 @@ public struct ReportRequest: Sendable, Equatable {
 
     public func columns(currency: String) -> [ExportColumn] {
         let spanish = language == .spanish
-        func column(_ name: String, _ english: String, _ spanishHeader: String, _ width: ExportColumn.Width) -> ExportColumn {
-            ExportColumn(name: name, header: spanish ? spanishHeader : english, width: width)
+        func column(_ name: String, _ english: String, _ spanishHeader: String, _ width: ExportColumn.Width,
+                    _ kind: ExportColumn.Kind = .text) -> ExportColumn {
+            ExportColumn(name: name, header: spanish ? spanishHeader : english, width: width, kind: kind)
         }
         func field(_ field: ExportField) -> ExportColumn { field.column(language, currency: currency) }
         let person = [field(.customerNo), field(.firstName), field(.lastName), field(.email), field(.phone)]
@@ -144,8 +145,8 @@ public struct ReportRequest: Sendable, Equatable {
                              column("departure", "Departure", "Salida", .narrow)]
         case .abandonedCarts:
             return [column("cart_id", "Cart", "Carrito", .normal)] + person
-                + [column("cart_total", "Cart total", "Total del carrito", .normal), column("currency", "Currency", "Moneda", .narrow),
-                   column("updated_at", "Abandoned", "Abandonado", .time)]
+                + [column("cart_total", "Cart total", "Total del carrito", .normal, .money), column("currency", "Currency", "Moneda", .narrow),
+                   column("updated_at", "Abandoned", "Abandonado", .time, .dateTime)]
         case .noShows:
             return [column("booking_ref", "Booking", "Reserva", .normal)] + person
                 + [column("hotel", "Hotel", "Hotel", .normal), column("arrival", "Arrival", "Llegada", .narrow)]
