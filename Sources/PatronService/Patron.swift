@@ -27,10 +27,15 @@ public final class Patron: Sendable {
     public let store: any EventStore
     public let ingestClient: AMQPClient
     public let commandClient: AMQPClient
+    /// Its own connection, so a bulk send's publishing never waits behind command replies.
+    public let dispatchClient: AMQPClient
     public let pipeline: IngestPipeline
     let announcements: AnnouncementRelay
     let exportRetention: ExportRetention
     let scheduler: Scheduler
+    let dispatchRelay: DispatchRelay
+    let dispatchTimers: DispatchTimers
+    let templates: TemplateStore
     public let commands: CommandServer
     public let metricsServer: MetricsServer?
     public let startedAt = Timestamp.now
@@ -43,7 +48,8 @@ public final class Patron: Sendable {
 
     /// Opens and migrates the database and prepares (does not start) every service.
     ///
-    /// - Throws: storage errors (unwritable data directory, schema newer than this binary).
+    /// - Throws: storage errors (unwritable data directory, schema newer than this binary), and
+    ///   a dispatch template that does not load (``TemplateLibrary/LoadError`` names the file).
     public init(configuration: PatronConfiguration, configurationPath: String?, logger: Logger,
                 notifier: SystemdNotifier = SystemdNotifier(), metricsRegistry: PrometheusCollectorRegistry? = nil,
                 handleSignals: Bool = true) throws {
@@ -58,14 +64,22 @@ public final class Patron: Sendable {
         let phones = LibPhoneNumberNormalizer()
         let hasher = HMACIdentityHasher(key: configuration.erasureHashKey)
         let applier = RecordApplier(rules: configuration.records, hasher: hasher)
-        let records = SQLiteEventStore(database: database, applier: applier)
+        let dispatch = configuration.dispatch
+        templates = TemplateStore(try Self.loadTemplates(configuration))
+        let tokens = UnsubscribeTokens(secret: configuration.erasureHashKey)
+        let composer = DispatchComposer(templates: templates, settings: dispatch, phones: phones,
+                                        defaultCountry: configuration.records.defaultCountry, tokens: tokens)
+        let ruleRunner = DispatchRuleRunner(composer: composer, rules: dispatch.rules)
+        let records = SQLiteEventStore(database: database, applier: applier, reactor: dispatch.rules.isEmpty ? nil : ruleRunner)
         store = records
         let names = configuration.topology
         ingestClient = AMQPClient(configuration: configuration.clientConfiguration(connectionName: "patrond-ingest"),
                                   logger: logger)
         commandClient = AMQPClient(configuration: configuration.clientConfiguration(connectionName: "patrond-commands"),
                                    logger: logger)
-        for client in [ingestClient, commandClient] {
+        dispatchClient = AMQPClient(configuration: configuration.clientConfiguration(connectionName: "patrond-dispatch"),
+                                    logger: logger)
+        for client in [ingestClient, commandClient, dispatchClient] {
             client.onConnect { broker in try Topology.declare(names, on: broker) }
         }
         pipeline = IngestPipeline(client: ingestClient, store: store,
@@ -79,8 +93,13 @@ public final class Patron: Sendable {
                                           retentionDays: configuration.exports.retentionDays, logger: logger)
         let exporter = CustomerExporter(database: database, directory: configuration.exportsDirectory, currency: configuration.records.defaultCurrency,
                                         pdfFont: configuration.exports.pdfFont)
+        let dispatchOutbox = SQLiteDispatchOutbox(database: database)
+        dispatchRelay = DispatchRelay(outbox: dispatchOutbox, client: dispatchClient, exchange: names.dispatchExchange,
+                                      rateLimits: dispatch.rateLimits, logger: logger)
+        dispatchTimers = DispatchTimers(outbox: dispatchOutbox, store: records, runner: ruleRunner, logger: logger)
+        let sender = DispatchSender(store: records, export: SQLiteCustomerExport(database: database), composer: composer, logger: logger)
         let scheduleActions = ScheduleActions(exporter: exporter, phones: phones, rules: configuration.records,
-                                              defaultLanguage: configuration.defaultLanguage)
+                                              defaultLanguage: configuration.defaultLanguage, sender: sender)
         let schedules = SQLiteScheduleStore(database: database)
         scheduler = Scheduler(store: schedules, actions: scheduleActions, catchUpMissed: configuration.schedules.catchUpMissed, logger: logger)
         commands = CommandServer(client: commandClient, queue: names.commandsQueue, deadExchange: names.deadExchange,
@@ -103,13 +122,36 @@ public final class Patron: Sendable {
         ExportCommands(exporter: exporter, log: exportLog, phones: phones, rules: configuration.records,
                        defaultLanguage: configuration.defaultLanguage).register(on: commands)
         ScheduleCommands(store: schedules, scheduler: scheduler, actions: scheduleActions).register(on: commands)
+        DispatchCommands(sender: sender, tokens: tokens, store: records, phones: phones, rules: configuration.records).register(on: commands)
+    }
+
+    /// The configured templates, checked against the rules that use them.
+    public static func loadTemplates(_ configuration: PatronConfiguration) throws -> TemplateLibrary {
+        let dispatch = configuration.dispatch
+        guard let directory = dispatch.templatesDirectory else { return .empty }
+        let library = try TemplateLibrary.load(directory: directory, defaultLanguage: configuration.defaultLanguage)
+        for rule in dispatch.rules {
+            guard let purpose = library.purpose(of: rule.template) else {
+                throw ConfigurationError(key: "dispatch.rules.\(rule.name).template", reason: "no template '\(rule.template)' in \(directory)")
+            }
+            guard purpose == rule.purpose else {
+                throw ConfigurationError(key: "dispatch.rules.\(rule.name).purpose",
+                                         reason: "template '\(rule.template)' is \(purpose.rawValue), the rule says \(rule.purpose.rawValue)")
+            }
+        }
+        if dispatch.unsubscribeURL == nil, let marketing = library.names.first(where: { library.purpose(of: $0) == .marketing }) {
+            throw ConfigurationError(key: "dispatch.unsubscribe_url",
+                                     reason: "required: template '\(marketing)' is marketing, and marketing email must carry an unsubscribe link")
+        }
+        return library
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT, or ``shutdown()``), then returns.
     public func run() async throws {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: ingestClient), .init(service: commandClient), .init(service: pipeline), .init(service: commands),
-            .init(service: announcements), .init(service: exportRetention), .init(service: scheduler),
+            .init(service: ingestClient), .init(service: commandClient), .init(service: dispatchClient), .init(service: pipeline),
+            .init(service: commands), .init(service: announcements), .init(service: dispatchRelay), .init(service: dispatchTimers),
+            .init(service: exportRetention), .init(service: scheduler),
         ]
         if let metricsServer { services.append(.init(service: metricsServer)) }
         if handleSignals, configurationPath != nil {
@@ -152,6 +194,14 @@ public final class Patron: Sendable {
             notifier.ready(status: "reload failed (\(error)); running with the previous configuration")
             return
         }
+        do {
+            templates.replace(with: try Self.loadTemplates(new))
+        } catch {
+            logger.error("reload failed: templates did not load; keeping the running configuration and templates",
+                         metadata: ["error": "\(error)"])
+            notifier.ready(status: "reload failed (\(error)); running with the previous configuration")
+            return
+        }
         let old = active.withLock { $0 }
         PatronLogging.currentLevel = Logger.Level(rawValue: new.logLevel) ?? .info
         pipeline.updateBatchSize(min(new.ingest.batchSize, Int(new.broker.prefetch)))
@@ -160,10 +210,11 @@ public final class Patron: Sendable {
             pipeline.updatePrefetch(new.broker.prefetch)
             ingestClient.reconfigure(new.clientConfiguration(connectionName: "patrond-ingest"), forceReconnect: true)
             commandClient.reconfigure(new.clientConfiguration(connectionName: "patrond-commands"), forceReconnect: true)
+            dispatchClient.reconfigure(new.clientConfiguration(connectionName: "patrond-dispatch"), forceReconnect: true)
             logger.info("broker settings changed; reconnecting")
         }
         for (name, changed) in [("topology", new.topology != old.topology), ("storage", new.storage != old.storage),
-                                ("metrics", new.metrics != old.metrics), ("shutdown", new.shutdownGraceSeconds != old.shutdownGraceSeconds),
+                                ("metrics", new.metrics != old.metrics), ("dispatch", new.dispatch != old.dispatch), ("shutdown", new.shutdownGraceSeconds != old.shutdownGraceSeconds),
                                 ("records", new.records != old.records || new.erasureHashKey != old.erasureHashKey
                                     || new.defaultLanguage != old.defaultLanguage)] where changed {
             logger.warning("configuration section changed but applies only after a restart", metadata: ["section": "\(name)"])

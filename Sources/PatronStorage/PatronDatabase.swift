@@ -221,6 +221,41 @@ public final class PatronDatabase: Sendable {
                 CREATE INDEX schedules_next_run ON schedules(next_run);
                 """)
         }
+        migrator.registerMigration("v15-dispatch") { db in
+            // The dispatch outbox: a job is inserted in the transaction of what triggered it, and
+            // its job_id (derived from the trigger) is unique, so a trigger delivered twice queues
+            // one job. A published job keeps its row without body: its id stays taken.
+            // not_before holds marketing SMS until quiet hours end.
+            // Timers: rules due later (pre-arrival, post-stay, abandoned cart), one per rule and
+            // subject; they hold references only, no personal data.
+            try db.execute(sql: """
+                CREATE TABLE dispatch_outbox (
+                    id INTEGER PRIMARY KEY,
+                    job_id TEXT NOT NULL UNIQUE,
+                    channel TEXT NOT NULL,
+                    customer_id INTEGER,
+                    template TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    trigger TEXT NOT NULL,
+                    body BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    not_before INTEGER NOT NULL,
+                    published_at INTEGER
+                );
+                CREATE INDEX dispatch_outbox_pending ON dispatch_outbox(channel, id) WHERE published_at IS NULL;
+                CREATE INDEX dispatch_outbox_customer ON dispatch_outbox(customer_id) WHERE published_at IS NULL;
+                CREATE TABLE dispatch_timers (
+                    key TEXT PRIMARY KEY,
+                    rule TEXT NOT NULL,
+                    subject_kind TEXT NOT NULL,
+                    subject_id TEXT NOT NULL,
+                    subject_date TEXT,
+                    reply_event_id TEXT,
+                    due_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX dispatch_timers_due ON dispatch_timers(due_at);
+                """)
+        }
         return migrator
     }
 }

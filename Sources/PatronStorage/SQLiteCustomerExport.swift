@@ -35,6 +35,16 @@ public struct SQLiteCustomerExport: Sendable {
         }
     }
 
+    /// The live customers a search filter selects (its sort and limit aside), in id order: the
+    /// recipients of a send. Ids only, so a million recipients take 8 MB.
+    public func customerIDs(matching search: CustomerSearch) async throws -> [CustomerID] {
+        try await database.pool.read { db in
+            let filter = try SearchFilter(search.conditions, db: db)
+            return try CustomerID.fetchAll(db, sql: "SELECT s.customer_id FROM customer_search s WHERE \(filter.sql(id: "s.customer_id")) ORDER BY s.customer_id",
+                                           arguments: filter.arguments)
+        }
+    }
+
     /// The SQL for a field; `total_spent` binds the currency (first, as it comes first in the SELECT).
     private static func column(_ field: ExportField) -> String {
         switch field {

@@ -14,10 +14,13 @@ import PatronDomain
 public struct SQLiteEventStore: EventStore {
     private let database: PatronDatabase
     private let applier: RecordApplier
+    private let reactor: (any EventReactor)?
 
-    public init(database: PatronDatabase, applier: RecordApplier) {
+    /// - Parameter reactor: runs after each applied event, in its transaction (dispatch rules).
+    public init(database: PatronDatabase, applier: RecordApplier, reactor: (any EventReactor)? = nil) {
         self.database = database
         self.applier = applier
+        self.reactor = reactor
     }
 
     public func record(_ events: [AcceptedEvent]) async throws -> RecordOutcome {
@@ -52,17 +55,20 @@ public struct SQLiteEventStore: EventStore {
 
     private func record(_ events: [AcceptedEvent], isolatingEvents: Bool, dryRun: Bool) async throws -> BatchOutcome {
         let applier = self.applier
+        // A dry run (import preview) queues no messages.
+        let reactor = dryRun ? nil : self.reactor
         return try await database.pool.writeWithoutTransaction { db -> BatchOutcome in
             var batch = BatchOutcome()
             try db.inTransaction {
-                batch = try Self.record(events, isolatingEvents: isolatingEvents, applier: applier, db: db)
+                batch = try Self.record(events, isolatingEvents: isolatingEvents, applier: applier, reactor: reactor, db: db)
                 return dryRun ? .rollback : .commit
             }
             return batch
         }
     }
 
-    private static func record(_ events: [AcceptedEvent], isolatingEvents: Bool, applier: RecordApplier, db: Database) throws -> BatchOutcome {
+    private static func record(_ events: [AcceptedEvent], isolatingEvents: Bool, applier: RecordApplier, reactor: (any EventReactor)?,
+                               db: Database) throws -> BatchOutcome {
         var batch = BatchOutcome()
         let records = SQLiteRecordTransaction(db: db)
         // Customers are never deleted, so ids above this one were made by this batch.
@@ -87,9 +93,11 @@ public struct SQLiteEventStore: EventStore {
             func applyAndJournal() throws {
                 var customer: CustomerID?
                 var keepsPayload = envelope.type != .customerErasureRequested
-                switch try applier.apply(DecodedEvent(envelope: envelope, payload: event.payload), in: records, checkErasures: checkErasures) {
+                let decoded = DecodedEvent(envelope: envelope, payload: event.payload)
+                switch try applier.apply(decoded, in: records, checkErasures: checkErasures) {
                 case .applied(let id):
                     customer = id
+                    try reactor?.react(to: decoded, customer: id, in: records)
                 case .suppressed:
                     keepsPayload = false
                     batch.recordOutcome.suppressed += 1
@@ -144,9 +152,17 @@ public struct SQLiteEventStore: EventStore {
 
     /// Runs a change to the records that is not an event (a command's) in one write transaction,
     /// under the same rules.
-    public func change<T: Sendable>(_ body: @Sendable (RecordApplier, any RecordTransaction) throws -> T) async throws -> T {
+    /// With `rollingBack`, the transaction is rolled back: a dry run's counts, nothing written.
+    public func change<T: Sendable>(rollingBack: Bool = false, _ body: @Sendable (RecordApplier, any DispatchTransaction) throws -> T) async throws -> T {
         let applier = self.applier
-        return try await database.pool.write { db in try body(applier, SQLiteRecordTransaction(db: db)) }
+        return try await database.pool.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction {
+                result = try body(applier, SQLiteRecordTransaction(db: db))
+                return rollingBack ? .rollback : .commit
+            }
+            return result!
+        }
     }
 
     /// Splits a merged-away customer number back out (`customers.unmerge`).

@@ -465,6 +465,8 @@ struct SQLiteRecordTransaction: RecordTransaction {
         try db.execute(sql: "UPDATE thread_messages SET author = NULL, subject = NULL, body = NULL WHERE thread_id IN (\(threadIDs))", arguments: ids)
         try db.execute(sql: "UPDATE threads SET subject = NULL, contact = NULL WHERE customer_id IN (\(marks))", arguments: ids)
         try db.execute(sql: "UPDATE carts SET items = NULL WHERE customer_id IN (\(marks))", arguments: ids)
+        // Messages not yet handed to a gateway are not sent to someone erased.
+        try db.execute(sql: "DELETE FROM dispatch_outbox WHERE customer_id IN (\(marks)) AND published_at IS NULL", arguments: ids)
         for table in ["customer_identifiers", "customer_numbers", "customer_notes", "consent_statements"] {
             try db.execute(sql: "DELETE FROM \(table) WHERE customer_id IN (\(marks))", arguments: ids)
         }

@@ -33,6 +33,12 @@ struct Patrond: AsyncParsableCommand {
             throw ExitCode(ConfigurationError.exitCode)
         }
         if checkConfig {
+            do {
+                _ = try Patron.loadTemplates(configuration)
+            } catch {
+                FileHandle.standardError.write(Data("patrond: dispatch templates: \(error)\n".utf8))
+                throw ExitCode(ConfigurationError.exitCode)
+            }
             print("patrond: configuration \(config) is valid")
             return
         }

@@ -31,7 +31,7 @@ struct ScheduleTests {
         ("name", JSONValue.null, "args.name"), ("name", .string("weekly\nreport"), "args.name"), ("name", .string("a/b"), "args.name"),
         ("cron", .string("61 * * * *"), "args.cron"), ("cron", .string("0 0 30 2 *"), "args.cron"), ("cron", .null, "args.cron"),
         ("timezone", .string("Mars/Olympus"), "args.timezone"), ("timezone", .string("CET"), "args.timezone"),
-        ("timezone", .null, "args.timezone"), ("action", .string("dispatch"), "args.action"), ("action", .string("reports"), "args.action"),
+        ("timezone", .null, "args.timezone"), ("action", .string("mail"), "args.action"), ("action", .string("reports"), "args.action"),
         ("format", .string("docx"), "args.format"),
     ])
     func badArgumentsNameTheirField(_ key: String, _ value: JSONValue, _ field: String) {

@@ -74,7 +74,7 @@ struct TestSetup {
     let topology: PatronConfiguration.Topology
 
     init(batchSize: Int = 100, prefetch: Int = 500, roles: [String: String] = ["patron": "admin"],
-         url: String? = nil, heartbeatSeconds: Int = 10, connectTimeoutSeconds: Int = 10) throws {
+         url: String? = nil, heartbeatSeconds: Int = 10, connectTimeoutSeconds: Int = 10, extraYAML: String = "") throws {
         let url = try url ?? TestEnvironment.amqpURL
         prefix = "t\(UUID().uuidString.prefix(8).lowercased())"
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-\(prefix)")
@@ -114,10 +114,14 @@ struct TestSetup {
               grace_seconds: 10
             records:
               erasure_hash_key: test-key-test-key-test-key-test-key
-            """
+            """ + (extraYAML.isEmpty ? "" : "\n" + extraYAML)
         configurationPath = directory.appendingPathComponent("patrond.yaml").path
         try yaml.write(toFile: configurationPath, atomically: true, encoding: .utf8)
     }
+
+    /// The example configuration's templates, for dispatch tests.
+    static let exampleTemplates = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("config/templates").path
 
     func configuration() throws -> PatronConfiguration {
         try ConfigurationLoader.parse(yaml: yaml)
@@ -163,7 +167,9 @@ struct TestSetup {
     func tearDown(_ broker: TestBroker) async {
         let names = topology
         _ = try? await broker.client.withManagement { management in
-            for queue in [names.ingestQueue, names.deadQueue, names.commandsQueue] { try? management.deleteQueue(queue) }
+            for queue in [names.ingestQueue, names.deadQueue, names.commandsQueue] + DispatchChannel.allCases.map(names.dispatchQueue) {
+                try? management.deleteQueue(queue)
+            }
             for exchange in [names.eventsExchange, names.deadExchange, names.commandsExchange, names.dispatchExchange, names.notificationsExchange] {
                 try? management.deleteExchange(exchange)
             }

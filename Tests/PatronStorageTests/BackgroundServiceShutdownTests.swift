@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import PatronDomain
-import PatronService
+@testable import PatronService
 import PatronStorage
 import ServiceLifecycleTestKit
 import Testing
@@ -32,7 +32,7 @@ struct BackgroundServiceShutdownTests {
         let fixture = try RecordsFixture()
         let exporter = CustomerExporter(database: fixture.database, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
         let scheduler = Scheduler(store: SQLiteScheduleStore(database: fixture.database),
-                                  actions: ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en"),
+                                  actions: ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender()),
                                   catchUpMissed: true, logger: Logger(label: "test"), pollInterval: .seconds(3600))
         try await Self.returnsOnGracefulShutdown("the scheduler") { try await scheduler.run() }
         let retention = ExportRetention(log: SQLiteExportLog(database: fixture.database), directory: fixture.directory.path, retentionDays: 30,

@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import PatronDomain
 import PatronPhone
-import PatronService
+import Logging
+@testable import PatronService
 import PatronStorage
 
 /// A real SQLite database in a temporary directory, fed through the real decoder and store.
@@ -12,14 +13,27 @@ final class RecordsFixture {
     let store: SQLiteEventStore
     let decoder: EventDecoder
     let rules: RecordRules
+    let composer: DispatchComposer
+    let ruleRunner: DispatchRuleRunner
     static let phones = LibPhoneNumberNormalizer()
+    static let hashKey = String(repeating: "k", count: 32)
 
-    init(rules: RecordRules = RecordRules()) throws {
+    /// - Parameter dispatch: templates and rules; the rules fire on what is ingested.
+    init(rules: RecordRules = RecordRules(), dispatch: PatronConfiguration.Dispatch = .init()) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-records-\(UUID().uuidString)")
         database = try PatronDatabase.open(directory: directory.path)
         self.rules = rules
-        store = SQLiteEventStore(database: database, applier: RecordApplier(rules: rules, hasher: HMACIdentityHasher(key: String(repeating: "k", count: 32))))
+        let library = try dispatch.templatesDirectory.map { try TemplateLibrary.load(directory: $0, defaultLanguage: "es") } ?? .empty
+        composer = DispatchComposer(templates: TemplateStore(library), settings: dispatch, phones: Self.phones,
+                                    defaultCountry: rules.defaultCountry, tokens: UnsubscribeTokens(secret: Self.hashKey))
+        ruleRunner = DispatchRuleRunner(composer: composer, rules: dispatch.rules)
+        store = SQLiteEventStore(database: database, applier: RecordApplier(rules: rules, hasher: HMACIdentityHasher(key: Self.hashKey)),
+                                 reactor: dispatch.rules.isEmpty ? nil : ruleRunner)
         decoder = EventDecoder(rules: rules, phones: Self.phones)
+    }
+
+    func dispatchSender() -> DispatchSender {
+        DispatchSender(store: store, export: SQLiteCustomerExport(database: database), composer: composer, logger: Logger(label: "test"))
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }

@@ -3,7 +3,7 @@ import GRDB
 import Logging
 import PatronDomain
 import PatronPhone
-import PatronService
+@testable import PatronService
 import PatronStorage
 import Testing
 
@@ -56,7 +56,7 @@ struct ScheduleStoreTests {
         let store = SQLiteScheduleStore(database: fixture.database)
         let exportLog = SQLiteExportLog(database: fixture.database)
         let exporter = CustomerExporter(database: fixture.database, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
-        let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en")
+        let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender())
         // Planned a week ago: patrond was down since.
         let weekAgo = Timestamp(microseconds: Timestamp.now.microseconds - 7 * 86_400_000_000)
         try await store.create(try Self.daily(next: weekAgo), by: "alice", at: weekAgo)

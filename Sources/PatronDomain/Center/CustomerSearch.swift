@@ -78,6 +78,25 @@ public struct CustomerSearch: Sendable, Equatable {
     ]
 
     /// Reads the arguments of `customers.search` (filters, `sort`, `limit`, `cursor`).
+    /// Reads a command's `filter` argument (an object of search filters, or absent for
+    /// everyone), as given and as conditions; a bad filter names its field under `args.filter.`.
+    public static func parseFilter(_ args: CommandArguments, phones: any PhoneNormalizer,
+                                   rules: RecordRules) throws -> (arguments: [String: JSONValue], search: CustomerSearch) {
+        var filterArguments: [String: JSONValue] = [:]
+        switch args.values["filter"] {
+        case nil, .null: break
+        case .object(let object): filterArguments = object.dictionary
+        default: throw CommandError(.invalidArgument, field: "args.filter", "an object of search filters")
+        }
+        do {
+            try CommandArguments(filterArguments).allowOnly(filterNames)
+            return (filterArguments, try parse(CommandArguments(filterArguments), phones: phones, rules: rules))
+        } catch let error as CommandError {
+            let field = error.field.map { "args.filter." + $0.dropFirst("args.".count) }
+            throw CommandError(error.code, field: field, error.message)
+        }
+    }
+
     public static func parse(_ args: CommandArguments, phones: any PhoneNormalizer, rules: RecordRules) throws -> CustomerSearch {
         try args.allowOnly(filterNames.union(["sort", "limit", "cursor"]))
         var conditions: [Condition] = []

@@ -94,6 +94,13 @@ public enum CalendarDate {
         let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
         return day <= days
     }
+
+    /// Days since 1970-01-01 of a valid date.
+    public static func dayNumber(_ text: String) -> Int64? {
+        guard isValid(text) else { return nil }
+        let parts = text.split(separator: "-").compactMap { Int($0) }
+        return Int64(Timestamp.daysSinceEpoch(year: parts[0], month: parts[1], day: parts[2]))
+    }
 }
 
 /// Emails: trimmed, compared lowercased; the display form is kept.

@@ -151,20 +151,7 @@ public struct ExportRequest: Sendable, Equatable {
                              defaultLanguage: String) throws -> ExportRequest {
         try args.allowOnly(argumentNames)
         let format = try Format.parse(args)
-        var filterArguments: [String: JSONValue] = [:]
-        switch args.values["filter"] {
-        case nil, .null: break
-        case .object(let object): filterArguments = object.dictionary
-        default: throw CommandError(.invalidArgument, field: "args.filter", "an object of search filters")
-        }
-        let search: CustomerSearch
-        do {
-            try CommandArguments(filterArguments).allowOnly(CustomerSearch.filterNames)
-            search = try CustomerSearch.parse(CommandArguments(filterArguments), phones: phones, rules: rules)
-        } catch let error as CommandError {
-            let field = error.field.map { "args.filter." + $0.dropFirst("args.".count) }
-            throw CommandError(error.code, field: field, error.message)
-        }
+        let (filterArguments, search) = try CustomerSearch.parseFilter(args, phones: phones, rules: rules)
         var fields = ExportField.summary
         if let names = try args.strings("fields") {
             guard !names.isEmpty else { throw CommandError(.invalidArgument, field: "args.fields", "name at least one field") }

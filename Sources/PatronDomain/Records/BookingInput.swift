@@ -74,6 +74,13 @@ public struct CartInput: Sendable, Equatable {
     public var status: CartStatus?
     public var items: [CartItem]?
     public var total: Money?
+
+    public init(id: String, status: CartStatus?, items: [CartItem]?, total: Money?) {
+        self.id = id
+        self.status = status
+        self.items = items
+        self.total = total
+    }
 }
 
 /// An event's `data` after validation: what its handler needs, nothing left to check.

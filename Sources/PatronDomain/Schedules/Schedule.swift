@@ -8,6 +8,8 @@ public struct Schedule: Sendable, Equatable {
         case export
         /// `reports.run` with the schedule's arguments, its periods in the schedule's zone.
         case report
+        /// `dispatch.send` with the schedule's arguments (the monthly follow-up mailing).
+        case dispatch
     }
 
     public var name: String
@@ -54,7 +56,7 @@ public struct Schedule: Sendable, Equatable {
         let actionName = try args.requiredString("action", maximumLength: 20)
         guard let action = Action(rawValue: actionName) else {
             throw CommandError(.invalidArgument, field: "args.action",
-                               "one of \(Action.allCases.map(\.rawValue).joined(separator: ", ")) (dispatch actions are not available yet)")
+                               "one of \(Action.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let arguments = args.values.filter { !ownArguments.contains($0.key) }
         try checkAction(action, CommandArguments(arguments), zone)

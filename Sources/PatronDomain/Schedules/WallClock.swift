@@ -50,6 +50,11 @@ public enum WallClock {
         return high
     }
 
+    /// The zone's local day (days since 1970-01-01) at an instant.
+    public static func localDay(of instant: Timestamp, in zone: TimeZone) -> Int64 {
+        floorDiv(wallTime(of: floorDiv(instant.microseconds, 1_000_000), in: zone), 86_400)
+    }
+
     static func floorDiv(_ value: Int64, _ divisor: Int64) -> Int64 { value >= 0 ? value / divisor : (value - divisor + 1) / divisor }
 
     private static func date(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }

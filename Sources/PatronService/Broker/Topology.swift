@@ -1,4 +1,5 @@
 import PatronAMQP
+import PatronDomain
 
 /// Declares the contract's broker objects (EVENTS.md, "Broker objects"). Runs on every
 /// (re)connect: declarations are idempotent, and a broker that lost its definitions gets them back.
@@ -24,6 +25,12 @@ public enum Topology {
         try broker.bindQueue(names.commandsQueue, to: names.commandsExchange, routingKey: names.commandsQueue)
 
         try broker.declareExchange(names.dispatchExchange, type: "topic")
+        if names.dispatchQueues {
+            for channel in DispatchChannel.allCases {
+                try broker.declareQueue(names.dispatchQueue(channel), arguments: ["x-queue-type": .string(names.ingestQueueType)])
+                try broker.bindQueue(names.dispatchQueue(channel), to: names.dispatchExchange, routingKey: channel.rawValue)
+            }
+        }
         try broker.declareExchange(names.notificationsExchange, type: "topic")
     }
 }

@@ -10,6 +10,9 @@ import Synchronization
 public struct CommandContext: Sendable {
     public let user: String
     public let role: PatronConfiguration.Role
+    /// The request's `message_id`, else its `correlation_id`: what makes a redelivered request
+    /// the same trigger (dispatch job ids derive from it).
+    public let requestID: String
 }
 
 /// One command: the least role allowed to run it, and what it does.
@@ -128,7 +131,7 @@ public final class CommandServer: Service, Sendable {
             return (request.command, Self.failure(CommandError(.forbidden, "\(request.command) needs role \(handler.minimumRole.rawValue); \(user) is \(role.rawValue)")))
         }
         do {
-            let result = try await handler.run(CommandArguments(request.args), CommandContext(user: user, role: role))
+            let result = try await handler.run(CommandArguments(request.args), CommandContext(user: user, role: role, requestID: Self.requestID(delivery)))
             return (request.command, .object(["ok": .bool(true), "result": result]))
         } catch let error as CommandError {
             return (request.command, Self.failure(error))
@@ -136,6 +139,12 @@ public final class CommandServer: Service, Sendable {
             logger.error("command failed", metadata: ["command": "\(request.command)", "error": "\(error)"])
             return (request.command, Self.failure(CommandError(.internal, "internal error; see patrond's log")))
         }
+    }
+
+    private static func requestID(_ delivery: AMQPDelivery) -> String {
+        if let id = delivery.properties.messageID, !id.isEmpty { return String(id.prefix(128)) }
+        if let id = delivery.properties.correlationID, !id.isEmpty { return String(id.prefix(128)) }
+        return UUID().uuidString.lowercased()
     }
 
     private static func failure(_ error: CommandError) -> JSONValue {

@@ -46,7 +46,7 @@ public enum ConfigurationLoader {
             throw ConfigurationError(key: "(file)", reason: "not valid YAML: \(error)")
         }
         let document = ConfigNode(node: root, path: "")
-        try document.onlyKeys(["amqp", "topology", "ingest", "storage", "exports", "schedules", "logging", "metrics", "roles", "shutdown", "records"])
+        try document.onlyKeys(["amqp", "topology", "ingest", "storage", "exports", "schedules", "logging", "metrics", "roles", "shutdown", "records", "dispatch"])
 
         let amqp = try document.section("amqp")
         try amqp.onlyKeys(["url", "urls", "tls", "heartbeat_seconds", "prefetch", "connect_timeout_seconds", "reconnect"])
@@ -95,7 +95,8 @@ public enum ConfigurationLoader {
             ("dead_queue", \.deadQueue), ("commands_exchange", \.commandsExchange), ("commands_queue", \.commandsQueue),
             ("dispatch_exchange", \.dispatchExchange), ("notifications_exchange", \.notificationsExchange),
         ]
-        try topology.onlyKeys(Set(names.map(\.0) + ["ingest_queue_type", "delivery_limit"]))
+        try topology.onlyKeys(Set(names.map(\.0) + ["ingest_queue_type", "delivery_limit", "dispatch_queues"]))
+        configuration.topology.dispatchQueues = try topology.bool("dispatch_queues") ?? true
         for (key, path) in names {
             if let value = try topology.string(key) {
                 guard !value.isEmpty, value.utf8.count <= 255, !value.hasPrefix("amq.") else {
@@ -151,6 +152,8 @@ public enum ConfigurationLoader {
         let schedules = try document.section("schedules")
         try schedules.onlyKeys(["catch_up_missed"])
         configuration.schedules.catchUpMissed = try schedules.bool("catch_up_missed") ?? true
+
+        configuration.dispatch = try dispatchSettings(try document.section("dispatch"))
 
         let logging = try document.section("logging")
         try logging.onlyKeys(["level"])
@@ -268,6 +271,115 @@ extension ConfigurationLoader {
             throw ConfigurationError(key: keyName, reason: "required: at least \(minimumHashKeyLength) characters of secret (e.g. openssl rand -hex 32)")
         }
         configuration.erasureHashKey = hashKey
+    }
+}
+
+extension ConfigurationLoader {
+    fileprivate static func dispatchSettings(_ node: ConfigNode) throws -> PatronConfiguration.Dispatch {
+        var settings = PatronConfiguration.Dispatch()
+        try node.onlyKeys(["templates", "hotel", "timezone", "unsubscribe_url", "sms_opt_out", "quiet_hours", "rate_limits",
+                           "maximum_lateness_hours", "rules"])
+        settings.templatesDirectory = try node.string("templates")
+        let hotel = try node.section("hotel")
+        try hotel.onlyKeys(["name", "phone", "email", "url"])
+        for field in ["name", "phone", "email", "url"] {
+            if let value = try hotel.string(field) { settings.hotel[field] = value }
+        }
+        if let zoneName = try node.string("timezone") {
+            guard zoneName.contains("/") || zoneName == "UTC", let zone = TimeZone(identifier: zoneName) else {
+                throw ConfigurationError(key: "dispatch.timezone", reason: "an IANA time zone such as Europe/Madrid")
+            }
+            settings.timeZone = zone
+        }
+        if let url = try node.string("unsubscribe_url") {
+            guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.contains("{token}") else {
+                throw ConfigurationError(key: "dispatch.unsubscribe_url", reason: "an http(s) URL containing {token}")
+            }
+            settings.unsubscribeURL = url
+        }
+        if let optOut = try node.string("sms_opt_out") {
+            guard !optOut.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ConfigurationError(key: "dispatch.sms_opt_out", reason: "must not be empty: marketing SMS must say how to opt out")
+            }
+            settings.smsOptOut = optOut
+        }
+        let quiet = try node.section("quiet_hours")
+        try quiet.onlyKeys(["from", "to"])
+        if quiet.node != nil {
+            guard let fromText = try quiet.string("from"), let from = QuietHours.minutes(fromText) else {
+                throw ConfigurationError(key: "dispatch.quiet_hours.from", reason: "required: a local time HH:MM")
+            }
+            guard let toText = try quiet.string("to"), let to = QuietHours.minutes(toText) else {
+                throw ConfigurationError(key: "dispatch.quiet_hours.to", reason: "required: a local time HH:MM")
+            }
+            settings.quietHours = from == to ? nil : QuietHours(start: from, end: to)
+        }
+        let rates = try node.section("rate_limits")
+        try rates.onlyKeys(Set(DispatchChannel.allCases.map(\.rawValue)))
+        for channel in DispatchChannel.allCases {
+            if let rate = try rates.int(channel.rawValue, in: 1...100_000) { settings.rateLimits[channel] = rate }
+        }
+        if let hours = try node.int("maximum_lateness_hours", in: 1...24 * 365) { settings.maximumLatenessSeconds = Int64(hours) * 3600 }
+        let rules = try node.section("rules")
+        for (name, ruleNode) in try rules.entries().sorted(by: { $0.0 < $1.0 }) {
+            settings.rules.append(try dispatchRule(name, ruleNode))
+        }
+        if settings.templatesDirectory == nil, !settings.rules.isEmpty {
+            throw ConfigurationError(key: "dispatch.templates", reason: "required when rules are configured")
+        }
+        return settings
+    }
+
+    private static func dispatchRule(_ name: String, _ node: ConfigNode) throws -> DispatchRule {
+        guard node.node?.mapping != nil else { throw ConfigurationError(key: node.path, reason: "must be a mapping of keys") }
+        try node.onlyKeys(["when", "channel", "template", "purpose", "delay", "send_at"])
+        func oneOf<Value: RawRepresentable & CaseIterable>(_ key: String, _: Value.Type) throws -> Value where Value.RawValue == String {
+            guard let text = try node.string(key), let value = Value(rawValue: text) else {
+                throw ConfigurationError(key: "\(node.path).\(key)", reason: "required: one of \(Value.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return value
+        }
+        let trigger = try oneOf("when", DispatchRule.Trigger.self)
+        let channel = try oneOf("channel", DispatchChannel.self)
+        let purpose = try oneOf("purpose", DispatchPurpose.self)
+        guard let template = try node.string("template"), !template.isEmpty else {
+            throw ConfigurationError(key: "\(node.path).template", reason: "required: a template name")
+        }
+        var rule = DispatchRule(name: name, trigger: trigger, channel: channel, template: template, purpose: purpose)
+        if let delay = try node.string("delay") {
+            guard let seconds = durationSeconds(delay) else {
+                throw ConfigurationError(key: "\(node.path).delay", reason: "a duration such as 0, 30m, 4h or 3d")
+            }
+            guard !trigger.countsDays || seconds % 86_400 == 0 else {
+                throw ConfigurationError(key: "\(node.path).delay", reason: "whole days (e.g. 3d) for \(trigger.rawValue)")
+            }
+            rule.delaySeconds = seconds
+        } else if trigger.countsDays || trigger == .cartAbandoned {
+            throw ConfigurationError(key: "\(node.path).delay", reason: "required for \(trigger.rawValue)")
+        }
+        if let sendAt = try node.string("send_at") {
+            guard trigger.countsDays else {
+                throw ConfigurationError(key: "\(node.path).send_at", reason: "only for before_arrival and after_departure")
+            }
+            guard let minutes = QuietHours.minutes(sendAt) else {
+                throw ConfigurationError(key: "\(node.path).send_at", reason: "a local time HH:MM")
+            }
+            rule.sendAt = minutes
+        }
+        return rule
+    }
+
+    /// `0`, or a whole number of seconds, minutes, hours or days: `45s`, `30m`, `4h`, `3d`.
+    static func durationSeconds(_ text: String) -> Int64? {
+        if text == "0" { return 0 }
+        guard let unit = text.last, let count = Int64(text.dropLast()), count >= 0, count <= 400 * 86_400 else { return nil }
+        switch unit {
+        case "s": return count
+        case "m": return count * 60
+        case "h": return count * 3600
+        case "d": return count * 86_400
+        default: return nil
+        }
     }
 }
 

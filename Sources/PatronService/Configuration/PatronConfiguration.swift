@@ -34,7 +34,12 @@ public struct PatronConfiguration: Sendable, Equatable {
         public var commandsExchange = "patron.commands"
         public var commandsQueue = "patron.commands"
         public var dispatchExchange = "patron.dispatch"
+        /// Declare `<dispatch exchange>.email` and `.sms`, bound by routing key, so jobs confirmed
+        /// while no gateway is connected wait in a queue instead of being dropped as unroutable.
+        public var dispatchQueues = true
         public var notificationsExchange = "patron.notifications"
+
+        public func dispatchQueue(_ channel: DispatchChannel) -> String { "\(dispatchExchange).\(channel.rawValue)" }
 
         /// Every object under `prefix.` (`prefix.events`, `prefix.ingest`, …): an isolated set
         /// on a shared broker, as the tests and the benchmark use.
@@ -76,6 +81,26 @@ public struct PatronConfiguration: Sendable, Equatable {
         public var catchUpMissed = true
     }
 
+    /// `dispatch:`: what the email and SMS jobs are made of and when they go.
+    public struct Dispatch: Sendable, Equatable {
+        /// Nil: no templates, so no rules and `dispatch.send` is refused.
+        public var templatesDirectory: String?
+        /// The `hotel` section of the templates' variables (name, phone, email, url).
+        public var hotel: [String: String] = [:]
+        /// Rules' dates and quiet hours are reckoned on this zone's clock.
+        public var timeZone = TimeZone(identifier: "Europe/Madrid")!
+        /// Marketing emails link here; `{token}` is replaced by the recipient's unsubscribe token.
+        public var unsubscribeURL: String?
+        /// Ends every marketing SMS.
+        public var smsOptOut = "STOP"
+        public var quietHours: QuietHours? = QuietHours(start: 21 * 60, end: 9 * 60)
+        /// Jobs per second handed to the broker per channel; absent: as fast as it confirms.
+        public var rateLimits: [DispatchChannel: Int] = [:]
+        /// A rule's moment older than this is not sent (replays, backlogs).
+        public var maximumLatenessSeconds: Int64 = 48 * 3600
+        public var rules: [DispatchRule] = []
+    }
+
     public struct Metrics: Sendable, Equatable {
         /// `host:port` on loopback, or nil for no endpoint.
         public var listenHost: String? = "127.0.0.1"
@@ -88,6 +113,7 @@ public struct PatronConfiguration: Sendable, Equatable {
     public var storage = Storage()
     public var exports = Exports()
     public var schedules = Schedules()
+    public var dispatch = Dispatch()
     public var logLevel = "info"
     public var metrics = Metrics()
     /// Broker user name → role, for commands (EVENTS.md, "Commands").

@@ -58,7 +58,7 @@ public final class Scheduler: Service, Sendable {
                                          result: "missed: planned for \(planned.rfc3339(in: schedule.timeZone)) while patrond was not running; not caught up")
             case .run(let next):
                 guard try await store.claim(schedule.name, planned: planned, next: next, at: now) else { continue }
-                try await store.finish(schedule.name, result: await actions.perform(schedule))
+                try await store.finish(schedule.name, result: await actions.perform(schedule, run: planned))
             }
         }
     }
@@ -66,7 +66,7 @@ public final class Scheduler: Service, Sendable {
     /// `schedules.run_now`: runs it at once, outside its plan; nil if it is running already.
     public func runNow(_ schedule: Schedule) async throws -> String? {
         guard try await store.claimNow(schedule.name, at: .now) else { return nil }
-        let result = await actions.perform(schedule)
+        let result = await actions.perform(schedule, run: .now)
         try await store.finish(schedule.name, result: result)
         return result
     }
@@ -78,12 +78,14 @@ public struct ScheduleActions: Sendable {
     let phones: any PhoneNormalizer
     let rules: RecordRules
     let defaultLanguage: String
+    let sender: DispatchSender
 
-    public init(exporter: CustomerExporter, phones: any PhoneNormalizer, rules: RecordRules, defaultLanguage: String) {
+    init(exporter: CustomerExporter, phones: any PhoneNormalizer, rules: RecordRules, defaultLanguage: String, sender: DispatchSender) {
         self.exporter = exporter
         self.phones = phones
         self.rules = rules
         self.defaultLanguage = defaultLanguage
+        self.sender = sender
     }
 
     /// Checks an action's arguments as `schedules.create` receives them.
@@ -91,10 +93,16 @@ public struct ScheduleActions: Sendable {
         switch action {
         case .export: _ = try ExportRequest.parse(arguments, phones: phones, rules: rules, defaultLanguage: defaultLanguage)
         case .report: _ = try ReportRequest.parse(arguments, zone: zone, defaultLanguage: defaultLanguage)
+        case .dispatch:
+            let request = try DispatchRequest.parse(arguments, phones: phones, rules: rules)
+            guard !request.dryRun else { throw CommandError(.invalidArgument, field: "args.dry_run", "a schedule sends; try the send once with dry_run instead") }
+            try sender.check(request)
         }
     }
 
-    func perform(_ schedule: Schedule) async -> String {
+    /// - Parameter run: the planned time of this run (or now, for `run_now`): with the schedule's
+    ///   name, the trigger its dispatch jobs' ids derive from.
+    func perform(_ schedule: Schedule, run: Timestamp) async -> String {
         do {
             switch schedule.action {
             case .export:
@@ -106,6 +114,11 @@ public struct ScheduleActions: Sendable {
                 let report = try ReportRequest.parse(CommandArguments(schedule.arguments), zone: schedule.timeZone, defaultLanguage: defaultLanguage)
                 let entry = try await exporter.run(report, requestedBy: "schedule:\(schedule.name)")
                 return "ok: \(report.kind.rawValue) \(entry.id), \(entry.rows) rows, \(entry.file)"
+            case .dispatch:
+                let request = try DispatchRequest.parse(CommandArguments(schedule.arguments), phones: phones, rules: rules)
+                let counts = try await sender.send(request, trigger: "schedule:\(schedule.name):\(run.microseconds)")
+                let skipped = counts.skipped.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }
+                return "ok: \(counts.queued) queued" + (skipped.isEmpty ? "" : ", skipped: " + skipped.joined(separator: ", "))
             }
         } catch {
             return "failed: \(error)"

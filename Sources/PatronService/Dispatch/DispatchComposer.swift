@@ -1,0 +1,144 @@
+import Foundation
+import PatronDomain
+import Synchronization
+
+/// The templates in force; SIGHUP swaps them after they load and check cleanly.
+public final class TemplateStore: Sendable {
+    private let library: Mutex<TemplateLibrary>
+
+    public init(_ library: TemplateLibrary) {
+        self.library = Mutex(library)
+    }
+
+    public var current: TemplateLibrary { library.withLock { $0 } }
+
+    func replace(with new: TemplateLibrary) { library.withLock { $0 = new } }
+}
+
+/// Makes one recipient's job inside a write transaction: consent and suppression, address,
+/// language, variables, rendering, SMS measure, quiet hours, and the job id from its trigger.
+struct DispatchComposer: Sendable {
+    enum Outcome: Equatable {
+        case queued
+        /// The same trigger queued this job before (a redelivery, another replica).
+        case alreadyQueued
+        case skipped(DispatchSkip)
+    }
+
+    let templates: TemplateStore
+    let settings: PatronConfiguration.Dispatch
+    let phones: any PhoneNormalizer
+    let defaultCountry: String
+    let tokens: UnsubscribeTokens
+
+    /// What the message is about; transactional messages must be about one of the recipient's own.
+    enum About {
+        case booking(BookingRecord)
+        case cart(CartRecord)
+        case thread(ThreadRecord, reply: ThreadMessage?)
+        /// `dispatch.send`: a transactional message is about the customer's next stay (else the
+        /// latest booking); marketing is about nothing in particular.
+        case recipientsOwnBooking
+    }
+
+    /// - Parameters:
+    ///   - trigger: what caused it (`rule:NAME:SUBJECT`, `send:USER:REQUEST`, `schedule:NAME:RUN`);
+    ///     with the recipient's customer id, it determines the job id.
+    ///   - queue: false for a dry run's counts.
+    func compose(for customerID: CustomerID, template: String, channel: DispatchChannel, purpose: DispatchPurpose, about: About,
+                 trigger: String, in records: any DispatchTransaction, now: Timestamp, queue: Bool = true) throws -> Outcome {
+        if try records.isErased(customerID) { return .skipped(.erased) }
+        let customer = try records.loadCustomer(customerID)
+        let address: String
+        switch DispatchRecipient.address(of: customer, erased: false, channel: channel, purpose: purpose, phones: phones,
+                                         defaultRegion: defaultCountry) {
+        case .success(let found): address = found
+        case .failure(let skip): return .skipped(skip)
+        }
+        var variables = DispatchVariables()
+        variables.set("hotel", settings.hotel)
+        switch about {
+        case .booking(let booking):
+            guard booking.customerID == customerID else { return .skipped(.noBooking) }
+            variables.setBooking(booking)
+        case .cart(let cart):
+            guard cart.customerID == customerID else { return .skipped(.noBooking) }
+            variables.setCart(cart)
+        case .thread(let thread, let reply):
+            guard thread.customerID == customerID else { return .skipped(.noBooking) }
+            variables.setThread(thread, reply: reply)
+        case .recipientsOwnBooking where purpose == .transactional:
+            guard let booking = DispatchPlan.relevantBooking(try records.bookings(of: customerID), now: now, zone: settings.timeZone) else {
+                return .skipped(.noBooking)
+            }
+            variables.setBooking(booking)
+        case .recipientsOwnBooking:
+            break
+        }
+        let library = templates.current
+        let language = customer.fields[.language]?.value ?? library.defaultLanguage
+        var unsubscribeURL: String?
+        if purpose == .marketing, channel == .email, let base = settings.unsubscribeURL {
+            unsubscribeURL = base.replacingOccurrences(of: "{token}", with: tokens.token(for: customer.customerNo))
+            variables.values["unsubscribe_url"] = unsubscribeURL
+        }
+        variables.setCustomer(customer, language: language)
+        guard var message = library.render(template, language: language, channel: channel, variables: variables) else {
+            throw CommandError(.invalidArgument, field: "args.template", "no template named '\(template)'")
+        }
+        if purpose == .marketing, channel == .sms { message.text += " " + settings.smsOptOut }
+        let job = DispatchJob(jobID: DispatchJobID.make(trigger: trigger, customer: customerID), channel: channel, to: address,
+                              customerNo: customer.customerNo, language: message.language, template: template,
+                              subject: message.subject, body: message.text, html: message.html, purpose: purpose, createdAt: now,
+                              segmentation: channel == .sms ? SMSSegmentation(measuring: message.text) : nil,
+                              unsubscribeURL: unsubscribeURL)
+        var notBefore = now
+        if purpose == .marketing, channel == .sms, let quiet = settings.quietHours {
+            notBefore = quiet.firstAllowed(at: now, in: settings.timeZone)
+        }
+        guard queue else { return .queued }
+        return try records.enqueueDispatch(job, customer: customerID, trigger: trigger, notBefore: notBefore) ? .queued : .alreadyQueued
+    }
+}
+
+/// Job ids: a name-based UUID (version 8, RFC 9562) of the trigger and the recipient, so the same
+/// trigger for the same customer always yields the same id.
+enum DispatchJobID {
+    private static let digest = HMACIdentityHasher(key: "patron dispatch job id v1")
+
+    static func make(trigger: String, customer: CustomerID) -> String {
+        var hex = Array(digest.hash("\(trigger)\u{0}\(customer)").prefix(32))
+        hex[12] = "8"
+        hex[16] = ["8", "9", "a", "b"][Int(String(hex[16]), radix: 16)! & 3]
+        let text = String(hex)
+        func part(_ from: Int, _ to: Int) -> Substring { text.dropFirst(from).prefix(to - from) }
+        return "\(part(0, 8))-\(part(8, 12))-\(part(12, 16))-\(part(16, 20))-\(part(20, 32))"
+    }
+}
+
+/// Unsubscribe tokens: the customer number and a keyed MAC of it, so the link maps back to the
+/// customer without a lookup table and cannot be forged for another customer.
+public struct UnsubscribeTokens: Sendable {
+    private let mac: HMACIdentityHasher
+
+    public init(secret: String) {
+        mac = HMACIdentityHasher(key: "unsubscribe\u{0}" + secret)
+    }
+
+    public func token(for customerNo: String) -> String {
+        let encoded = Data(customerNo.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return encoded + "." + mac.hash(customerNo).prefix(32)
+    }
+
+    /// The customer number a token was made for, or nil when it was not made by this key.
+    public func customerNo(in token: String) -> String? {
+        let parts = token.split(separator: ".")
+        guard parts.count == 2 else { return nil }
+        var base64 = parts[0].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let number = String(data: data, encoding: .utf8),
+              token == self.token(for: number) else { return nil }
+        return number
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Mustache
+import PatronDomain
+import Yams
+
+/// The dispatch templates: one YAML file per template and language, `NAME.LANG.yaml`, with
+/// `purpose`, `subject` (email), `text`, optional `html` (email) and `sms` (else `text`).
+///
+/// Everything is checked when loaded, at start and on SIGHUP, so a broken template stops the start
+/// (or the reload) with the file's name instead of failing a send at 3 a.m.: Mustache syntax, names
+/// that are not variables (Mustache would render a misspelling as nothing), a missing default
+/// language, and one purpose per template across languages.
+public struct TemplateLibrary: Sendable {
+    public struct Message: Sendable, Equatable {
+        public var language: String
+        public var subject: String?
+        public var text: String
+        public var html: String?
+    }
+
+    struct Template: Sendable {
+        var purpose: DispatchPurpose
+        var subject: MustacheTemplate
+        var text: MustacheTemplate
+        var html: MustacheTemplate?
+        var sms: MustacheTemplate
+    }
+
+    public struct LoadError: Error, CustomStringConvertible {
+        public let file: String
+        public let reason: String
+        public var description: String { "\(file): \(reason)" }
+    }
+
+    private let templates: [String: [String: Template]]
+    public let defaultLanguage: String
+
+    public static let empty = TemplateLibrary(templates: [:], defaultLanguage: "es")
+
+    private init(templates: [String: [String: Template]], defaultLanguage: String) {
+        self.templates = templates
+        self.defaultLanguage = defaultLanguage
+    }
+
+    public var names: [String] { templates.keys.sorted() }
+
+    public func purpose(of name: String) -> DispatchPurpose? { templates[name]?.values.first?.purpose }
+
+    /// Loads and checks every template in `directory`.
+    public static func load(directory: String, defaultLanguage: String) throws -> TemplateLibrary {
+        let files: [String]
+        do {
+            files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.sorted()
+        } catch {
+            throw LoadError(file: directory, reason: "cannot read the templates directory: \(error.localizedDescription)")
+        }
+        var templates: [String: [String: Template]] = [:]
+        for file in files {
+            let path = (directory as NSString).appendingPathComponent(file)
+            let parts = file.dropLast(".yaml".count).split(separator: ".")
+            guard parts.count == 2, parts[1].count == 2, parts[1].allSatisfy({ $0.isLowercase }),
+                  parts[0].allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }) else {
+                throw LoadError(file: path, reason: "name it TEMPLATE.LANGUAGE.yaml (lowercase letters, digits, _; a two-letter language)")
+            }
+            templates[String(parts[0]), default: [:]][String(parts[1])] = try load(path)
+        }
+        for (name, languages) in templates {
+            guard languages[defaultLanguage] != nil else {
+                throw LoadError(file: (directory as NSString).appendingPathComponent("\(name).\(defaultLanguage).yaml"),
+                                reason: "missing: every template needs the default language (\(defaultLanguage)) to fall back on")
+            }
+            let purposes = Set(languages.values.map(\.purpose))
+            guard purposes.count == 1 else {
+                throw LoadError(file: (directory as NSString).appendingPathComponent("\(name).*.yaml"),
+                                reason: "the languages of one template must state the same purpose")
+            }
+        }
+        return TemplateLibrary(templates: templates, defaultLanguage: defaultLanguage)
+    }
+
+    private static func load(_ path: String) throws -> Template {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: String(contentsOfFile: path, encoding: .utf8))
+        } catch {
+            throw LoadError(file: path, reason: "not valid YAML: \(error)")
+        }
+        guard case .mapping(let mapping)? = node else { throw LoadError(file: path, reason: "must be a mapping of keys") }
+        var values: [String: String] = [:]
+        for (key, value) in mapping {
+            let name = key.string ?? "\(key)"
+            guard ["purpose", "subject", "text", "html", "sms"].contains(name) else {
+                throw LoadError(file: path, reason: "unknown key '\(name)' (known: purpose, subject, text, html, sms)")
+            }
+            guard case .scalar(let scalar) = value else { throw LoadError(file: path, reason: "\(name): must be a string") }
+            values[name] = scalar.string
+        }
+        guard let purposeText = values["purpose"], let purpose = DispatchPurpose(rawValue: purposeText) else {
+            throw LoadError(file: path, reason: "purpose: required, transactional or marketing")
+        }
+        func compile(_ key: String, html: Bool = false) throws -> MustacheTemplate? {
+            guard let source = values[key] else { return nil }
+            try checkNames(source, file: path, key: key)
+            do {
+                // Only HTML is escaped; subject, text and SMS are plain text.
+                return try MustacheTemplate(string: (html ? "" : "{{% CONTENT_TYPE: TEXT}}") + source)
+            } catch let error as MustacheTemplate.ParserError {
+                throw LoadError(file: path, reason: "\(key), line \(error.context.lineNumber): \(error.error)")
+            }
+        }
+        guard let subject = try compile("subject") else { throw LoadError(file: path, reason: "subject: required") }
+        guard let text = try compile("text") else { throw LoadError(file: path, reason: "text: required") }
+        return Template(purpose: purpose, subject: subject, text: text, html: try compile("html", html: true), sms: try compile("sms") ?? text)
+    }
+
+    /// Refuses a `{{name}}` that is no variable (EVENTS.md's template variables: customer,
+    /// booking, cart, thread, hotel, unsubscribe_url).
+    private static func checkNames(_ source: String, file: String, key: String) throws {
+        var rest = Substring(source)
+        while let open = rest.range(of: "{{") {
+            guard let close = rest[open.upperBound...].range(of: "}}") else { return }
+            var name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            rest = rest[close.upperBound...]
+            if let sigil = name.first, "#^/&{".contains(sigil) { name = String(name.dropFirst()).trimmingCharacters(in: .whitespaces) }
+            if name.hasSuffix("}") { name = String(name.dropLast()) }
+            if name.hasPrefix("!") || name.hasPrefix("%") || name.hasPrefix(">") || name.hasPrefix("=") { continue }
+            guard DispatchVariables.isKnown(name) else {
+                throw LoadError(file: file, reason: "\(key): '\(name)' is not a template variable")
+            }
+        }
+    }
+
+    /// Renders a template in the customer's language, else the default language.
+    public func render(_ name: String, language: String?, channel: DispatchChannel, variables: DispatchVariables) -> Message? {
+        guard let languages = templates[name] else { return nil }
+        let chosen = language.flatMap { languages[$0] != nil ? $0 : nil } ?? defaultLanguage
+        guard let template = languages[chosen] else { return nil }
+        var context: [String: Any] = variables.values
+        for (section, values) in variables.sections { context[section] = values }
+        switch channel {
+        case .email:
+            return Message(language: chosen, subject: template.subject.render(context).trimmingCharacters(in: .whitespacesAndNewlines),
+                           text: template.text.render(context), html: template.html?.render(context))
+        case .sms:
+            return Message(language: chosen, subject: nil, text: template.sms.render(context).trimmingCharacters(in: .whitespacesAndNewlines),
+                           html: nil)
+        }
+    }
+}

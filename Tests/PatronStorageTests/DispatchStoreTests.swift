@@ -1,0 +1,173 @@
+import Foundation
+import GRDB
+import PatronDomain
+@testable import PatronService
+import PatronStorage
+import Testing
+
+/// Dispatch on a real SQLite file: rules queue jobs in the event's transaction and set timers
+/// for later ones; the same trigger never yields a second job; consent, erasure and quiet hours
+/// decide who gets what; a dry run counts exactly what a send does.
+struct DispatchStoreTests {
+    static let templates = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("config/templates").path
+
+    static func settings() throws -> PatronConfiguration.Dispatch {
+        var settings = try ConfigurationLoader.load(path: "config/patrond.example.yaml", environment: [:]).dispatch
+        settings.templatesDirectory = templates
+        return settings
+    }
+
+    /// A day `days` from today, as booking dates are written.
+    static func day(_ days: Int) -> String {
+        String(Timestamp(microseconds: Timestamp.now.microseconds + Int64(days) * 86_400_000_000).description.prefix(10))
+    }
+
+    static func event(_ id: String, _ type: String, secondsAgo: Int64 = 0, _ data: String) -> String {
+        let at = Timestamp(microseconds: Timestamp.now.microseconds - secondsAgo * 1_000_000)
+        return #"{"id":"\#(id)","type":"\#(type)","occurred_at":"\#(at.description)","source":"test","data":\#(data)}"#
+    }
+
+    static func booking(_ id: String, ref: String = "BK-1", status: String = "confirmed", customer: String = #"{"customer_no":"C-1","first_name":"Ana","email":"Ana@Example.com","mobile":"600111222","language":"en"}"#,
+                        arrival: Int = 10, secondsAgo: Int64 = 0, type: String = "booking.created") -> String {
+        event(id, type, secondsAgo: secondsAgo, #"{"customer":\#(customer),"booking":{"ref":"\#(ref)","status":"\#(status)","hotel":"Hotel Donostia","arrival":"\#(day(arrival))","departure":"\#(day(arrival + 2))","amount":"412.50","currency":"EUR"}}"#)
+    }
+
+    static func jobs(_ fixture: RecordsFixture) async throws -> [(jobID: String, trigger: String, body: JSONValue, notBefore: Int64)] {
+        try await fixture.read { db in
+            try Row.fetchAll(db, sql: "SELECT job_id, trigger, body, not_before FROM dispatch_outbox ORDER BY id").map {
+                ($0[0], $0[1], try JSONValue(parsing: [UInt8]($0[2] as Data)), $0[3])
+            }
+        }
+    }
+
+    static func timers(_ fixture: RecordsFixture) async throws -> [String] {
+        try await fixture.read { try String.fetchAll($0, sql: "SELECT key FROM dispatch_timers ORDER BY key") }
+    }
+
+    @Test func aConfirmedBookingQueuesItsConfirmationOnceAndTimesItsReminders() async throws {
+        let fixture = try RecordsFixture(dispatch: try Self.settings())
+        try await fixture.ingest(Self.booking("e1"))
+        // The publisher sends the booking again under a new event id: still one confirmation.
+        try await fixture.ingest(Self.booking("e2", type: "booking.updated"))
+        let jobs = try await Self.jobs(fixture)
+        #expect(jobs.count == 1 && jobs[0].trigger == "rule:booking_confirmation:BK-1")
+        let job = jobs[0].body
+        #expect(job["channel"] == .string("email") && job["to"] == .string("ana@example.com") && job["customer_no"] == .string("C-1"))
+        #expect(job["language"] == .string("en") && job["template"] == .string("booking_confirmation") && job["purpose"] == .string("transactional"))
+        #expect(job["subject"] == .string("Your booking BK-1 at Hotel Donostia is confirmed"))
+        #expect(job["body"]?.stringValue?.contains("Total: 412.50 EUR") == true && job["html"] != nil && job["unsubscribe_url"] == nil)
+        #expect(try await Self.timers(fixture) == [
+            "post_stay:BK-1:\(Self.day(12))", "pre_arrival:BK-1:\(Self.day(10))", "pre_arrival_sms:BK-1:\(Self.day(10))",
+        ])
+    }
+
+    @Test func dueTimersBecomeJobsUnlessTheStayChangedOrTheCustomerWasErased() async throws {
+        let fixture = try RecordsFixture(dispatch: try Self.settings())
+        try await fixture.ingest(Self.booking("e1", arrival: 10), Self.booking("e2", ref: "BK-2", customer: #"{"customer_no":"C-2","email":"luis@example.com","mobile":"600222333"}"#, arrival: 10),
+                                 Self.booking("e3", ref: "BK-3", customer: #"{"customer_no":"C-3","email":"zoe@example.com"}"#, arrival: 10))
+        try await fixture.ingest(Self.event("e4", "booking.cancelled", #"{"booking":{"ref":"BK-2"}}"#))
+        try await fixture.ingest(Self.event("e5", "customer.erasure_requested", #"{"customer":{"customer_no":"C-3"}}"#))
+        // C-2 was confirmed, then cancelled; C-3's confirmation, not yet published, went with the erasure.
+        #expect(try await Self.jobs(fixture).map(\.trigger) == ["rule:booking_confirmation:BK-1", "rule:booking_confirmation:BK-2",
+                                                                "rule:cancellation_notice:BK-2"])
+        let timers = DispatchTimers(outbox: SQLiteDispatchOutbox(database: fixture.database), store: fixture.store, runner: fixture.ruleRunner,
+                                    logger: .init(label: "test"))
+        // Seven days on, at 10:00 Madrid: the email reminder (3 days before) is due, the SMS one (1 day before) not yet.
+        let dueDay = CalendarDate.dayNumber(Self.day(7))!
+        let sevenDaysOn = Timestamp(microseconds: (WallClock.firstInstant(of: dueDay * 86_400 + 10 * 3600 + 60, in: TimeZone(identifier: "Europe/Madrid")!)) * 1_000_000)
+        try await timers.fireDue(now: sevenDaysOn)
+        let jobs = try await Self.jobs(fixture)
+        #expect(jobs.map(\.trigger).last == "rule:pre_arrival:BK-1:\(Self.day(10))" && jobs.count == 4)
+        #expect(jobs.last?.body["body"]?.stringValue?.contains("we look forward to welcoming you on \(Self.day(10))") == true)
+        // The cancelled and the erased customers' reminders were dropped with their timers; the later ones wait.
+        let left = try await Self.timers(fixture)
+        #expect(left.allSatisfy { !$0.hasPrefix("pre_arrival:") } && left.contains("pre_arrival_sms:BK-1:\(Self.day(10))"), "\(left)")
+    }
+
+    @Test func aReplayOfOldBookingsQueuesNothing() async throws {
+        let fixture = try RecordsFixture(dispatch: try Self.settings())
+        try await fixture.ingest(Self.booking("old", arrival: -30, secondsAgo: 40 * 86_400))
+        let jobs = try await Self.jobs(fixture)
+        let timers = try await Self.timers(fixture)
+        #expect(jobs.isEmpty && timers.isEmpty)
+    }
+
+    /// Consent statements arriving out of order: the latest by occurred_at decides.
+    static func consentFixture() async throws -> RecordsFixture {
+        let fixture = try RecordsFixture(dispatch: try Self.settings())
+        func profile(_ id: String, _ number: String, secondsAgo: Int64, _ fields: String) -> String {
+            event(id, "customer.updated", secondsAgo: secondsAgo, #"{"customer":{"customer_no":"\#(number)",\#(fields)}}"#)
+        }
+        try await fixture.ingest(
+            // C-1: opted in yesterday; an older opt-out arrives after it.
+            profile("a1", "C-1", secondsAgo: 86_400, #""email":"one@example.com","mobile":"600111111","newsletter":true,"address":{"city":"Donostia"}"#),
+            profile("a2", "C-1", secondsAgo: 2 * 86_400, #""newsletter":false"#),
+            // C-2: opted in, then out.
+            profile("b1", "C-2", secondsAgo: 2 * 86_400, #""email":"two@example.com","newsletter":true,"address":{"city":"Donostia"}"#),
+            profile("b2", "C-2", secondsAgo: 86_400, #""newsletter":false"#),
+            // C-3: never said; C-4: opted in without an email; C-5: opted in with a number that is no number.
+            profile("c1", "C-3", secondsAgo: 86_400, #""email":"three@example.com","address":{"city":"Donostia"}"#),
+            profile("d1", "C-4", secondsAgo: 86_400, #""mobile":"600444444","newsletter":true,"address":{"city":"Donostia"}"#),
+            profile("e1", "C-5", secondsAgo: 86_400, #""email":"five@example.com","mobile":"12345","newsletter":true,"address":{"city":"Donostia"}"#))
+        return fixture
+    }
+
+    static func request(_ channel: DispatchChannel, _ template: String, _ purpose: DispatchPurpose, dryRun: Bool = false,
+                        numbers: [String]? = nil) throws -> DispatchRequest {
+        var args: [String: JSONValue] = ["channel": .string(channel.rawValue), "template": .string(template), "purpose": .string(purpose.rawValue),
+                                         "dry_run": .bool(dryRun)]
+        if let numbers { args["customer_nos"] = .array(numbers.map(JSONValue.string)) } else { args["filter"] = .object(["city": .string("donostia")]) }
+        return try DispatchRequest.parse(CommandArguments(args), phones: RecordsFixture.phones, rules: RecordRules())
+    }
+
+    @Test func marketingReachesOnlyTheOptedInAndADryRunCountsExactlyWhatTheSendDoes() async throws {
+        let fixture = try await Self.consentFixture()
+        let sender = fixture.dispatchSender()
+        let preview = try await sender.send(try Self.request(.email, "newsletter", .marketing, dryRun: true), trigger: "send:test:1")
+        #expect(try await Self.jobs(fixture).isEmpty)
+        let sent = try await sender.send(try Self.request(.email, "newsletter", .marketing), trigger: "send:test:1")
+        #expect(sent == preview, "\(sent)")
+        #expect(sent.queued == 2 && sent.skipped == [.noConsent: 2, .noAddress: 1], "\(sent)")
+        let jobs = try await Self.jobs(fixture)
+        #expect(Set(jobs.compactMap { $0.body["to"]?.stringValue }) == ["one@example.com", "five@example.com"])
+        let link = try #require(jobs.first?.body["unsubscribe_url"]?.stringValue)
+        #expect(link.hasPrefix("https://hotel-donostia.example/baja?token=") && jobs[0].body["body"]?.stringValue?.contains(link) == true)
+        #expect(UnsubscribeTokens(secret: RecordsFixture.hashKey).customerNo(in: String(link.split(separator: "=").last!)) != nil)
+        // The same send delivered again: the same ids, nothing new.
+        let again = try await sender.send(try Self.request(.email, "newsletter", .marketing), trigger: "send:test:1")
+        let total = try await Self.jobs(fixture).count
+        #expect(again.queued == 0 && again.alreadyQueued == 2 && total == 2)
+    }
+
+    @Test func marketingSMSCarriesTheOptOutAndWaitsOutQuietHours() async throws {
+        let fixture = try await Self.consentFixture()
+        let sent = try await fixture.dispatchSender().send(try Self.request(.sms, "newsletter", .marketing), trigger: "send:test:sms")
+        #expect(sent.queued == 2 && sent.skipped == [.noConsent: 2, .invalidPhone: 1], "\(sent)")
+        // Composed directly at 23:30 Madrid: held until 09:00.
+        let night = Timestamp(rfc3339: "2026-11-24T23:30:00+01:00")!
+        let composer = fixture.composer
+        let outcome = try await fixture.store.change { _, records in
+            try composer.compose(for: try records.customer(numbered: "C-4")!, template: "newsletter", channel: .sms, purpose: .marketing,
+                                 about: .recipientsOwnBooking, trigger: "send:test:night", in: records, now: night)
+        }
+        #expect(outcome == .queued)
+        let job = try #require(try await Self.jobs(fixture).last)
+        #expect(job.notBefore == Timestamp(rfc3339: "2026-11-25T09:00:00+01:00")!.microseconds)
+        #expect(job.body["to"] == .string("+34600444444") && job.body["encoding"] == .string("GSM-7") && job.body["segments"] == .integer(1))
+        #expect(job.body["body"]?.stringValue?.hasSuffix(" Baja: responde STOP") == true && job.body["subject"] == nil)
+    }
+
+    @Test func transactionalSendsAreAboutTheRecipientsOwnBookingAndUnknownNumbersAreCounted() async throws {
+        let fixture = try RecordsFixture(dispatch: try Self.settings())
+        try await fixture.ingest(Self.booking("e1"), Self.event("p", "customer.updated", #"{"customer":{"customer_no":"C-9","email":"nine@example.com"}}"#))
+        let sent = try await fixture.dispatchSender().send(try Self.request(.email, "pre_arrival", .transactional, numbers: ["C-1", "C-9", "C-404"]),
+                                                           trigger: "send:test:t")
+        #expect(sent.queued == 1 && sent.skipped == [.noBooking: 1, .notFound: 1])
+        #expect(try await Self.jobs(fixture).last?.body["body"]?.stringValue?.contains("BK-1") == true)
+        // A marketing template cannot be sent as transactional to get round consent.
+        await #expect(throws: CommandError.self) {
+            try await fixture.dispatchSender().send(try Self.request(.email, "newsletter", .transactional, numbers: ["C-9"]), trigger: "send:test:x")
+        }
+    }
+}
