@@ -40,8 +40,10 @@ public struct SQLiteCustomerExport: Sendable {
     public func customerIDs(matching search: CustomerSearch) async throws -> [CustomerID] {
         try await database.pool.read { db in
             let filter = try SearchFilter(search.conditions, db: db)
-            return try CustomerID.fetchAll(db, sql: "SELECT s.customer_id FROM customer_search s WHERE \(filter.sql(id: "s.customer_id")) ORDER BY s.customer_id",
-                                           arguments: filter.arguments)
+            return try CustomerID.fetchAll(db, sql: """
+                SELECT s.customer_id FROM customer_search s CROSS JOIN customers c ON c.id = s.customer_id
+                WHERE \(filter.sql(id: "s.customer_id")) ORDER BY s.customer_id
+                """, arguments: filter.arguments)
         }
     }
 

@@ -14,5 +14,5 @@ struct Patronctl: AsyncParsableCommand {
             78 configuration error.
             """,
         version: Patron.version,
-        subcommands: [Status.self, Customers.self, Stats.self, Groups.self, Contacts.self, Titles.self, Threads.self, Carts.self, Exports.self, Reports.self, Schedules.self, Dead.self])
+        subcommands: [Status.self, Customers.self, Stats.self, Groups.self, Contacts.self, Titles.self, Threads.self, Carts.self, Exports.self, Reports.self, Schedules.self, Dispatch.self, Dead.self])
 }

@@ -5,7 +5,7 @@ import PatronDomain
 extension Patronctl {
     struct Schedules: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show Schedules: exports that run by themselves at set times.",
+            abstract: "Show Schedules: exports, reports and sends that run by themselves at set times.",
             subcommands: [List.self, Create.self, Delete.self, RunNow.self], defaultSubcommand: List.self)
     }
 }
@@ -30,7 +30,7 @@ extension Patronctl.Schedules {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Schedule an export of the customers a search finds (operator).",
+            abstract: "Schedule an export, a report or a send to the customers a search finds (operator).",
             discussion: "Example: patronctl schedules create 'weekly newsletter list' --cron '0 7 * * mon' --timezone Europe/Madrid --newsletter yes")
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
@@ -40,9 +40,15 @@ extension Patronctl.Schedules {
         @OptionGroup(title: "Export") var export: ExportOptions
         @Option(help: "Run this built-in report instead of an export (see patronctl reports --help); filters and fields do not apply.") var report: String?
         @Option(help: "The report's period.") var period: String?
+        @Option(name: .customLong("send-template"), help: "Send this template to the customers the filters find instead of exporting them.")
+        var sendTemplate: String?
+        @Option(name: .customLong("send-channel"), help: "With --send-template: email or sms.") var sendChannel = "email"
+        @Option(name: .customLong("send-purpose"), help: "With --send-template: the template's purpose.") var sendPurpose: String?
 
         func validate() throws {
             if report == nil, period != nil { throw ValidationError("--period goes with --report") }
+            if report != nil, sendTemplate != nil { throw ValidationError("--report and --send-template are different actions; choose one") }
+            if sendTemplate != nil, sendPurpose == nil { throw ValidationError("--send-template needs --send-purpose") }
         }
 
         func run() async throws {
@@ -54,6 +60,11 @@ extension Patronctl.Schedules {
                 args["report"] = .string(report)
                 args["filter"] = nil
                 if let period { args["period"] = .string(period) }
+            }
+            if let sendTemplate {
+                args = ["name": .string(name), "cron": .string(cron), "timezone": .string(timezone), "action": .string("dispatch"),
+                        "filter": .object(JSONObject(filters.args)), "template": .string(sendTemplate), "channel": .string(sendChannel),
+                        "purpose": .string(sendPurpose ?? "")]
             }
             let (connection, arguments) = (self.connection, args)
             try await reportingFailures {

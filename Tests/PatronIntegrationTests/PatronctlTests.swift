@@ -80,6 +80,32 @@ extension BrokerBacked {
             }
         }
 
+        @Test func sendsAndSchedulesTheMonthlyFollowUpMailing() async throws {
+            try await withRunningPatron(try BrokerBacked.Dispatch.setup()) { setup, broker, _ in
+                _ = try Self.patronctl(setup, ["customers", "import", Self.qloappsFixture])
+                let preview = try Self.patronctl(setup, ["dispatch", "send", "--template", "newsletter", "--purpose", "marketing", "--everyone",
+                                                         "--dry-run", "--json"])
+                #expect(preview.status == 0, "\(preview.errors)")
+                let reachable = try #require(preview.json?["queued"]?.intValue)
+                #expect(reachable > 0 && preview.json?["skipped"]?["no_consent"]?.intValue ?? 0 > 0, "\(preview.output)")
+                let sent = try Self.patronctl(setup, ["dispatch", "send", "--template", "newsletter", "--purpose", "marketing", "--everyone"])
+                #expect(sent.status == 0 && sent.output.hasPrefix("queued \(reachable)") && sent.output.contains("no_consent"), "\(sent.output)")
+                let wrongPurpose = try Self.patronctl(setup, ["dispatch", "send", "--template", "newsletter", "--purpose", "transactional",
+                                                              "--customer", "C-1"])
+                #expect(wrongPurpose.status == 65 && wrongPurpose.errors.contains("args.purpose"))
+                let unnamed = try Self.patronctl(setup, ["dispatch", "send", "--template", "newsletter", "--purpose", "marketing"])
+                #expect(unnamed.status == 64 && unnamed.errors.contains("--everyone"))
+
+                let scheduled = try Self.patronctl(setup, ["schedules", "create", "monthly follow-up", "--cron", "@monthly", "--timezone", "Europe/Madrid",
+                                                           "--newsletter", "yes", "--send-template", "newsletter", "--send-purpose", "marketing"])
+                #expect(scheduled.status == 0, "\(scheduled.errors)")
+                let ran = try Self.patronctl(setup, ["schedules", "run-now", "monthly follow-up"])
+                #expect(ran.status == 0 && ran.output.hasPrefix("ok: \(reachable) queued"), "\(ran.output) \(ran.errors)")
+                let queue = setup.topology.dispatchQueue(.email)
+                try await eventually("the send and the scheduled one") { try await broker.queueDepth(queue) == 2 * Int(reachable) }
+            }
+        }
+
         @Test func exitCodesSayWhatWentWrong() async throws {
             try await withRunningPatron { setup, _, _ in
                 let missing = try Self.patronctl(setup, ["customers", "show", "C-404"])

@@ -117,7 +117,7 @@ struct DispatchStoreTests {
                         numbers: [String]? = nil) throws -> DispatchRequest {
         var args: [String: JSONValue] = ["channel": .string(channel.rawValue), "template": .string(template), "purpose": .string(purpose.rawValue),
                                          "dry_run": .bool(dryRun)]
-        if let numbers { args["customer_nos"] = .array(numbers.map(JSONValue.string)) } else { args["filter"] = .object(["city": .string("donostia")]) }
+        if let numbers { args["customer_nos"] = .array(numbers.map(JSONValue.string)) } else { args["filter"] = .object(["city": .string("donostia"), "orders_max": .integer(0)]) }
         return try DispatchRequest.parse(CommandArguments(args), phones: RecordsFixture.phones, rules: RecordRules())
     }
 

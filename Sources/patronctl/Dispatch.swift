@@ -1,0 +1,84 @@
+import ArgumentParser
+import PatronDomain
+
+extension Patronctl {
+    struct Dispatch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send email or SMS to customers through the gateways (Send Email, Send SMS).",
+            subcommands: [Send.self, Unsubscribe.self])
+    }
+}
+
+/// What a send is, as `dispatch.send` takes it; shared with scheduled sends.
+struct SendOptions: ParsableArguments {
+    @Option(help: "email or sms.") var channel = "email"
+    @Option(help: "Template name (patrond's dispatch.templates directory).") var template: String
+    @Option(help: "marketing (only to opted-in customers) or transactional (about each one's own booking); must be the template's.")
+    var purpose: String
+
+    var args: [String: JSONValue] {
+        ["channel": .string(channel), "template": .string(template), "purpose": .string(purpose)]
+    }
+}
+
+extension Patronctl.Dispatch {
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Queue a template for the customers a search finds, or for listed customers (operator).",
+            discussion: """
+                Without --customer, the filters choose the recipients; with no filter at all, --everyone must say so. \
+                --dry-run counts who would be reached and who skipped, and sends nothing. Large sends take a while: \
+                raise --timeout (up to 600 s); patrond's log shows their progress.
+                Example: patronctl dispatch send --template newsletter --purpose marketing --city Donostia --dry-run
+                """)
+
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup(title: "Filters") var filters: SearchFilters
+        @OptionGroup(title: "Message") var send: SendOptions
+        @Option(name: .customLong("customer"), help: "A customer number (repeatable); instead of filters.") var customers: [String] = []
+        @Flag(help: "Send to every customer (no filter).") var everyone = false
+        @Flag(name: .customLong("dry-run"), help: "Count only.") var dryRun = false
+
+        func validate() throws {
+            if !customers.isEmpty, !filters.args.isEmpty || everyone { throw ValidationError("--customer goes without filters and --everyone") }
+            if customers.isEmpty, filters.args.isEmpty, !everyone { throw ValidationError("name recipients: filters, --customer or --everyone") }
+        }
+
+        func run() async throws {
+            var args = send.args
+            if customers.isEmpty {
+                args["filter"] = .object(JSONObject(filters.args))
+            } else {
+                args["customer_nos"] = .array(customers.map(JSONValue.string))
+            }
+            if dryRun { args["dry_run"] = .bool(true) }
+            let (connection, arguments, dryRun) = (self.connection, args, self.dryRun)
+            try await reportingFailures {
+                try await connection.run("dispatch.send", args: arguments) { result in
+                    print("\(dryRun ? "would queue" : "queued") \(Output.text(result["queued"]))"
+                          + (result["already_queued"] == .integer(0) ? "" : " (\(Output.text(result["already_queued"])) already queued before)"))
+                    if case .object(let skipped)? = result["skipped"] {
+                        let rows = skipped.keys.sorted().compactMap { key in skipped[key] == .integer(0) ? nil : [key, Output.text(skipped[key])] }
+                        if !rows.isEmpty { Output.table(["SKIPPED", "CUSTOMERS"], rows) }
+                    }
+                }
+            }
+        }
+    }
+
+    struct Unsubscribe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record an unsubscribe link's opt-out, as the landing page does (operator).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The token from the link.") var token: String
+
+        func run() async throws {
+            let (connection, args) = (self.connection, ["token": JSONValue.string(token)])
+            try await reportingFailures {
+                try await connection.run("dispatch.unsubscribe", args: args) { result in
+                    print("\(Output.text(result["customer_no"])) opted out of the newsletter")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+import PatronAMQP
+import PatronDomain
+import PatronService
+import Testing
+
+extension BrokerBacked {
+    /// Dispatch end to end: jobs reach the gateways' queue in the contract's shape; a broker
+    /// restart mid-send and a kill -9 between commit and publish lose no job and never give a
+    /// customer two job ids.
+    @Suite struct Dispatch {
+        static func setup(rate: Int? = nil, roles: [String: String] = ["patron": "admin"]) throws -> TestSetup {
+            try TestSetup(roles: roles, extraYAML: """
+                dispatch:
+                  templates: \(TestSetup.exampleTemplates)
+                  hotel: {name: Hotel Donostia, url: https://hotel-donostia.example}
+                  unsubscribe_url: https://hotel-donostia.example/baja?token={token}
+                  quiet_hours: {from: "00:00", to: "00:00"}
+                  rules:
+                    booking_confirmation: {when: booking_confirmed, channel: email, template: booking_confirmation, purpose: transactional}
+                \(rate.map { "  rate_limits: {email: \($0)}" } ?? "")
+                """)
+        }
+
+        /// `count` opted-in customers C-1…, as profile events published now.
+        static func customers(_ count: Int, exchange: String) -> [AMQPOutgoingMessage] {
+            (1...count).map { index in
+                let body = #"{"id":"p\#(index)","type":"customer.updated","occurred_at":"\#(Timestamp.now.description)","data":{"customer":{"customer_no":"C-\#(index)","first_name":"Guest \#(index)","email":"guest\#(index)@example.com","newsletter":true,"language":"en"}}}"#
+                return AMQPOutgoingMessage(exchange: exchange, routingKey: "customer.updated", properties: .persistentJSON(), body: Array(body.utf8))
+            }
+        }
+
+        static let newsletter: [String: JSONValue] = [
+            "channel": .string("email"), "template": .string("newsletter"), "purpose": .string("marketing"), "filter": .object([:]),
+        ]
+
+        /// Job ids per customer among the deliveries (a redelivered job repeats its id).
+        static func jobIDsByCustomer(_ deliveries: [AMQPDelivery]) throws -> [String: Set<String>] {
+            var ids: [String: Set<String>] = [:]
+            for delivery in deliveries {
+                let job = try JSONValue(parsing: delivery.body)
+                let id = try #require(job["job_id"]?.stringValue)
+                #expect(delivery.properties.messageID == id && delivery.routingKey == "email")
+                ids[job["customer_no"]?.stringValue ?? "", default: []].insert(id)
+            }
+            return ids
+        }
+
+        @Test func aSendAndABookingReachTheGatewaysQueueInTheContractsShape() async throws {
+            try await withRunningPatron(try Self.setup()) { setup, broker, _ in
+                try await broker.publish(Self.customers(3, exchange: setup.topology.eventsExchange))
+                try await eventually("three customers") { try setup.journalCount() == 3 }
+                try await withCommands(setup) { commands in
+                    var preview = Self.newsletter
+                    preview["dry_run"] = .bool(true)
+                    let counted = try await commands.call("dispatch.send", args: preview)
+                    #expect(counted["result"]?["queued"] == .integer(3) && counted["result"]?["dry_run"] == .bool(true), "\(counted)")
+                    let sent = try await commands.call("dispatch.send", args: Self.newsletter)
+                    #expect(sent["result"]?["queued"] == .integer(3) && sent["result"]?["skipped"]?["no_consent"] == .integer(0), "\(sent)")
+                    let unknown = try await commands.call("dispatch.send", args: ["channel": .string("email"), "template": .string("nope"),
+                                                                                  "purpose": .string("marketing"), "filter": .object([:])])
+                    #expect(unknown["error"]?["field"] == .string("args.template"))
+                }
+                let queue = setup.topology.dispatchQueue(.email)
+                try await eventually("three jobs on \(queue)") { try await broker.queueDepth(queue) == 3 }
+                let jobs = try await broker.drain(queue)
+                let job = try JSONValue(parsing: jobs[0].body)
+                #expect(job["template"] == .string("newsletter") && job["purpose"] == .string("marketing") && job["language"] == .string("en"))
+                #expect(job["subject"] == .string("News from Hotel Donostia") && job["unsubscribe_url"]?.stringValue?.contains("token=") == true)
+                #expect(Timestamp(rfc3339: job["created_at"]?.stringValue ?? "") != nil && jobs[0].properties.contentType == "application/json")
+
+                // A confirmed booking: its confirmation goes out by itself.
+                let booking = #"{"id":"bk","type":"booking.created","occurred_at":"\#(Timestamp.now.description)","data":{"customer":{"customer_no":"C-1"},"booking":{"ref":"BK-9","status":"confirmed","hotel":"Hotel Donostia"}}}"#
+                try await broker.publish([AMQPOutgoingMessage(exchange: setup.topology.eventsExchange, routingKey: "booking.created",
+                                                              properties: .persistentJSON(), body: Array(booking.utf8))])
+                try await eventually("the confirmation") { try await broker.queueDepth(queue) == 1 }
+                let confirmation = try JSONValue(parsing: try await broker.drain(queue)[0].body)
+                #expect(confirmation["template"] == .string("booking_confirmation") && confirmation["to"] == .string("guest1@example.com"))
+                #expect(confirmation["subject"] == .string("Your booking BK-9 at Hotel Donostia is confirmed"))
+
+                // The unsubscribe link's token comes back, and the customer is out of the next newsletter.
+                let token = try #require(job["unsubscribe_url"]?.stringValue?.components(separatedBy: "token=").last)
+                try await withCommands(setup) { commands in
+                    let unsubscribed = try await commands.call("dispatch.unsubscribe", args: ["token": .string(token)])
+                    let number = try #require(unsubscribed["result"]?["customer_no"]?.stringValue)
+                    let record = try await commands.call("customers.get", args: ["customer_no": .string(number)])
+                    #expect(record["result"]?["newsletter"] == .bool(false), "\(record)")
+                    var again = Self.newsletter
+                    again["dry_run"] = .bool(true)
+                    let counted = try await commands.call("dispatch.send", args: again)
+                    #expect(counted["result"]?["queued"] == .integer(2) && counted["result"]?["skipped"]?["no_consent"] == .integer(1))
+                    let forged = try await commands.call("dispatch.unsubscribe", args: ["token": .string("QzE.0000")])
+                    #expect(forged["error"]?["field"] == .string("args.token"))
+                }
+            }
+        }
+
+        @Test func aViewerCannotSend() async throws {
+            try await withRunningPatron(try Self.setup(roles: ["patron": "viewer"])) { setup, _, _ in
+                try await withCommands(setup) { commands in
+                    let refused = try await commands.call("dispatch.send", args: Self.newsletter)
+                    #expect(refused["error"]?["code"] == .string("forbidden"))
+                }
+            }
+        }
+
+        @Test func aBrokerRestartDuringABulkSendLosesNoJobAndGivesNoCustomerTwoIds() async throws {
+            let count = 1_500
+            try await withRunningPatron(try Self.setup(rate: 300)) { setup, broker, _ in
+                try await broker.publish(Self.customers(count, exchange: setup.topology.eventsExchange))
+                try await eventually("the customers") { try setup.journalCount() == count }
+                try await withCommands(setup) { commands in
+                    let sent = try await commands.call("dispatch.send", args: Self.newsletter)
+                    #expect(sent["result"]?["queued"] == .integer(Int64(count)))
+                }
+                let queue = setup.topology.dispatchQueue(.email)
+                try await eventually("part of the send to be published") { try await broker.queueDepth(queue) >= 200 }
+                try TestEnvironment.brokerControl("stop_app")
+                let unpublished = try await setup.readOnlyDatabase().read {
+                    try Int.fetchOne($0, sql: "SELECT count(*) FROM dispatch_outbox WHERE published_at IS NULL")
+                }
+                #expect((unpublished ?? 0) > 0, "the restart must land mid-send")
+                try await Task.sleep(for: .seconds(2))
+                try TestEnvironment.brokerControl("start_app")
+                try await eventually("every job after the restart", timeout: .seconds(90)) {
+                    (try? await setup.readOnlyDatabase().read { try Int.fetchOne($0, sql: "SELECT count(*) FROM dispatch_outbox WHERE published_at IS NULL") }) == 0
+                }
+                try await broker.client.waitUntilConnected(timeout: .seconds(30))
+                let ids = try Self.jobIDsByCustomer(try await broker.drain(queue))
+                #expect(ids.count == count, "every customer's job arrived")
+                #expect(ids.values.allSatisfy { $0.count == 1 }, "no customer got two job ids")
+            }
+        }
+
+        @Test func aKillBetweenCommitAndPublishStillYieldsEveryJobWithItsId() async throws {
+            let count = 200
+            let setup = try Self.setup(rate: 20)
+            let broker = try await TestBroker()
+            var child: ChildPatrond? = try ChildPatrond(configurationPath: setup.configurationPath)
+            try await eventually("patrond to consume") { (try? await broker.consumerCount(setup.topology.commandsQueue)) == 1 }
+            try await broker.publish(Self.customers(count, exchange: setup.topology.eventsExchange))
+            try await eventually("the customers") { try setup.journalCount() == count }
+            try await withCommands(setup) { commands in
+                let sent = try await commands.call("dispatch.send", args: Self.newsletter)
+                #expect(sent["result"]?["queued"] == .integer(Int64(count)))
+            }
+            let queued = try await setup.readOnlyDatabase().read { try Set(String.fetchAll($0, sql: "SELECT job_id FROM dispatch_outbox")) }
+            // At 20 jobs a second most jobs are committed and not yet published when the process dies.
+            let queue = setup.topology.dispatchQueue(.email)
+            try await eventually("the first jobs") { try await broker.queueDepth(queue) >= 20 }
+            child?.send(SIGKILL)
+            _ = try await child?.waitForExit()
+            let unpublished = try await setup.readOnlyDatabase().read {
+                try Int.fetchOne($0, sql: "SELECT count(*) FROM dispatch_outbox WHERE published_at IS NULL")
+            }
+            #expect((unpublished ?? 0) > 0, "the kill must land between commit and publish")
+            child = try ChildPatrond(configurationPath: setup.configurationPath, logName: "patrond-2.log")
+            try await eventually("every job after the restart", timeout: .seconds(60)) { try await broker.queueDepth(queue) >= count }
+            try await Task.sleep(for: .milliseconds(500))
+            let ids = try Self.jobIDsByCustomer(try await broker.drain(queue))
+            #expect(ids.count == count && ids.values.allSatisfy { $0.count == 1 })
+            #expect(Set(ids.values.flatMap { $0 }) == queued, "the ids published are those committed before the kill")
+            child?.send(SIGTERM)
+            #expect(try await child?.waitForExit() == 0)
+            await setup.tearDown(broker)
+            await broker.close()
+        }
+    }
+}
