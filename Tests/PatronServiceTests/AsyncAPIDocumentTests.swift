@@ -126,6 +126,43 @@ struct AsyncAPIDocumentTests {
         }
     }
 
+    /// Each dispatch job example is exactly what Patron writes for those fields: rebuilt as a
+    /// `DispatchJob` from its own values, it encodes to the same JSON.
+    @Test(arguments: ["bookingConfirmation", "newsletterEmail", "preArrivalSMS"])
+    func dispatchJobExamplesAreWhatPatronPublishes(_ name: String) throws {
+        let message = try #require(try Self.messages()["DispatchJob"])
+        let examples = try #require(message["examples"] as? [[String: Any]])
+        let payload = try JSONValue(parsing: try Self.json(try #require(examples.first { $0["name"] as? String == name }?["payload"])))
+        func text(_ key: String) -> String? { payload[key]?.stringValue }
+        let job = DispatchJob(
+            jobID: try #require(text("job_id")), channel: try #require(DispatchChannel(rawValue: text("channel") ?? "")), to: try #require(text("to")),
+            customerNo: try #require(text("customer_no")), language: try #require(text("language")), template: try #require(text("template")),
+            subject: text("subject"), body: try #require(text("body")), html: text("html"),
+            purpose: try #require(DispatchPurpose(rawValue: text("purpose") ?? "")),
+            createdAt: try #require(Timestamp(rfc3339: text("created_at") ?? "")),
+            segmentation: try text("encoding").map { SMSSegmentation(encoding: try #require(SMSEncoding(rawValue: $0)), segments: Int(payload["segments"]?.intValue ?? 0)) },
+            unsubscribeURL: text("unsubscribe_url"))
+        #expect(job.json == payload)
+        #expect(UUID(uuidString: job.jobID) != nil)
+        if let segmentation = job.segmentation { #expect(SMSSegmentation(measuring: job.body) == segmentation) }
+    }
+
+    @Test(arguments: ["newsletterDryRun", "smsToListedCustomers", "monthlyFollowUpMailing"])
+    func dispatchExamplesAreRequestsPatronAccepts(_ name: String) throws {
+        let request = try #require(try Self.messages()["CommandRequest"])
+        let examples = try #require(request["examples"] as? [[String: Any]])
+        let example = try #require(examples.first { $0["name"] as? String == name })
+        let parsed = try CommandRequest.parse(try Self.json(try #require(example["payload"]))).get()
+        if parsed.command == "dispatch.send" {
+            _ = try DispatchRequest.parse(CommandArguments(parsed.args), phones: LibPhoneNumberNormalizer(), rules: RecordRules())
+        } else {
+            _ = try Schedule.parse(CommandArguments(parsed.args), now: Timestamp(rfc3339: "2026-11-24T08:00:00Z")!) { action, args, _ in
+                #expect(action == .dispatch)
+                _ = try DispatchRequest.parse(args, phones: LibPhoneNumberNormalizer(), rules: RecordRules())
+            }
+        }
+    }
+
     @Test func everyEventTypeOfTheContractIsDocumented() throws {
         let components = try #require(try Self.document()["components"] as? [String: Any])
         let schemas = try #require(components["schemas"] as? [String: Any])
