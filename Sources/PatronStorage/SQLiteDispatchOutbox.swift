@@ -9,12 +9,12 @@ public struct SQLiteDispatchOutbox: DispatchOutbox {
         self.database = database
     }
 
-    public func pending(channel: DispatchChannel, readyAt: Timestamp, limit: Int) async throws -> [PendingDispatch] {
+    public func pending(channel: DispatchChannel, readyAt: Timestamp, after sequence: Int64, limit: Int) async throws -> [PendingDispatch] {
         try await database.pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, job_id, body FROM dispatch_outbox INDEXED BY dispatch_outbox_pending
-                WHERE channel = ? AND published_at IS NULL AND not_before <= ? ORDER BY id LIMIT ?
-                """, arguments: [channel.rawValue, readyAt.microseconds, limit]).map {
+                WHERE channel = ? AND published_at IS NULL AND id > ? AND not_before <= ? ORDER BY id LIMIT ?
+                """, arguments: [channel.rawValue, sequence, readyAt.microseconds, limit]).map {
                 PendingDispatch(sequence: $0[0], jobID: $0[1], channel: channel, body: [UInt8]($0[2] as Data))
             }
         }

@@ -10,7 +10,7 @@ struct PatronBench: AsyncParsableCommand {
         commandName: "patron-bench",
         abstract: "Measure Patron against its speed and memory targets.",
         version: Patron.version,
-        subcommands: [Ingest.self, Stages.self, Search.self, Import.self, Export.self])
+        subcommands: [Ingest.self, Stages.self, Search.self, Import.self, Export.self, Dispatch.self])
 }
 
 /// Peak resident memory of this process (VmHWM), in MiB.

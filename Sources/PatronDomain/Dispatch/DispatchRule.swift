@@ -230,8 +230,9 @@ public struct PendingDispatch: Sendable, Equatable {
 
 /// The dispatch outbox and timers as the relay and the timer loop read them.
 public protocol DispatchOutbox: Sendable {
-    /// Jobs of a channel not yet published whose quiet hours are over, oldest first.
-    func pending(channel: DispatchChannel, readyAt: Timestamp, limit: Int) async throws -> [PendingDispatch]
+    /// Jobs of a channel not yet published whose quiet hours are over, oldest first, after
+    /// `sequence` (the relay reads on while the previous batch is being marked).
+    func pending(channel: DispatchChannel, readyAt: Timestamp, after sequence: Int64, limit: Int) async throws -> [PendingDispatch]
     /// After the broker confirmed them: the row stays (its job id stays taken), its body goes.
     func markPublished(_ sequences: [Int64], at time: Timestamp) async throws
     /// Timers due at `time`, earliest first.
