@@ -13,6 +13,7 @@ extension BrokerBacked {
             "dead.list": "operator", "customers.tag": "operator", "customers.untag": "operator", "customers.note": "operator",
             "customers.set_group": "operator", "threads.close": "operator", "exports.run": "operator", "exports.log": "operator", "reports.run": "operator",
             "schedules.create": "operator", "schedules.delete": "operator", "schedules.run_now": "operator",
+            "dispatch.send": "operator", "dispatch.unsubscribe": "operator",
             "customers.merge": "admin", "customers.unmerge": "admin", "customers.erase": "admin", "customers.import": "admin",
             "groups.create": "admin", "contacts.create": "admin", "dead.replay": "admin",
         ]
