@@ -32,13 +32,15 @@ struct Patrond: AsyncParsableCommand {
             FileHandle.standardError.write(Data("patrond: configuration error: \(error)\n".utf8))
             throw ExitCode(ConfigurationError.exitCode)
         }
+        // Templates are configuration too: a broken one stops the start, naming its file, and
+        // exit code 78 keeps systemd from restarting into the same error.
+        do {
+            _ = try Patron.loadTemplates(configuration)
+        } catch {
+            FileHandle.standardError.write(Data("patrond: dispatch templates: \(error)\n".utf8))
+            throw ExitCode(ConfigurationError.exitCode)
+        }
         if checkConfig {
-            do {
-                _ = try Patron.loadTemplates(configuration)
-            } catch {
-                FileHandle.standardError.write(Data("patrond: dispatch templates: \(error)\n".utf8))
-                throw ExitCode(ConfigurationError.exitCode)
-            }
             print("patrond: configuration \(config) is valid")
             return
         }

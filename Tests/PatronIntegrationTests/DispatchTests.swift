@@ -96,6 +96,53 @@ extension BrokerBacked {
             }
         }
 
+        /// A copy of the example templates the test may break.
+        static func templatesCopy(in directory: URL) throws -> String {
+            let copy = directory.appendingPathComponent("templates-\(UUID().uuidString.prefix(6))").path
+            try FileManager.default.copyItem(atPath: TestSetup.exampleTemplates, toPath: copy)
+            return copy
+        }
+
+        @Test func aBrokenTemplateStopsTheStartAndFailsAReloadNamingItsFile() async throws {
+            let templates = try Self.templatesCopy(in: FileManager.default.temporaryDirectory)
+            defer { try? FileManager.default.removeItem(atPath: templates) }
+            let setup = try TestSetup(extraYAML: """
+                dispatch:
+                  templates: \(templates)
+                  unsubscribe_url: https://hotel.example/unsubscribe?token={token}
+                """)
+            let broken = (templates as NSString).appendingPathComponent("newsletter.en.yaml")
+            let original = try String(contentsOfFile: broken, encoding: .utf8)
+            try original.replacingOccurrences(of: "{{customer.first_name}}", with: "{{customer.frist_name}}")
+                .write(toFile: broken, atomically: true, encoding: .utf8)
+            let refused = try ChildPatrond(configurationPath: setup.configurationPath)
+            #expect(try await refused.waitForExit() == 78)
+            #expect(refused.log.contains("newsletter.en.yaml") && refused.log.contains("customer.frist_name"), "\(refused.log)")
+
+            try original.write(toFile: broken, atomically: true, encoding: .utf8)
+            let broker = try await TestBroker()
+            let listener = try NotifyListener(directory: setup.directory)
+            let child = try ChildPatrond(configurationPath: setup.configurationPath, environment: ["NOTIFY_SOCKET": listener.path],
+                                         logName: "patrond-2.log")
+            try listener.waitFor("READY=1")
+            try "purpose: marketing\nsubject: '{{#customer}}'\ntext: x\n".write(toFile: broken, atomically: true, encoding: .utf8)
+            child.send(SIGHUP)
+            try listener.waitFor("RELOADING=1")
+            let failed = try listener.waitFor("READY=1")
+            #expect(failed.contains("reload failed") && failed.contains("newsletter.en.yaml"), "\(failed)")
+            // Still sending with the templates it had.
+            try await withCommands(setup) { commands in
+                var preview = Self.newsletter
+                preview["dry_run"] = .bool(true)
+                let counted = try await commands.call("dispatch.send", args: preview)
+                #expect(counted["ok"] == .bool(true), "\(counted)")
+            }
+            child.send(SIGTERM)
+            #expect(try await child.waitForExit() == 0)
+            await setup.tearDown(broker)
+            await broker.close()
+        }
+
         @Test func aViewerCannotSend() async throws {
             try await withRunningPatron(try Self.setup(roles: ["patron": "viewer"])) { setup, _, _ in
                 try await withCommands(setup) { commands in

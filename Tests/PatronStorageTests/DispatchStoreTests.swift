@@ -85,6 +85,29 @@ struct DispatchStoreTests {
         #expect(left.allSatisfy { !$0.hasPrefix("pre_arrival:") } && left.contains("pre_arrival_sms:BK-1:\(Self.day(10))"), "\(left)")
     }
 
+    @Test func aStaffReplyIsMailedAtOnceAndAnAbandonedCartRemindedLaterIfStillAbandoned() async throws {
+        let fixture = try RecordsFixture(dispatch: try Self.settings())
+        let ana = #"{"customer_no":"C-1","first_name":"Ana","email":"ana@example.com","newsletter":true}"#
+        try await fixture.ingest(
+            Self.event("q1", "contact.submitted", secondsAgo: 60, #"{"customer":\#(ana),"message":{"thread_id":"T-1","subject":"Late arrival","body":"We land at 23:00"}}"#),
+            Self.event("r1", "contact.replied", #"{"message":{"thread_id":"T-1","body":"The night porter will have your key.","author":"maria"}}"#),
+            Self.event("c1", "cart.updated", #"{"customer":\#(ana),"cart":{"id":"CART-1","status":"abandoned","total":"137.50","currency":"EUR"}}"#),
+            Self.event("c2", "cart.updated", #"{"customer":{"customer_no":"C-2","email":"luis@example.com","newsletter":true},"cart":{"id":"CART-2","status":"abandoned"}}"#))
+        let reply = try #require(try await Self.jobs(fixture).first)
+        #expect(reply.trigger == "rule:thread_reply:r1" && reply.body["subject"] == .string("Re: Late arrival"))
+        #expect(reply.body["body"]?.stringValue?.contains("The night porter will have your key.") == true)
+        #expect(try await Self.timers(fixture) == ["abandoned_cart:CART-1", "abandoned_cart:CART-2"])
+        // Luis books his cart before the reminder's time; Ana does not.
+        try await fixture.ingest(Self.event("c3", "cart.updated", #"{"cart":{"id":"CART-2","status":"ordered"}}"#))
+        let timers = DispatchTimers(outbox: SQLiteDispatchOutbox(database: fixture.database), store: fixture.store, runner: fixture.ruleRunner,
+                                    logger: .init(label: "test"))
+        try await timers.fireDue(now: Timestamp.now.adding(seconds: 4 * 3600 + 60))
+        let jobs = try await Self.jobs(fixture)
+        #expect(jobs.map(\.trigger) == ["rule:thread_reply:r1", "rule:abandoned_cart:CART-1"])
+        #expect(jobs.last?.body["purpose"] == .string("marketing") && jobs.last?.body["body"]?.stringValue?.contains("137.50 EUR") == true)
+        #expect(try await Self.timers(fixture).isEmpty)
+    }
+
     @Test func aReplayOfOldBookingsQueuesNothing() async throws {
         let fixture = try RecordsFixture(dispatch: try Self.settings())
         try await fixture.ingest(Self.booking("old", arrival: -30, secondsAgo: 40 * 86_400))
