@@ -34,6 +34,7 @@ public final class Patron: Sendable {
     let exportRetention: ExportRetention
     let scheduler: Scheduler
     let dispatchRelay: DispatchRelay
+    let dispatchOutbox: SQLiteDispatchOutbox
     let dispatchTimers: DispatchTimers
     let templates: TemplateStore
     public let commands: CommandServer
@@ -93,7 +94,7 @@ public final class Patron: Sendable {
                                           retentionDays: configuration.exports.retentionDays, logger: logger)
         let exporter = CustomerExporter(database: database, directory: configuration.exportsDirectory, currency: configuration.records.defaultCurrency,
                                         pdfFont: configuration.exports.pdfFont)
-        let dispatchOutbox = SQLiteDispatchOutbox(database: database)
+        dispatchOutbox = SQLiteDispatchOutbox(database: database)
         dispatchRelay = DispatchRelay(outbox: dispatchOutbox, client: dispatchClient, exchange: names.dispatchExchange,
                                       rateLimits: dispatch.rateLimits, logger: logger)
         dispatchTimers = DispatchTimers(outbox: dispatchOutbox, store: records, runner: ruleRunner, logger: logger)

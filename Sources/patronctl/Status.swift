@@ -50,6 +50,8 @@ extension Patronctl {
                     print("journal       \(Output.text(daemon?["journal"]?["events"])) events, \(Output.text(daemon?["journal"]?["duplicates"])) duplicates ignored")
                     let since = daemon?["since_start"]
                     print("since start   \(Output.text(since?["accepted"])) accepted, \(Output.text(since?["duplicates"])) duplicates, \(Output.text(since?["rejected"])) rejected")
+                    let outbox = daemon?["dispatch_unpublished"]
+                    print("dispatch      \(Output.text(outbox?["email"])) email and \(Output.text(outbox?["sms"])) SMS jobs not yet published")
                 }
                 print("")
                 var rows: [[String]] = []

@@ -66,6 +66,11 @@ extension BrokerBacked {
                 try await eventually("three jobs on \(queue)") { try await broker.queueDepth(queue) == 3 }
                 let jobs = try await broker.drain(queue)
                 let job = try JSONValue(parsing: jobs[0].body)
+                try await withCommands(setup) { commands in
+                    try await eventually("the outbox to be marked published") {
+                        try await commands.call("status.get")["result"]?["dispatch_unpublished"] == .object(["email": .integer(0), "sms": .integer(0)])
+                    }
+                }
                 #expect(job["template"] == .string("newsletter") && job["purpose"] == .string("marketing") && job["language"] == .string("en"))
                 #expect(job["subject"] == .string("News from Hotel Donostia") && job["unsubscribe_url"]?.stringValue?.contains("token=") == true)
                 #expect(Timestamp(rfc3339: job["created_at"]?.stringValue ?? "") != nil && jobs[0].properties.contentType == "application/json")

@@ -35,6 +35,7 @@ enum OperationsCommands {
 
     private static func status(_ patron: Patron) async throws -> JSONValue {
         let journal = try await patron.store.journalStatus()
+        let backlog = try await patron.dispatchOutbox.backlog()
         let totals = patron.pipeline.totalsSnapshot
         let topology = patron.configuration.topology
         let queues = try await patron.commandClient.withManagement { broker -> [String: JSONValue] in
@@ -55,6 +56,9 @@ enum OperationsCommands {
                 "accepted": .integer(Int64(totals.accepted)), "duplicates": .integer(Int64(totals.duplicates)),
                 "rejected": .integer(Int64(totals.rejected)),
             ]),
+            "dispatch_unpublished": .object(JSONObject(Dictionary(uniqueKeysWithValues: DispatchChannel.allCases.map {
+                ($0.rawValue, JSONValue.integer(Int64(backlog[$0] ?? 0)))
+            }))),
             "journal": .object([
                 "events": .integer(journal.recorded), "duplicates": .integer(journal.duplicates),
                 "last_received_at": journal.lastReceivedAt.map { .string($0.description) } ?? .null,
