@@ -38,6 +38,8 @@ struct DispatchTemplateTests {
         let english = try #require(library.render("booking_confirmation", language: "en", channel: .email, variables: Self.variables))
         #expect(english.language == "en" && english.subject == "Your booking BK-1 at Hotel Donostia is confirmed")
         #expect(english.text.contains("Dear Ana <b>,") && english.text.contains("Arrival: 2026-12-10") && !english.text.contains("Total:"))
+        #expect(library.render("booking_confirmation", language: "en-GB", channel: .email, variables: Self.variables)?.language == "en")
+        #expect(library.render("booking_confirmation", language: "EN", channel: .email, variables: Self.variables)?.language == "en")
         let spanish = try #require(library.render("booking_confirmation", language: "es", channel: .sms, variables: Self.variables))
         #expect(spanish.subject == nil && spanish.text.hasPrefix("Reserva BK-1 confirmada"))
     }

@@ -130,10 +130,11 @@ public struct TemplateLibrary: Sendable {
         }
     }
 
-    /// Renders a template in the customer's language, else the default language.
+    /// Renders a template in the customer's language (`en-GB` takes `en`), else the default language.
     public func render(_ name: String, language: String?, channel: DispatchChannel, variables: DispatchVariables) -> Message? {
         guard let languages = templates[name] else { return nil }
-        let chosen = language.flatMap { languages[$0] != nil ? $0 : nil } ?? defaultLanguage
+        let primary = language.map { String($0.prefix { $0 != "-" && $0 != "_" }).lowercased() }
+        let chosen = primary.flatMap { languages[$0] != nil ? $0 : nil } ?? defaultLanguage
         guard let template = languages[chosen] else { return nil }
         var context: [String: Any] = variables.values
         for (section, values) in variables.sections { context[section] = values }
