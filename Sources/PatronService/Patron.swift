@@ -98,7 +98,14 @@ public final class Patron: Sendable {
         dispatchRelay = DispatchRelay(outbox: dispatchOutbox, client: dispatchClient, exchange: names.dispatchExchange,
                                       rateLimits: dispatch.rateLimits, logger: logger)
         dispatchTimers = DispatchTimers(outbox: dispatchOutbox, store: records, runner: ruleRunner, logger: logger)
-        let sender = DispatchSender(store: records, export: SQLiteCustomerExport(database: database), composer: composer, logger: logger)
+        let progressClient = dispatchClient
+        let sender = DispatchSender(store: records, export: SQLiteCustomerExport(database: database), composer: composer, logger: logger) { report in
+            // Progress is for whoever watches now: not persistent, and a lost one is harmless.
+            var properties = AMQPProperties(contentType: "application/json")
+            properties.type = "dispatch.progress"
+            try? await progressClient.publish(AMQPOutgoingMessage(exchange: names.notificationsExchange, routingKey: "dispatch.progress",
+                                                                  properties: properties, body: CommandServer.encode(report)))
+        }
         let scheduleActions = ScheduleActions(exporter: exporter, phones: phones, rules: configuration.records,
                                               defaultLanguage: configuration.defaultLanguage, sender: sender)
         let schedules = SQLiteScheduleStore(database: database)

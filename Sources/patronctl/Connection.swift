@@ -64,10 +64,10 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// Sends a command and returns its `result`, or throws with the exit code its error maps to.
-    func ask(_ commands: CommandClient, _ command: String, args: [String: JSONValue] = [:]) async throws -> JSONValue {
+    func ask(_ commands: CommandClient, _ command: String, args: [String: JSONValue] = [:], messageID: String? = nil) async throws -> JSONValue {
         let reply: JSONValue
         do {
-            reply = try await commands.call(command, args: args, timeout: .seconds(timeout))
+            reply = try await commands.call(command, args: args, timeout: .seconds(timeout), messageID: messageID)
         } catch {
             throw CLIFailure(code: 69, message: "\(error)")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PatronDomain
 
 extension Patronctl {
@@ -54,13 +55,38 @@ extension Patronctl.Dispatch {
             if dryRun { args["dry_run"] = .bool(true) }
             let (connection, arguments, dryRun) = (self.connection, args, self.dryRun)
             try await reportingFailures {
-                try await connection.run("dispatch.send", args: arguments) { result in
-                    print("\(dryRun ? "would queue" : "queued") \(Output.text(result["queued"]))"
-                          + (result["already_queued"] == .integer(0) ? "" : " (\(Output.text(result["already_queued"])) already queued before)"))
-                    if case .object(let skipped)? = result["skipped"] {
-                        let rows = skipped.keys.sorted().compactMap { key in skipped[key] == .integer(0) ? nil : [key, Output.text(skipped[key])] }
-                        if !rows.isEmpty { Output.table(["SKIPPED", "CUSTOMERS"], rows) }
+                let result = try await connection.withPatron { commands, client, configuration in
+                    // Progress of a large send arrives on patron.notifications while we wait.
+                    let requestID = UUID().uuidString.lowercased()
+                    let queue = "patronctl.progress.\(requestID)"
+                    try await client.withManagement { broker in
+                        _ = try broker.declareQueue(queue, durable: false, exclusive: true, autoDelete: true)
+                        try broker.bindQueue(queue, to: configuration.topology.notificationsExchange, routingKey: "dispatch.progress")
                     }
+                    let consumer = client.consume(queue: queue, prefetch: 10)
+                    let printer = Task {
+                        while !Task.isCancelled {
+                            let deliveries = await consumer.next(limit: 10)
+                            if deliveries.isEmpty { return }
+                            for delivery in deliveries {
+                                _ = try? await client.ack(delivery)
+                                guard let report = try? JSONValue(parsing: delivery.body), report["request"] == .string(requestID) else { continue }
+                                FileHandle.standardError.write(Data("… \(Output.text(report["done"])) of \(Output.text(report["of"])) customers, \(Output.text(report["queued"])) queued\n".utf8))
+                            }
+                        }
+                    }
+                    defer {
+                        consumer.stopWaiting()
+                        printer.cancel()
+                    }
+                    return try await connection.ask(commands, "dispatch.send", args: arguments, messageID: requestID)
+                }
+                if connection.json { return Output.json(result) }
+                print("\(dryRun ? "would queue" : "queued") \(Output.text(result["queued"]))"
+                      + (result["already_queued"] == .integer(0) ? "" : " (\(Output.text(result["already_queued"])) already queued before)"))
+                if case .object(let skipped)? = result["skipped"] {
+                    let rows = skipped.keys.sorted().compactMap { key in skipped[key] == .integer(0) ? nil : [key, Output.text(skipped[key])] }
+                    if !rows.isEmpty { Output.table(["SKIPPED", "CUSTOMERS"], rows) }
                 }
             }
         }

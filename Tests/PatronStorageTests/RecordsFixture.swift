@@ -33,7 +33,7 @@ final class RecordsFixture {
     }
 
     func dispatchSender() -> DispatchSender {
-        DispatchSender(store: store, export: SQLiteCustomerExport(database: database), composer: composer, logger: Logger(label: "test"))
+        DispatchSender(store: store, export: SQLiteCustomerExport(database: database), composer: composer, logger: Logger(label: "test")) { _ in }
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }

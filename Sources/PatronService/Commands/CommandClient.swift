@@ -69,19 +69,24 @@ public final class CommandClient: Sendable {
     }
 
     /// Sends `{ "command", "args" }` and returns the reply object (`ok` + `result` or `error`).
-    public func call(_ command: String, args: [String: JSONValue] = [:], timeout: Duration = .seconds(10)) async throws -> JSONValue {
+    ///
+    /// - Parameter messageID: the request's `message_id` (patrond's request id: a repeat with
+    ///   the same id is the same request, and progress reports carry it).
+    public func call(_ command: String, args: [String: JSONValue] = [:], timeout: Duration = .seconds(10),
+                     messageID: String? = nil) async throws -> JSONValue {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let body = try encoder.encode(JSONValue.object(["command": .string(command), "args": .object(JSONObject(args))]))
-        return try await send(body: Array(body), label: command, timeout: timeout)
+        return try await send(body: Array(body), label: command, timeout: timeout, messageID: messageID)
     }
 
     /// Sends a raw body (tests use it for malformed requests).
-    public func send(body: [UInt8], label: String, timeout: Duration, userID: String? = nil) async throws -> JSONValue {
+    public func send(body: [UInt8], label: String, timeout: Duration, userID: String? = nil, messageID: String? = nil) async throws -> JSONValue {
         let correlationID = UUID().uuidString
         var properties = AMQPProperties(contentType: "application/json", correlationID: correlationID,
                                         replyTo: replyQueue, userID: userID ?? user)
         properties.deliveryMode = 2
+        properties.messageID = messageID
         let message = AMQPOutgoingMessage(exchange: exchange, routingKey: routingKey, properties: properties, body: body)
         let timeoutTask = Task { [weak self] in
             try? await Task.sleep(for: timeout)

@@ -13,6 +13,9 @@ struct DispatchSender: Sendable {
     let export: SQLiteCustomerExport
     let composer: DispatchComposer
     let logger: Logger
+    /// Hands on a progress report (`dispatch.progress` on `patron.notifications`) after each
+    /// chunk of a send longer than one chunk.
+    let progress: @Sendable (JSONValue) async -> Void
     static let chunkSize = 500
 
     /// Checks what only the loaded templates know: the template exists and states the request's purpose.
@@ -28,7 +31,9 @@ struct DispatchSender: Sendable {
         }
     }
 
-    func send(_ request: DispatchRequest, trigger: String) async throws -> DispatchCounts {
+    /// - Parameter requestID: the command request's id, which progress reports carry so the
+    ///   client that asked can pick out its own.
+    func send(_ request: DispatchRequest, trigger: String, requestID: String? = nil) async throws -> DispatchCounts {
         try check(request)
         var counts = DispatchCounts()
         let total: Int
@@ -39,14 +44,14 @@ struct DispatchSender: Sendable {
             for start in stride(from: 0, to: ids.count, by: Self.chunkSize) {
                 let chunk = Array(ids[start..<min(start + Self.chunkSize, ids.count)])
                 counts.add(try await compose(request, chunk.map { .id($0) }, trigger: trigger))
-                progress(counts, of: total, request)
+                await report(counts, of: total, request, requestID: requestID)
             }
         case .customerNumbers(let numbers):
             total = numbers.count
             for start in stride(from: 0, to: numbers.count, by: Self.chunkSize) {
                 let chunk = Array(numbers[start..<min(start + Self.chunkSize, numbers.count)])
                 counts.add(try await compose(request, chunk.map { .number($0) }, trigger: trigger))
-                progress(counts, of: total, request)
+                await report(counts, of: total, request, requestID: requestID)
             }
         }
         logger.info("dispatch send finished", metadata: [
@@ -89,13 +94,19 @@ struct DispatchSender: Sendable {
         }
     }
 
-    /// Large sends report how far they got in the log, chunk by chunk.
-    private func progress(_ counts: DispatchCounts, of total: Int, _ request: DispatchRequest) {
+    /// Large sends report how far they got, chunk by chunk: in the log, and to whoever listens
+    /// (`patronctl dispatch send` prints it).
+    private func report(_ counts: DispatchCounts, of total: Int, _ request: DispatchRequest, requestID: String?) async {
         guard total > Self.chunkSize else { return }
+        let done = counts.queued + counts.alreadyQueued + counts.skipped.values.reduce(0, +)
         logger.info("dispatch send progress", metadata: [
-            "template": "\(request.template)", "done": "\(counts.queued + counts.alreadyQueued + counts.skipped.values.reduce(0, +))",
-            "of": "\(total)", "queued": "\(counts.queued)",
+            "template": "\(request.template)", "done": "\(done)", "of": "\(total)", "queued": "\(counts.queued)",
         ])
+        await progress(.object([
+            "request": requestID.map(JSONValue.string) ?? .null, "template": .string(request.template),
+            "channel": .string(request.channel.rawValue), "dry_run": .bool(request.dryRun), "done": .integer(Int64(done)),
+            "of": .integer(Int64(total)), "queued": .integer(Int64(counts.queued)),
+        ]))
     }
 }
 
@@ -118,7 +129,7 @@ struct DispatchCommands: Sendable {
     func register(on server: CommandServer) {
         server.register("dispatch.send", CommandHandler(minimumRole: .operator) { args, context in
             let request = try DispatchRequest.parse(args, phones: phones, rules: rules)
-            let counts = try await sender.send(request, trigger: "send:\(context.user):\(context.requestID)")
+            let counts = try await sender.send(request, trigger: "send:\(context.user):\(context.requestID)", requestID: context.requestID)
             return counts.json(dryRun: request.dryRun)
         })
         server.register("dispatch.unsubscribe", CommandHandler(minimumRole: .operator) { args, context in
