@@ -34,6 +34,9 @@ extension PatronBench {
         @Option(help: "Prefetch, as amqp.prefetch.")
         var prefetch = 3000
 
+        @Flag(help: "Run the example configuration's dispatch rules (booking confirmations, reminders) while ingesting.")
+        var dispatchRules = false
+
         func validate() throws {
             guard events >= 1000 else { throw ValidationError("--events must be at least 1000") }
             guard customers >= 0 else { throw ValidationError("--customers must not be negative") }
@@ -59,6 +62,11 @@ extension PatronBench {
                     metrics: {listen: "off"}
                     records: {erasure_hash_key: "bench-key-bench-key-bench-key-bench-key"}
                     """)
+                if dispatchRules {
+                    configuration.dispatch = try ConfigurationLoader.load(path: "config/patrond.example.yaml", environment: [:]).dispatch
+                    // The mix's events are dated 2026-11-20: still recent enough to be sent.
+                    configuration.dispatch.maximumLatenessSeconds = 400 * 86_400
+                }
                 // Both runs read their own queue, bound to one shared exchange.
                 configuration.topology = .prefixed("\(prefix).\(name)")
                 configuration.topology.eventsExchange = "\(prefix).events"
@@ -87,6 +95,7 @@ extension PatronBench {
 
             let messages = EventMix.messages(count: events, exchange: exchange)
             let size = messages.map(\.body.count).reduce(0, +) / messages.count
+            if dispatchRules { print("with the example configuration's dispatch rules") }
             print("patron-bench ingest: \(events) events (60% bookings, 20% carts, 10% contact forms, 10% profile updates; a quarter reach a known customer by another identifier), ~\(size) bytes, batch \(batchSize), prefetch \(prefetch)")
             let publishStart = ContinuousClock.now
             for chunk in stride(from: 0, to: events, by: 1000) {
@@ -146,7 +155,9 @@ extension PatronBench {
                 try? broker.deleteQueue(drainQueue)
                 for configuration in configurations {
                     let names = configuration.topology
-                    for queue in [names.ingestQueue, names.deadQueue, names.commandsQueue] { try? broker.deleteQueue(queue) }
+                    for queue in [names.ingestQueue, names.deadQueue, names.commandsQueue] + DispatchChannel.allCases.map(names.dispatchQueue) {
+                        try? broker.deleteQueue(queue)
+                    }
                     for exchange in [names.eventsExchange, names.deadExchange, names.commandsExchange, names.dispatchExchange, names.notificationsExchange] {
                         try? broker.deleteExchange(exchange)
                     }
