@@ -148,6 +148,59 @@ extension BrokerBacked {
             await broker.close()
         }
 
+        /// An outbox in memory whose first mark fails, as a database error would.
+        final class OutboxFailingItsFirstMark: DispatchOutbox, @unchecked Sendable {
+            // @unchecked: every access goes through `lock`.
+            private let lock = NSLock()
+            private var jobs: [PendingDispatch]
+            private var published: Set<Int64> = []
+            private var marks = 0
+
+            init(count: Int) {
+                jobs = (1...count).map { PendingDispatch(sequence: Int64($0), jobID: "job-\($0)", channel: .email, body: Array(#"{"n":\#($0)}"#.utf8)) }
+            }
+
+            var unpublished: Int { lock.withLock { jobs.count - published.count } }
+
+            func pending(channel: DispatchChannel, readyAt: Timestamp, after sequence: Int64, limit: Int) async throws -> [PendingDispatch] {
+                lock.withLock { Array(jobs.filter { $0.channel == channel && $0.sequence > sequence && !published.contains($0.sequence) }.prefix(limit)) }
+            }
+
+            func markPublished(_ sequences: [Int64], at time: Timestamp) async throws {
+                try lock.withLock {
+                    marks += 1
+                    if marks == 1 { throw HarnessError("disk I/O error") }
+                    published.formUnion(sequences)
+                }
+            }
+
+            func dueTimers(at time: Timestamp, limit: Int) async throws -> [RuleFiring] { [] }
+            func earliestTimer() async throws -> Timestamp? { nil }
+        }
+
+        @Test func aJobWhoseMarkFailedIsPublishedAgainWithItsId() async throws {
+            let setup = try TestSetup()
+            let broker = try await TestBroker()
+            let exchange = setup.topology.dispatchExchange, queue = setup.topology.dispatchQueue(.email)
+            try await broker.client.withManagement { management in
+                try management.declareExchange(exchange, type: "topic")
+                _ = try management.declareQueue(queue)
+                try management.bindQueue(queue, to: exchange, routingKey: "email")
+            }
+            let outbox = OutboxFailingItsFirstMark(count: 30)
+            let relay = DispatchRelay(outbox: outbox, client: broker.client, exchange: exchange, rateLimits: [.email: 10],
+                                      logger: TestEnvironment.quietLogger, idleInterval: .milliseconds(20))
+            let running = Task { try await relay.run() }
+            try await eventually("every job marked published") { outbox.unpublished == 0 }
+            running.cancel()
+            _ = await running.result
+            let ids = try await broker.drain(queue).compactMap(\.properties.messageID)
+            #expect(Set(ids) == Set((1...30).map { "job-\($0)" }), "every job arrived")
+            #expect(ids.count > 30, "the batch whose mark failed went out again")
+            await setup.tearDown(broker)
+            await broker.close()
+        }
+
         @Test func aViewerCannotSend() async throws {
             try await withRunningPatron(try Self.setup(roles: ["patron": "viewer"])) { setup, _, _ in
                 try await withCommands(setup) { commands in

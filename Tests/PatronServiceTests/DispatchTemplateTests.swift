@@ -84,6 +84,17 @@ struct DispatchTemplateTests {
         }
     }
 
+    @Test func aMissingTemplatesDirectoryIsALoadErrorNamingIt() {
+        #expect(throws: TemplateLibrary.LoadError.self) {
+            do {
+                _ = try TemplateLibrary.load(directory: "/nonexistent/templates", defaultLanguage: "es")
+            } catch let error as TemplateLibrary.LoadError {
+                #expect(error.file == "/nonexistent/templates" && error.reason.contains("cannot read"), "\(error)")
+                throw error
+            }
+        }
+    }
+
     @Test func rulesMustFindTheirTemplateWithTheirPurposeAndMarketingNeedsAnUnsubscribeLink() throws {
         var configuration = try ConfigurationLoader.load(path: "config/patrond.example.yaml", environment: [:])
         _ = try Patron.loadTemplates(configuration)

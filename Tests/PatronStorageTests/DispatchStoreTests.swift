@@ -108,6 +108,30 @@ struct DispatchStoreTests {
         #expect(try await Self.timers(fixture).isEmpty)
     }
 
+    @Test func aScheduledSendIsCheckedWhenCreated() async throws {
+        let fixture = try RecordsFixture(dispatch: try Self.settings())
+        let exporter = CustomerExporter(database: fixture.database, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
+        let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "es",
+                                      sender: fixture.dispatchSender())
+        let zone = TimeZone(identifier: "Europe/Madrid")!
+        let good: [String: JSONValue] = ["channel": .string("email"), "template": .string("newsletter"), "purpose": .string("marketing"),
+                                         "filter": .object(["newsletter": .bool(true)])]
+        try actions.check(.dispatch, CommandArguments(good), zone)
+        for (key, value, field) in [("dry_run", JSONValue.bool(true), "args.dry_run"), ("template", .string("nope"), "args.template"),
+                                    ("purpose", .string("transactional"), "args.purpose"), ("channel", .string("fax"), "args.channel")] {
+            var args = good
+            args[key] = value
+            #expect(throws: CommandError.self) {
+                do {
+                    try actions.check(.dispatch, CommandArguments(args), zone)
+                } catch let error as CommandError {
+                    #expect(error.field == field, "\(error)")
+                    throw error
+                }
+            }
+        }
+    }
+
     @Test func aReplayOfOldBookingsQueuesNothing() async throws {
         let fixture = try RecordsFixture(dispatch: try Self.settings())
         try await fixture.ingest(Self.booking("old", arrival: -30, secondsAgo: 40 * 86_400))
