@@ -77,6 +77,12 @@ public struct DispatchCounts: Sendable, Equatable {
 
     public mutating func skip(_ reason: DispatchSkip) { skipped[reason, default: 0] += 1 }
 
+    public mutating func add(_ other: DispatchCounts) {
+        queued += other.queued
+        alreadyQueued += other.alreadyQueued
+        skipped.merge(other.skipped, uniquingKeysWith: +)
+    }
+
     public func json(dryRun: Bool) -> JSONValue {
         .object(JSONObject([
             "dry_run": .bool(dryRun), "queued": .integer(Int64(queued)), "already_queued": .integer(Int64(alreadyQueued)),

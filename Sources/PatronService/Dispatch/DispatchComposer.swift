@@ -47,11 +47,10 @@ struct DispatchComposer: Sendable {
     ///   - queue: false for a dry run's counts.
     func compose(for customerID: CustomerID, template: String, channel: DispatchChannel, purpose: DispatchPurpose, about: About,
                  trigger: String, in records: any DispatchTransaction, now: Timestamp, queue: Bool = true) throws -> Outcome {
-        if try records.isErased(customerID) { return .skipped(.erased) }
         let customer = try records.loadCustomer(customerID)
         let address: String
-        switch DispatchRecipient.address(of: customer, erased: false, channel: channel, purpose: purpose, phones: phones,
-                                         defaultRegion: defaultCountry) {
+        switch DispatchRecipient.address(of: customer, erased: try records.isErased(customerID), channel: channel, purpose: purpose,
+                                         phones: phones, defaultRegion: defaultCountry) {
         case .success(let found): address = found
         case .failure(let skip): return .skipped(skip)
         }

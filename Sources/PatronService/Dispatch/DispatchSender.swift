@@ -35,24 +35,15 @@ struct DispatchSender: Sendable {
     ///   client that asked can pick out its own.
     func send(_ request: DispatchRequest, trigger: String, requestID: String? = nil) async throws -> DispatchCounts {
         try check(request)
+        let recipients: [Recipient] = switch request.recipients {
+        case .filter(_, let search): try await export.customerIDs(matching: search).map(Recipient.id)
+        case .customerNumbers(let numbers): numbers.map(Recipient.number)
+        }
+        let total = recipients.count
         var counts = DispatchCounts()
-        let total: Int
-        switch request.recipients {
-        case .filter(_, let search):
-            let ids = try await export.customerIDs(matching: search)
-            total = ids.count
-            for start in stride(from: 0, to: ids.count, by: Self.chunkSize) {
-                let chunk = Array(ids[start..<min(start + Self.chunkSize, ids.count)])
-                counts.add(try await compose(request, chunk.map { .id($0) }, trigger: trigger))
-                await report(counts, of: total, request, requestID: requestID)
-            }
-        case .customerNumbers(let numbers):
-            total = numbers.count
-            for start in stride(from: 0, to: numbers.count, by: Self.chunkSize) {
-                let chunk = Array(numbers[start..<min(start + Self.chunkSize, numbers.count)])
-                counts.add(try await compose(request, chunk.map { .number($0) }, trigger: trigger))
-                await report(counts, of: total, request, requestID: requestID)
-            }
+        for start in stride(from: 0, to: total, by: Self.chunkSize) {
+            counts.add(try await compose(request, Array(recipients[start..<min(start + Self.chunkSize, total)]), trigger: trigger))
+            await report(counts, of: total, request, requestID: requestID)
         }
         logger.info("dispatch send finished", metadata: [
             "trigger": "\(trigger)", "template": "\(request.template)", "dry_run": "\(request.dryRun)", "recipients": "\(total)",
@@ -107,14 +98,6 @@ struct DispatchSender: Sendable {
             "channel": .string(request.channel.rawValue), "dry_run": .bool(request.dryRun), "done": .integer(Int64(done)),
             "of": .integer(Int64(total)), "queued": .integer(Int64(counts.queued)),
         ]))
-    }
-}
-
-extension DispatchCounts {
-    mutating func add(_ other: DispatchCounts) {
-        queued += other.queued
-        alreadyQueued += other.alreadyQueued
-        for (reason, count) in other.skipped { skipped[reason, default: 0] += count }
     }
 }
 
