@@ -46,13 +46,8 @@ extension PatronBench {
         }
 
         func run() async throws {
-            guard let urlText = url ?? ProcessInfo.processInfo.environment["PATRON_AMQP_URL"] else {
-                throw ValidationError("give --url or set PATRON_AMQP_URL (scripts/bench starts a private broker)")
-            }
-            var logger = Logger(label: "patron-bench")
-            logger.logLevel = .error
-            let prefix = "bench\(UUID().uuidString.prefix(6).lowercased())"
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(prefix)
+            let bench = try BrokerBench(url: url)
+            let (urlText, logger, prefix, directory) = (bench.url, bench.logger, bench.prefix, bench.directory)
             defer { try? FileManager.default.removeItem(at: directory) }
             func configuration(_ name: String) throws -> PatronConfiguration {
                 var configuration = try ConfigurationLoader.parse(yaml: """

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PatronService
 
 /// Patron's benchmarks. They measure; timed tests do not (a loaded CI machine would make them
@@ -34,4 +35,26 @@ func processCPUSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// What a broker benchmark starts from: the broker URL (`--url`, else `$PATRON_AMQP_URL`, which
+/// scripts/bench sets), a logger for errors only, a prefix that keeps its broker objects apart,
+/// and a scratch directory named after it (the caller removes it).
+struct BrokerBench {
+    let url: String
+    let logger: Logger
+    let prefix: String
+    let directory: URL
+
+    init(url: String?) throws {
+        guard let url = url ?? ProcessInfo.processInfo.environment["PATRON_AMQP_URL"] else {
+            throw ValidationError("give --url or set PATRON_AMQP_URL (scripts/bench starts a private broker)")
+        }
+        self.url = url
+        var logger = Logger(label: "patron-bench")
+        logger.logLevel = .error
+        self.logger = logger
+        prefix = "bench\(UUID().uuidString.prefix(6).lowercased())"
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(prefix)
+    }
 }
