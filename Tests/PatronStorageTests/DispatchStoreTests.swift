@@ -56,7 +56,7 @@ struct DispatchStoreTests {
         #expect(job["channel"] == .string("email") && job["to"] == .string("ana@example.com") && job["customer_no"] == .string("C-1"))
         #expect(job["language"] == .string("en") && job["template"] == .string("booking_confirmation") && job["purpose"] == .string("transactional"))
         #expect(job["subject"] == .string("Your booking BK-1 at Hotel Donostia is confirmed"))
-        #expect(job["body"]?.stringValue?.contains("Total: 412.50 EUR") == true && job["html"] != nil && job["unsubscribe_url"] == nil)
+        #expect(job["body"]?.stringValue?.contains("Total: 412.50 EUR\n\nSee you soon,\nHotel Donostia") == true && job["html"] != nil && job["unsubscribe_url"] == nil)
         #expect(try await Self.timers(fixture) == [
             "post_stay:BK-1:\(Self.day(12))", "pre_arrival:BK-1:\(Self.day(10))", "pre_arrival_sms:BK-1:\(Self.day(10))",
         ])
