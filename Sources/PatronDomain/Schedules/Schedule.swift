@@ -101,12 +101,20 @@ public enum SchedulePlan: Sendable, Equatable {
     }
 }
 
+extension TimeZone {
+    /// An IANA time zone by name (`Europe/Madrid`, or `UTC`); nil for an unknown name and for
+    /// abbreviations such as CET, which hide daylight-saving rules.
+    public static func iana(_ name: String) -> TimeZone? {
+        guard name.contains("/") || name == "UTC" else { return nil }
+        return TimeZone(identifier: name)
+    }
+}
+
 extension CommandArguments {
-    /// A required IANA time zone name (`Europe/Madrid`, or `UTC`); abbreviations such as CET,
-    /// which hide daylight-saving rules, are refused.
+    /// A required IANA time zone name (`TimeZone.iana`).
     func timeZone(_ name: String) throws -> TimeZone {
         let text = try requiredString(name, maximumLength: 100)
-        guard text.contains("/") || text == "UTC", let zone = TimeZone(identifier: text) else {
+        guard let zone = TimeZone.iana(text) else {
             throw CommandError(.invalidArgument, field: "args.\(name)", "an IANA time zone such as Europe/Madrid")
         }
         return zone

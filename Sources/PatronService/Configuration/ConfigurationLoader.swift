@@ -286,7 +286,7 @@ extension ConfigurationLoader {
             if let value = try hotel.string(field) { settings.hotel[field] = value }
         }
         if let zoneName = try node.string("timezone") {
-            guard zoneName.contains("/") || zoneName == "UTC", let zone = TimeZone(identifier: zoneName) else {
+            guard let zone = TimeZone.iana(zoneName) else {
                 throw ConfigurationError(key: "dispatch.timezone", reason: "an IANA time zone such as Europe/Madrid")
             }
             settings.timeZone = zone
