@@ -256,6 +256,7 @@ public final class PatronDatabase: Sendable {
                 CREATE INDEX dispatch_timers_due ON dispatch_timers(due_at);
                 """)
         }
+        migrator.registerMigration("v16-narrow-search-lookups", migrate: NarrowLookupSchema.create)
         return migrator
     }
 }

@@ -37,7 +37,20 @@ struct SQLiteRecordTransaction: RecordTransaction {
     private static let bookingColumnList = (["ref", "customer_id", "status", "status_at", "first_seen_at", "amount_minor", "currency", "amount_at"]
         + bookingColumns).joined(separator: ", ")
     private static let selectBookingSQL = "SELECT \(bookingColumnList) FROM bookings"
-    private static let upsertBookingSQL = "INSERT OR REPLACE INTO bookings (\(bookingColumnList)) VALUES (\(databaseQuestionMarks(count: 8 + bookingColumns.count)))"
+    /// The folded copies that booking filters read (``NarrowLookupSchema``) are folded here from
+    /// the same parameters, so a booking is never stored with copies behind its fields.
+    private static let upsertBookingSQL: String = {
+        let fields = NarrowLookupSchema.foldedBookingFields
+        let parameters = (1...(8 + bookingColumns.count)).map { "?\($0)" }
+        let folded = fields.map { folded in
+            let field = BookingField.allCases.firstIndex { $0.rawValue == folded.field }!
+            return "patron_fold(?\(8 + 2 * field + 1))"
+        }
+        return """
+            INSERT OR REPLACE INTO bookings (\(bookingColumnList), \(fields.map(\.column).joined(separator: ", ")))
+            VALUES (\((parameters + folded).joined(separator: ", ")))
+            """
+    }()
 
     // MARK: Identity
 

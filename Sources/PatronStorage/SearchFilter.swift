@@ -106,9 +106,9 @@ struct SearchFilter {
                 on.append("b.departure BETWEEN ? AND ?")
                 values += [departure.lowerBound, departure.upperBound]
             }
-            for (column, value) in [("salesperson", salesperson), ("transport", transport), ("hotel", hotel)] {
+            for (column, value) in [("salesperson_key", salesperson), ("transport_key", transport), ("hotel_key", hotel)] {
                 guard let value else { continue }
-                on.append("patron_fold(b.\(column)) = ?")
+                on.append("b.\(column) = ?")
                 values.append(value)
             }
             // Not correlated, so SQLite reads the matching bookings once through their index.
