@@ -111,7 +111,7 @@ public final class Patron: Sendable {
         let schedules = SQLiteScheduleStore(database: database)
         scheduler = Scheduler(store: schedules, actions: scheduleActions, catchUpMissed: configuration.schedules.catchUpMissed, logger: logger)
         commands = CommandServer(client: commandClient, queue: names.commandsQueue, deadExchange: names.deadExchange,
-                                 roles: configuration.roles, audit: SQLiteCommandAudit(database: database), logger: logger)
+                                 roles: configuration.roles, audit: try SQLiteCommandAudit(beside: database), logger: logger)
         if let registry = metricsRegistry, let host = configuration.metrics.listenHost {
             metricsServer = MetricsServer(host: host, port: configuration.metrics.listenPort, registry: registry, logger: logger)
         } else {

@@ -79,17 +79,12 @@ extension BrokerBacked {
                     _ = try await commands.call("customers.erase", args: ["email": .string("secret.person@example.com")])
                     _ = try await commands.send(body: Array("{not json".utf8), label: "malformed", timeout: .seconds(10))
                 }
-                let rows = try setup.read { db in
-                    try Row.fetchAll(db, sql: "SELECT at, user, command, outcome FROM command_audit ORDER BY id").map {
-                        [$0["user"] as String? ?? "-", $0["command"] as String? ?? "-", $0["outcome"] as String]
-                    }
-                }
+                let entries = try SQLiteCommandAudit(beside: try PatronDatabase.open(directory: setup.directory.path)).entries()
+                let rows = entries.map { [$0.user ?? "-", $0.command ?? "-", $0.outcome] }
                 #expect(rows == [["patron", "status.get", "ok"], ["patron", "customers.get", "not_found"],
                                  ["patron", "customers.erase", "forbidden"], ["patron", "-", "invalid_argument"]])
-                let everything = try setup.read { db in
-                    try String.fetchAll(db, sql: "SELECT coalesce(user, '') || coalesce(command, '') || outcome FROM command_audit").joined()
-                }
-                #expect(!everything.contains("secret"), "no arguments in the audit log")
+                #expect(!entries.map { "\($0.user ?? "")\($0.command ?? "")\($0.outcome)" }.joined().contains("secret"),
+                        "no arguments in the audit log")
             }
         }
 
@@ -97,8 +92,8 @@ extension BrokerBacked {
         /// gets its answer.
         @Test func commandIsAnsweredWhenTheAuditLogCannotBeWritten() async throws {
             let setup = try TestSetup()
-            let database = try PatronDatabase.open(directory: setup.directory.path)
-            try await database.pool.write { db in
+            let audit = try SQLiteCommandAudit(beside: try PatronDatabase.open(directory: setup.directory.path))
+            try await DatabaseQueue(path: audit.path).write { db in
                 try db.execute(sql: "CREATE TRIGGER refuse_audit BEFORE INSERT ON command_audit BEGIN SELECT RAISE(ABORT, 'audit refused'); END")
             }
             try await withRunningPatron(setup) { setup, broker, patron in
