@@ -26,7 +26,8 @@ public struct SQLiteCustomerSearch: Sendable {
             }
             var page: [Row] = []
             if key.walksNameIndex, let budget = try Self.walkBudget(matches: total, limit: request.limit, db: db) {
-                page = try Self.walkNames(filter: filter, after: request.after, budget: budget, limit: request.limit, db: db)
+                page = try Self.walkNames(filter: filter, after: request.after, budget: budget, limit: request.limit,
+                                          correlated: filter.correlates(walking: budget, matches: total), db: db)
             }
             if page.count <= request.limit {
                 page = try Self.sortMatches(filter: filter, cursor: cursor, key: key, request: request, db: db)
@@ -86,14 +87,15 @@ public struct SQLiteCustomerSearch: Sendable {
     /// rows read when the matches are many. Fewer than a page when the budget ran out (or the
     /// list did). CROSS JOIN keeps the walk outermost: SQLite's own choice was to skip-scan the
     /// name index once per match (15 s on a million customers).
-    private static func walkNames(filter: SearchFilter, after: CustomerSearch.Cursor?, budget: Int, limit: Int, db: Database) throws -> [Row] {
+    private static func walkNames(filter: SearchFilter, after: CustomerSearch.Cursor?, budget: Int, limit: Int, correlated: Bool,
+                                  db: Database) throws -> [Row] {
         var arguments: StatementArguments = after.map { [$0.key, $0.id] } ?? []
         arguments += [budget]
         arguments += filter.arguments
         arguments += [limit + 1]
         let searchRow = filter.readsSearchRow ? "CROSS JOIN customer_search s ON s.customer_id = walked.customer_id" : ""
         let customer = filter.readsCustomers ? "CROSS JOIN customers c ON c.id = walked.customer_id" : ""
-        let conditions = (filter.readsCustomers ? [SearchFilter.live] : []) + [filter.sql(id: "walked.customer_id")]
+        let conditions = (filter.readsCustomers ? [SearchFilter.live] : []) + [filter.sql(id: "walked.customer_id", correlated: correlated)]
         return try Row.fetchAll(db, sql: """
             SELECT walked.customer_id AS id, walked.sort_name AS sort_key
             FROM (SELECT customer_id, sort_name FROM customer_search INDEXED BY customer_search_sort_name

@@ -37,8 +37,9 @@ struct SQLiteRecordTransaction: RecordTransaction {
     private static let bookingColumnList = (["ref", "customer_id", "status", "status_at", "first_seen_at", "amount_minor", "currency", "amount_at"]
         + bookingColumns).joined(separator: ", ")
     private static let selectBookingSQL = "SELECT \(bookingColumnList) FROM bookings"
-    /// The folded copies that booking filters read (``NarrowLookupSchema``) are folded here from
-    /// the same parameters, so a booking is never stored with copies behind its fields.
+    /// The folded copies and the live owner that booking filters read (``NarrowLookupSchema``,
+    /// ``LiveBookingOwnerSchema``) are derived here from the same parameters, so a booking is never
+    /// stored with copies behind its fields.
     private static let upsertBookingSQL: String = {
         let fields = NarrowLookupSchema.foldedBookingFields
         let parameters = (1...(8 + bookingColumns.count)).map { "?\($0)" }
@@ -47,8 +48,8 @@ struct SQLiteRecordTransaction: RecordTransaction {
             return "patron_fold(?\(8 + 2 * field + 1))"
         }
         return """
-            INSERT OR REPLACE INTO bookings (\(bookingColumnList), \(fields.map(\.column).joined(separator: ", ")))
-            VALUES (\((parameters + folded).joined(separator: ", ")))
+            INSERT OR REPLACE INTO bookings (\(bookingColumnList), \(fields.map(\.column).joined(separator: ", ")), live_customer_id)
+            VALUES (\((parameters + folded + [LiveBookingOwnerSchema.liveOwner]).joined(separator: ", ")))
             """
     }()
 

@@ -257,3 +257,45 @@ enum NarrowLookupSchema {
             """)
     }
 }
+
+/// v17: each booking names its owner again in `live_customer_id` while that owner is live (NULL
+/// once it is merged away or erased), and the booking filters' indexes hold that column. A
+/// booking filter then finds live customers in its index alone, instead of looking each match
+/// up in the search table (one B-tree seek per match: 30 ms per 30,000), and a filter on
+/// bookings only is counted as the distinct owners in one index range (patron-bench search, 1M
+/// customers, sqlite3: 32,000 bookings of a transport in a month 39 → 11 ms).
+///
+/// The hotel and the salesperson also get an index in owner order, so that the owners of all
+/// their bookings are counted without sorting (SQLite counts DISTINCT over ordered values by
+/// comparing neighbours: 250,000 bookings of one salesperson 115 → about 25 ms). A transport
+/// has too few values for that to be worth an index.
+enum LiveBookingOwnerSchema {
+    /// A live customer's id, or NULL: `?2` is the customer id in the booking upsert's parameters.
+    static let liveOwner = "(SELECT id FROM customers WHERE id = ?2 AND merged_into IS NULL AND erased_at IS NULL)"
+
+    static func create(_ db: Database) throws {
+        let keys = NarrowLookupSchema.foldedBookingFields.map(\.column)
+        try db.execute(sql: """
+            \(keys.map { "DROP INDEX bookings_\($0);" }.joined(separator: "\n"))
+            ALTER TABLE bookings ADD COLUMN live_customer_id INTEGER;
+            UPDATE bookings SET live_customer_id = customer_id
+                WHERE customer_id IN (SELECT id FROM customers WHERE merged_into IS NULL AND erased_at IS NULL);
+            CREATE INDEX bookings_departure_live ON bookings(departure, live_customer_id) WHERE live_customer_id IS NOT NULL;
+            \(keys.map { "CREATE INDEX bookings_\($0) ON bookings(\($0), departure, live_customer_id) WHERE live_customer_id IS NOT NULL;" }.joined(separator: "\n"))
+            CREATE INDEX bookings_hotel_owners ON bookings(hotel_key, live_customer_id) WHERE live_customer_id IS NOT NULL;
+            CREATE INDEX bookings_salesperson_owners ON bookings(salesperson_key, live_customer_id) WHERE live_customer_id IS NOT NULL;
+            -- Merges and unmerges move bookings with an UPDATE of customer_id; merges, unmerges
+            -- and erasures change whether an owner is live.
+            CREATE TRIGGER bookings_live_owner AFTER UPDATE OF customer_id ON bookings BEGIN
+                UPDATE bookings SET live_customer_id =
+                    (SELECT id FROM customers WHERE id = new.customer_id AND merged_into IS NULL AND erased_at IS NULL)
+                WHERE ref = new.ref;
+            END;
+            CREATE TRIGGER customers_live_bookings AFTER UPDATE OF merged_into, erased_at ON customers BEGIN
+                UPDATE bookings SET live_customer_id = CASE WHEN new.merged_into IS NULL AND new.erased_at IS NULL THEN new.id END
+                WHERE customer_id = new.id;
+            END;
+            ANALYZE bookings;
+            """)
+    }
+}

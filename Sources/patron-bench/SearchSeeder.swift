@@ -80,9 +80,9 @@ enum SearchSeeder {
                 let booking = try db.makeStatement(sql: """
                     INSERT INTO bookings (ref, customer_id, status, status_at, first_seen_at, amount_minor, currency, amount_at,
                         hotel, hotel_at, departure, departure_at, arrival, arrival_at, transport, transport_at, salesperson, salesperson_at,
-                        hotel_key, transport_key, salesperson_key)
+                        hotel_key, transport_key, salesperson_key, live_customer_id)
                     VALUES (?1, ?2, ?3, ?4, ?4, ?5, 'EUR', ?4, ?6, ?4, ?7, ?4, ?8, ?4, ?9, ?4, ?10, ?4,
-                        patron_fold(?6), patron_fold(?9), patron_fold(?10))
+                        patron_fold(?6), patron_fold(?9), patron_fold(?10), ?2)
                     """)
                 let spend = try db.makeStatement(sql: "INSERT INTO customer_spend (customer_id, currency, total_minor, orders) VALUES (?, 'EUR', ?, ?)")
                 for index in first..<min(first + chunk, customers) {

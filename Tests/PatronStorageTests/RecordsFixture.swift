@@ -100,7 +100,7 @@ final class RecordsFixture {
 
     /// Where the search table and its word index disagree with the customers they are kept from:
     /// a live customer without a search row or a merged or erased one with it, a search row whose
-    /// folded name is stale, and any value the word index finds in other rows than a plain
+    /// folded name is stale, a booking whose live owner or folded fields are, and any value the word index finds in other rows than a plain
     /// substring test does (stale entries of deleted or changed rows included).
     func searchIndexDisagreements() async throws -> [String] {
         try await read { db in
@@ -115,6 +115,14 @@ final class RecordsFixture {
                 WHERE s.name IS NOT coalesce(patron_fold(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), '')
                 """)
             problems += stale.map { "customer \($0): stale search name" }
+            // What booking filters read: the owner while it is live, and the folded fields.
+            let owners = try String.fetchAll(db, sql: """
+                SELECT b.ref FROM bookings b LEFT JOIN customers c ON c.id = b.customer_id
+                WHERE b.live_customer_id IS NOT (CASE WHEN c.merged_into IS NULL AND c.erased_at IS NULL THEN c.id END)
+                   OR b.hotel_key IS NOT patron_fold(b.hotel) OR b.salesperson_key IS NOT patron_fold(b.salesperson)
+                   OR b.transport_key IS NOT patron_fold(b.transport)
+                """)
+            problems += owners.map { "booking \($0): live owner or folded fields stale" }
             for column in ["first_name", "last_name", "company", "contact", "address", "tags"] {
                 for value in try String.fetchAll(db, sql: "SELECT DISTINCT \(column) FROM customer_search WHERE length(\(column)) >= 3") {
                     let phrase = "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
