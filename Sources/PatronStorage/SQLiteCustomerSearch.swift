@@ -18,16 +18,18 @@ public struct SQLiteCustomerSearch: Sendable {
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(filter.matches)", arguments: filter.arguments) ?? 0
             let key = Self.sortKey(request.sort)
             var cursor: (clause: String, arguments: StatementArguments) = ("", [])
-            if let after = request.after {
-                guard key.isText || Int64(after.key) != nil else { throw CustomerSearch.InvalidCursor() }
-                let value: (any DatabaseValueConvertible)? = key.isText ? after.key : Int64(after.key)
+            var after: StatementArguments?
+            if let token = request.after {
+                guard key.isText || Int64(token.key) != nil else { throw CustomerSearch.InvalidCursor() }
+                let value: (any DatabaseValueConvertible)? = key.isText ? token.key : Int64(token.key)
+                after = [value, token.id]
                 // A row value, so that an index on (key, id) can start right after the cursor.
-                cursor = ("(\(key.expression), \(key.id)) > (?, ?)", key.arguments(currency: request.currency) + [value, after.id])
+                cursor = ("(\(key.expression), \(key.id)) > (?, ?)", key.arguments(currency: request.currency) + [value, token.id])
             }
             var page: [Row] = []
-            if key.walksNameIndex, let budget = try Self.walkBudget(matches: total, limit: request.limit, db: db) {
-                page = try Self.walkNames(filter: filter, after: request.after, budget: budget, limit: request.limit,
-                                          correlated: filter.correlates(walking: budget, matches: total), db: db)
+            if let order = key.walk, let budget = try Self.walkBudget(matches: total, limit: request.limit, db: db) {
+                page = try Self.walk(order, filter: filter, after: after, budget: budget, limit: request.limit,
+                                     correlated: filter.correlates(walking: budget, matches: total), db: db)
             }
             if page.count <= request.limit {
                 page = try Self.sortMatches(filter: filter, cursor: cursor, key: key, request: request, db: db)
@@ -83,26 +85,37 @@ public struct SQLiteCustomerSearch: Sendable {
         return budget < matches ? budget : nil
     }
 
-    /// The page's ids and sort keys as the next `budget` customers in name order that match: few
-    /// rows read when the matches are many. Fewer than a page when the budget ran out (or the
-    /// list did). CROSS JOIN keeps the walk outermost: SQLite's own choice was to skip-scan the
-    /// name index once per match (15 s on a million customers).
-    private static func walkNames(filter: SearchFilter, after: CustomerSearch.Cursor?, budget: Int, limit: Int, correlated: Bool,
-                                  db: Database) throws -> [Row] {
-        var arguments: StatementArguments = after.map { [$0.key, $0.id] } ?? []
+    /// The page's ids and sort keys as the next `budget` customers in the sort's order that
+    /// match: few rows read when the matches are many. Fewer than a page when the budget ran out
+    /// (or the list did). CROSS JOIN keeps the walk outermost: SQLite's own choice was to
+    /// skip-scan the name index once per match (15 s on a million customers).
+    private static func walk(_ order: SortIndex, filter: SearchFilter, after: StatementArguments?, budget: Int, limit: Int, correlated: Bool,
+                             db: Database) throws -> [Row] {
+        var arguments = after ?? []
         arguments += [budget]
         arguments += filter.arguments
         arguments += [limit + 1]
         let searchRow = filter.readsSearchRow ? "CROSS JOIN customer_search s ON s.customer_id = walked.customer_id" : ""
         let customer = filter.readsCustomers ? "CROSS JOIN customers c ON c.id = walked.customer_id" : ""
         let conditions = (filter.readsCustomers ? [SearchFilter.live] : []) + [filter.sql(id: "walked.customer_id", correlated: correlated)]
+        let walked = [order.live, after == nil ? nil : "(\(order.key), \(order.id)) > (?, ?)"].compactMap { $0 }
         return try Row.fetchAll(db, sql: """
-            SELECT walked.customer_id AS id, walked.sort_name AS sort_key
-            FROM (SELECT customer_id, sort_name FROM customer_search INDEXED BY customer_search_sort_name
-                  \(after == nil ? "" : "WHERE (sort_name, customer_id) > (?, ?)") ORDER BY sort_name, customer_id LIMIT ?) AS walked
+            SELECT walked.customer_id AS id, walked.sort_key
+            FROM (SELECT \(order.id) AS customer_id, \(order.key) AS sort_key FROM \(order.source)
+                  WHERE \(walked.isEmpty ? "1" : walked.joined(separator: " AND "))
+                  ORDER BY \(order.key), \(order.id) LIMIT ?) AS walked
             \(searchRow) \(customer)
-            WHERE \(conditions.joined(separator: " AND ")) ORDER BY walked.sort_name, walked.customer_id LIMIT ?
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY walked.sort_key, walked.customer_id LIMIT ?
             """, arguments: arguments)
+    }
+
+    /// An index in a sort's order that a page may walk (``walk(_:filter:after:budget:limit:correlated:db:)``):
+    /// its rows' customer id and sort key, and the condition that makes it hold live customers only.
+    private struct SortIndex {
+        let source: String
+        let id: String
+        let key: String
+        var live: String?
     }
 
     private struct SortKey {
@@ -112,8 +125,9 @@ public struct SQLiteCustomerSearch: Sendable {
         let isText: Bool
         /// The currency `total_spent` binds.
         let bindsCurrency: Bool
-        /// The order of the name index, which a page may walk (``walkNames``).
+        /// The name is in the search row (so the matches' ids are all a sort by it needs).
         var walksNameIndex = false
+        var walk: SortIndex?
 
         func arguments(currency: String) -> StatementArguments { bindsCurrency ? [currency] : [] }
     }
@@ -124,14 +138,17 @@ public struct SQLiteCustomerSearch: Sendable {
         switch sort {
         case .name:
             // By last name, or the first name where there is none (kept by the search trigger).
-            SortKey(expression: "s.sort_name", id: "s.customer_id", isText: true, bindsCurrency: false, walksNameIndex: true)
+            SortKey(expression: "s.sort_name", id: "s.customer_id", isText: true, bindsCurrency: false, walksNameIndex: true,
+                    walk: SortIndex(source: "customer_search INDEXED BY customer_search_sort_name", id: "customer_id", key: "sort_name"))
         case .lastOrder:
-            SortKey(expression: "coalesce(-c.last_order_at, 9223372036854775807)", isText: false, bindsCurrency: false)
+            SortKey(expression: "coalesce(-c.last_order_at, 9223372036854775807)", isText: false, bindsCurrency: false,
+                    walk: SortIndex(source: "customers INDEXED BY customers_last_order", id: "id", key: LastOrderSortSchema.key, live: SearchFilter.liveColumns))
         case .totalSpent:
             SortKey(expression: "(-coalesce((SELECT total_minor FROM customer_spend p WHERE p.customer_id = c.id AND p.currency = ?), 0))",
                     isText: false, bindsCurrency: true)
         case .firstContact:
-            SortKey(expression: "c.first_contact_at", isText: false, bindsCurrency: false)
+            SortKey(expression: "c.first_contact_at", isText: false, bindsCurrency: false,
+                    walk: SortIndex(source: "customers INDEXED BY customers_first_contact", id: "id", key: "first_contact_at", live: SearchFilter.liveColumns))
         }
     }
 

@@ -6,6 +6,8 @@ import PatronDomain
 /// table alone. The word index is asked once, for all word and tag conditions together, last.
 struct SearchFilter {
     static let live = "c.merged_into IS NULL AND c.erased_at IS NULL"
+    /// ``live`` on `customers` without an alias: the condition of its partial indexes.
+    static let liveColumns = "merged_into IS NULL AND erased_at IS NULL"
     private static let wordIndex = "\(SearchWordsSchema.table) WHERE \(SearchWordsSchema.table) MATCH ?"
     private var clauses: [String] = []
     /// Each clause as a condition on one customer (`{id}`) that reads only that customer's rows,
@@ -113,7 +115,9 @@ struct SearchFilter {
         case .language(let language): add("c.language = ? COLLATE NOCASE", [language])
         case .newsletter(let optedIn): add(optedIn ? "c.newsletter = 1" : "coalesce(c.newsletter, 0) = 0")
         case .firstContact(let range): add("c.first_contact_at BETWEEN ? AND ?", [range.lowerBound.microseconds, range.upperBound.microseconds])
-        case .lastOrder(let range): add("c.last_order_at BETWEEN ? AND ?", [range.lowerBound.microseconds, range.upperBound.microseconds])
+        case .lastOrder(let range):
+            // The expression of the last-order index (LastOrderSortSchema): newest first.
+            add("coalesce(-c.last_order_at, 9223372036854775807) BETWEEN ? AND ?", [-range.upperBound.microseconds, -range.lowerBound.microseconds])
         case .orders(let range): add("c.orders BETWEEN ? AND ?", [range.lowerBound, range.upperBound])
         case .spent(let range, let currency) where range.lowerBound > 0:
             // Customers with no spend in the currency (0) are out: read the spend index.

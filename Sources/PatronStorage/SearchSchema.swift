@@ -299,3 +299,20 @@ enum LiveBookingOwnerSchema {
             """)
     }
 }
+
+/// v18: the last-order index in the order of the `last_order` sort (newest first, customers
+/// without an order last, then by id), so that a page sorted by last order walks it and stops
+/// after a page's worth of matches instead of sorting every match (patron-bench search, 1M
+/// customers: 100,000 VIPs by last order took 170 ms to sort). It replaces the index on
+/// `last_order_at`: the `last_order` filter asks for the same range of this expression.
+enum LastOrderSortSchema {
+    /// The sort key; never NULL.
+    static let key = "coalesce(-last_order_at, 9223372036854775807)"
+
+    static func create(_ db: Database) throws {
+        try db.execute(sql: """
+            DROP INDEX customers_last_order;
+            CREATE INDEX customers_last_order ON customers(\(key)) WHERE merged_into IS NULL AND erased_at IS NULL;
+            """)
+    }
+}

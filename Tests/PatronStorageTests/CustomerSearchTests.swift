@@ -212,4 +212,39 @@ struct CustomerSearchTests {
             #expect(seen.count == count, "\(city)")
         }
     }
+
+    /// Pages sorted by last order or first contact walk their index when the matches are many,
+    /// like names: the same pages as sorting the matches, with ties (same minute) in id order,
+    /// customers without an order last, and a merged-away and an erased customer nowhere.
+    @Test(arguments: [("last_order", "coalesce(-c.last_order_at, 9223372036854775807), c.id"), ("first_contact", "c.first_contact_at, c.id")])
+    func otherSortsWalkTheirIndexWithTheSamePages(sort: String, order: String) async throws {
+        let fixture = try RecordsFixture()
+        var events: [String] = []
+        for index in 0..<120 {
+            let number = index == 6 ? "" : #""customer_no":"W-\#(index)","#
+            let city = index.isMultiple(of: 3) ? "Bilbao" : "Donostia"
+            events.append(Events.profile("p\(index)", minute: index % 5, #"{\#(number)"email":"w\#(index)@example.com","address":{"city":"\#(city)"}}"#))
+            if !index.isMultiple(of: 4) {
+                events.append(Events.booking("b\(index)", minute: 10 + index % 7, customer: #"{"email":"w\#(index)@example.com"}"#, ref: "BK-\(index)"))
+            }
+        }
+        events.append(Events.profile("bridge", minute: 30, #"{"customer_no":"W-4","email":"w6@example.com"}"#))
+        events.append(Events.make("erase", "customer.erasure_requested", minute: 31, #"{"customer":{"email":"w8@example.com"}}"#))
+        try await fixture.ingest(events)
+        let expected = try await fixture.read { db in
+            try String.fetchAll(db, sql: "SELECT customer_no FROM customers c WHERE merged_into IS NULL AND erased_at IS NULL AND city = 'Donostia' ORDER BY \(order)")
+        }
+        var seen: [String] = []
+        var cursor: JSONValue?
+        repeat {
+            var args: [String: JSONValue] = ["city": .string("Donostia"), "sort": .string(sort), "limit": .integer(2)]
+            if let cursor { args["cursor"] = cursor }
+            let page = try await Self.search(fixture, args)
+            #expect(page.total == expected.count)
+            seen += Self.numbers(page)
+            cursor = page.nextCursor.map(JSONValue.string)
+        } while cursor != nil
+        #expect(seen == expected)
+        #expect(expected.count == 79)
+    }
 }
