@@ -60,8 +60,9 @@ public final class Patron: Sendable {
         self.logger = logger
         self.active = Mutex(configuration)
         self.handleSignals = handleSignals
-        database = try PatronDatabase.open(directory: configuration.storage.dataDirectory,
-                                           fileName: configuration.storage.databaseFile)
+        database = try notifier.extendingStartTimeout(status: "opening the database (a migration may take minutes)") {
+            try PatronDatabase.open(directory: configuration.storage.dataDirectory, fileName: configuration.storage.databaseFile)
+        }
         let phones = LibPhoneNumberNormalizer()
         let hasher = HMACIdentityHasher(key: configuration.erasureHashKey)
         let applier = RecordApplier(rules: configuration.records, hasher: hasher)

@@ -50,6 +50,9 @@ extension BrokerBacked {
             let child = try ChildPatrond(configurationPath: setup.configurationPath, environment: [
                 "NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "2000000",
             ])
+            // More time to start while the database opens (migrations), then READY.
+            let opening = try listener.waitFor("EXTEND_TIMEOUT_USEC=60000000")
+            #expect(opening.contains("STATUS=opening the database"))
             let ready = try listener.waitFor("READY=1")
             #expect(ready.contains("STATUS=connected"))
             try listener.waitFor("WATCHDOG=1", timeout: .seconds(5))

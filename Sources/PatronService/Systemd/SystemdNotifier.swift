@@ -35,6 +35,27 @@ public struct SystemdNotifier: Sendable {
     public func stopping() { notify(["STOPPING=1", "STATUS=stopping"]) }
     public func watchdog() { notify(["WATCHDOG=1"]) }
 
+    /// Runs `work` (on this thread), asking systemd for another minute to start now and every 20 s
+    /// until it returns: a migration of a large database (v16 and v17 rewrite every booking) can
+    /// outlast `TimeoutStartSec`, and a start killed mid-migration rolls back and starts over.
+    public func extendingStartTimeout<T>(status: String, _ work: () throws -> T) rethrows -> T {
+        guard socketPath != nil else { return try work() }
+        let finished = DispatchSemaphore(value: 0)
+        let stopped = DispatchSemaphore(value: 0)
+        let notifier = self
+        Thread.detachNewThread {
+            repeat {
+                notifier.notify(["EXTEND_TIMEOUT_USEC=60000000", "STATUS=\(status)"])
+            } while finished.wait(timeout: .now() + 20) == .timedOut
+            stopped.signal()
+        }
+        defer {
+            finished.signal()
+            stopped.wait()
+        }
+        return try work()
+    }
+
     /// `RELOADING=1` must carry the monotonic time so systemd can match the later `READY=1`.
     public func reloading() { notify(["RELOADING=1", "MONOTONIC_USEC=\(patron_monotonic_usec())", "STATUS=reloading configuration"]) }
 }
