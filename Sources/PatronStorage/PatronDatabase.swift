@@ -259,6 +259,7 @@ public final class PatronDatabase: Sendable {
         migrator.registerMigration("v16-narrow-search-lookups", migrate: NarrowLookupSchema.create)
         migrator.registerMigration("v17-live-booking-owners", migrate: LiveBookingOwnerSchema.create)
         migrator.registerMigration("v18-last-order-order", migrate: LastOrderSortSchema.create)
+        migrator.registerMigration("v19-live-spend-owners", migrate: LiveSpendOwnerSchema.create)
         return migrator
     }
 }

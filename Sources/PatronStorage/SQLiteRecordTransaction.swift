@@ -241,7 +241,8 @@ struct SQLiteRecordTransaction: RecordTransaction {
 
     func addSpend(_ minorUnits: Int64, orders: Int, currency: String, to customer: CustomerID) throws {
         try Prepared(db, """
-            INSERT INTO customer_spend (customer_id, currency, total_minor, orders) VALUES (?, ?, ?, ?)
+            INSERT INTO customer_spend (customer_id, currency, total_minor, orders, live_customer_id)
+            VALUES (?1, ?2, ?3, ?4, \(LiveSpendOwnerSchema.liveOwner))
             ON CONFLICT DO UPDATE SET total_minor = total_minor + excluded.total_minor, orders = orders + excluded.orders
             """).run(.integer(customer), .text(currency), .integer(minorUnits), .integer(Int64(orders)))
         if orders < 0 {
@@ -251,7 +252,10 @@ struct SQLiteRecordTransaction: RecordTransaction {
 
     func replaceSpend(_ aggregates: CustomerAggregates, of customer: CustomerID) throws {
         try Prepared(db, "DELETE FROM customer_spend WHERE customer_id = ?").run(.integer(customer))
-        let insert = try Prepared(db, "INSERT INTO customer_spend (customer_id, currency, total_minor, orders) VALUES (?, ?, ?, ?)")
+        let insert = try Prepared(db, """
+            INSERT INTO customer_spend (customer_id, currency, total_minor, orders, live_customer_id)
+            VALUES (?1, ?2, ?3, ?4, \(LiveSpendOwnerSchema.liveOwner))
+            """)
         for (currency, total) in aggregates.spent {
             try insert.run(.integer(customer), .text(currency), .integer(total), .integer(Int64(aggregates.ordersByCurrency[currency] ?? 0)))
         }

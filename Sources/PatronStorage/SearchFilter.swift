@@ -13,8 +13,11 @@ struct SearchFilter {
     /// Each clause as a condition on one customer (`{id}`) that reads only that customer's rows,
     /// where that differs from the clause: cheaper when few customers are tested (``walkNames``).
     private var correlatedClauses: [String] = []
-    /// The bookings condition (`b.`), when one was added.
-    private var bookingCondition: String?
+    /// The live customers the one clause selects, as a subquery that lists each once
+    /// (`customer_id`), when that clause names its customers in an index of its own rows.
+    private var ownerList: String?
+    /// Some clause is cheaper tested per customer when few are (it reads bookings or spend).
+    private var hasCorrelatedClause = false
     private var clauseArguments: StatementArguments = []
     /// The word index queries, AND-ed into one.
     private var wordQueries: [String] = []
@@ -51,10 +54,8 @@ struct SearchFilter {
     /// of live customers.
     var matches: String {
         if onlyWords { return Self.wordIndex }
-        // The bookings' live owners, in one index range, each once.
-        if let bookingCondition, clauses.count == 1, wordQueries.isEmpty {
-            return "(SELECT DISTINCT b.live_customer_id AS customer_id FROM bookings b WHERE \(bookingCondition)) d"
-        }
+        // The owners of the matching bookings or spend, in one index range.
+        if let ownerList, clauses.count == 1, wordQueries.isEmpty { return "\(ownerList) d" }
         return switch (readsCustomers, readsSearchRow) {
         case (false, _): "customer_search s WHERE \(sql(id: "s.customer_id"))"
         case (true, false): "customers c WHERE \(Self.live) AND \(sql(id: "c.id"))"
@@ -64,22 +65,23 @@ struct SearchFilter {
 
     /// The customer id column of ``matches``.
     var id: String {
-        if bookingCondition != nil, clauses.count == 1, wordQueries.isEmpty { return "d.customer_id" }
+        if ownerList != nil, clauses.count == 1, wordQueries.isEmpty { return "d.customer_id" }
         return onlyWords ? "rowid" : readsCustomers ? "c.id" : "s.customer_id"
     }
 
-    /// Whether ``walkNames`` should test each walked customer with the correlated clauses: when a
-    /// filter reads bookings and the walk is short next to the matches. Listing the matching
+    /// Whether a walk should test each walked customer with the correlated clauses: when a
+    /// filter reads bookings or spend and the walk is short next to the matches. Listing the matching
     /// bookings' owners costs about 0.3 µs per booking, testing one customer's bookings about
     /// 5 µs (patron-bench search, 1M customers: one salesperson's 250,000 bookings listed
     /// for a page of 51 walked about 1,000 customers).
     func correlates(walking budget: Int, matches: Int) -> Bool {
-        bookingCondition != nil && budget * 16 < matches
+        hasCorrelatedClause && budget * 16 < matches
     }
 
     mutating func add(_ clause: String, _ values: [(any DatabaseValueConvertible)?] = [], correlated: String? = nil) {
         clauses.append(clause)
         correlatedClauses.append(correlated ?? clause)
+        hasCorrelatedClause = hasCorrelatedClause || correlated != nil
         clauseArguments += StatementArguments(values)
         readsCustomers = readsCustomers || clause.range(of: #"\bc\."#, options: .regularExpression) != nil
         readsSearchRow = readsSearchRow || clause.range(of: #"\bs\."#, options: .regularExpression) != nil
@@ -120,9 +122,12 @@ struct SearchFilter {
             add("coalesce(-c.last_order_at, 9223372036854775807) BETWEEN ? AND ?", [-range.upperBound.microseconds, -range.lowerBound.microseconds])
         case .orders(let range): add("c.orders BETWEEN ? AND ?", [range.lowerBound, range.upperBound])
         case .spent(let range, let currency) where range.lowerBound > 0:
-            // Customers with no spend in the currency (0) are out: read the spend index.
-            add("{id} IN (SELECT customer_id FROM customer_spend WHERE currency = ? AND total_minor BETWEEN ? AND ?)",
-                [currency, range.lowerBound, range.upperBound])
+            // Customers with no spend in the currency (0) are out: read the spend index, which
+            // holds live owners (LiveSpendOwnerSchema); one row per customer and currency.
+            let condition = "p.live_customer_id IS NOT NULL AND p.currency = ? AND p.total_minor BETWEEN ? AND ?"
+            ownerList = "(SELECT p.live_customer_id AS customer_id FROM customer_spend p WHERE \(condition))"
+            add("{id} IN (SELECT p.live_customer_id FROM customer_spend p WHERE \(condition))", [currency, range.lowerBound, range.upperBound],
+                correlated: "EXISTS (SELECT 1 FROM customer_spend p WHERE p.customer_id = {id} AND \(condition))")
         case .spent(let range, let currency):
             add("coalesce((SELECT total_minor FROM customer_spend p WHERE p.customer_id = c.id AND p.currency = ?), 0) BETWEEN ? AND ?",
                 [currency, range.lowerBound, range.upperBound])
@@ -141,7 +146,7 @@ struct SearchFilter {
             // Not correlated, so SQLite reads the matching bookings once through their index,
             // which holds their live owners (LiveBookingOwnerSchema).
             let condition = on.joined(separator: " AND ")
-            bookingCondition = condition
+            ownerList = "(SELECT DISTINCT b.live_customer_id AS customer_id FROM bookings b WHERE \(condition))"
             add("{id} IN (SELECT b.live_customer_id FROM bookings b WHERE \(condition))", values,
                 correlated: "EXISTS (SELECT 1 FROM bookings b WHERE b.customer_id = {id} AND \(condition))")
         }

@@ -84,7 +84,7 @@ enum SearchSeeder {
                     VALUES (?1, ?2, ?3, ?4, ?4, ?5, 'EUR', ?4, ?6, ?4, ?7, ?4, ?8, ?4, ?9, ?4, ?10, ?4,
                         patron_fold(?6), patron_fold(?9), patron_fold(?10), ?2)
                     """)
-                let spend = try db.makeStatement(sql: "INSERT INTO customer_spend (customer_id, currency, total_minor, orders) VALUES (?, 'EUR', ?, ?)")
+                let spend = try db.makeStatement(sql: "INSERT INTO customer_spend (customer_id, currency, total_minor, orders, live_customer_id) VALUES (?1, 'EUR', ?2, ?3, ?1)")
                 for index in first..<min(first + chunk, customers) {
                     let id = Int64(index + 1)
                     let firstName = firstNames[Int(random.next() % UInt64(firstNames.count))]

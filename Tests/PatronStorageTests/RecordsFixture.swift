@@ -100,8 +100,9 @@ final class RecordsFixture {
 
     /// Where the search table and its word index disagree with the customers they are kept from:
     /// a live customer without a search row or a merged or erased one with it, a search row whose
-    /// folded name is stale, a booking whose live owner or folded fields are, and any value the word index finds in other rows than a plain
-    /// substring test does (stale entries of deleted or changed rows included).
+    /// folded name is stale, a booking or spend row whose live owner (or folded fields) are, and
+    /// any value the word index finds in other rows than a plain substring test does (stale
+    /// entries of deleted or changed rows included).
     func searchIndexDisagreements() async throws -> [String] {
         try await read { db in
             var problems: [String] = []
@@ -123,6 +124,11 @@ final class RecordsFixture {
                    OR b.transport_key IS NOT patron_fold(b.transport)
                 """)
             problems += owners.map { "booking \($0): live owner or folded fields stale" }
+            let spenders = try Int64.fetchAll(db, sql: """
+                SELECT p.customer_id FROM customer_spend p JOIN customers c ON c.id = p.customer_id
+                WHERE p.live_customer_id IS NOT (CASE WHEN c.merged_into IS NULL AND c.erased_at IS NULL THEN c.id END)
+                """)
+            problems += spenders.map { "spend of customer \($0): live owner stale" }
             for column in ["first_name", "last_name", "company", "contact", "address", "tags"] {
                 for value in try String.fetchAll(db, sql: "SELECT DISTINCT \(column) FROM customer_search WHERE length(\(column)) >= 3") {
                     let phrase = "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
