@@ -260,6 +260,7 @@ public final class PatronDatabase: Sendable {
         migrator.registerMigration("v17-live-booking-owners", migrate: LiveBookingOwnerSchema.create)
         migrator.registerMigration("v18-last-order-order", migrate: LastOrderSortSchema.create)
         migrator.registerMigration("v19-live-spend-owners", migrate: LiveSpendOwnerSchema.create)
+        migrator.registerMigration("v20-spend-order", migrate: SpendOrderSchema.create)
         return migrator
     }
 }

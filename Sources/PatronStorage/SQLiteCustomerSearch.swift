@@ -28,7 +28,7 @@ public struct SQLiteCustomerSearch: Sendable {
             }
             var page: [Row] = []
             if let order = key.walk, let budget = try Self.walkBudget(matches: total, limit: request.limit, db: db) {
-                page = try Self.walk(order, filter: filter, after: after, budget: budget, limit: request.limit,
+                page = try Self.walk(order, currency: request.currency, filter: filter, after: after, budget: budget, limit: request.limit,
                                      correlated: filter.correlates(walking: budget, matches: total), db: db)
             }
             if page.count <= request.limit {
@@ -89,9 +89,11 @@ public struct SQLiteCustomerSearch: Sendable {
     /// match: few rows read when the matches are many. Fewer than a page when the budget ran out
     /// (or the list did). CROSS JOIN keeps the walk outermost: SQLite's own choice was to
     /// skip-scan the name index once per match (15 s on a million customers).
-    private static func walk(_ order: SortIndex, filter: SearchFilter, after: StatementArguments?, budget: Int, limit: Int, correlated: Bool,
+    private static func walk(_ order: SortIndex, currency: String, filter: SearchFilter, after: StatementArguments?, budget: Int, limit: Int,
+                             correlated: Bool,
                              db: Database) throws -> [Row] {
-        var arguments = after ?? []
+        var arguments: StatementArguments = order.bindsCurrency ? [currency] : []
+        arguments += after ?? []
         arguments += [budget]
         arguments += filter.arguments
         arguments += [limit + 1]
@@ -109,13 +111,17 @@ public struct SQLiteCustomerSearch: Sendable {
             """, arguments: arguments)
     }
 
-    /// An index in a sort's order that a page may walk (``walk(_:filter:after:budget:limit:correlated:db:)``):
-    /// its rows' customer id and sort key, and the condition that makes it hold live customers only.
+    /// An index in a sort's order that a page may walk (``walk(_:currency:filter:after:budget:limit:correlated:db:)``):
+    /// its rows' customer id and sort key, and the condition that makes it hold live customers
+    /// only. It may hold only the first customers in that order (the spend index: those who
+    /// spent); a walk that runs off its end finds less than a page, and the matches are sorted.
     private struct SortIndex {
         let source: String
         let id: String
         let key: String
         var live: String?
+        /// `live` binds the currency.
+        var bindsCurrency = false
     }
 
     private struct SortKey {
@@ -144,8 +150,12 @@ public struct SQLiteCustomerSearch: Sendable {
             SortKey(expression: "coalesce(-c.last_order_at, 9223372036854775807)", isText: false, bindsCurrency: false,
                     walk: SortIndex(source: "customers INDEXED BY customers_last_order", id: "id", key: LastOrderSortSchema.key, live: SearchFilter.liveColumns))
         case .totalSpent:
+            // Those who spent come first, biggest first, and are in the spend order index; everyone
+            // else (no spend, or a refund bigger than the orders) is not, and comes after them.
             SortKey(expression: "(-coalesce((SELECT total_minor FROM customer_spend p WHERE p.customer_id = c.id AND p.currency = ?), 0))",
-                    isText: false, bindsCurrency: true)
+                    isText: false, bindsCurrency: true,
+                    walk: SortIndex(source: "customer_spend INDEXED BY customer_spend_order", id: "live_customer_id", key: "-total_minor",
+                                    live: SpendOrderSchema.condition, bindsCurrency: true))
         case .firstContact:
             SortKey(expression: "c.first_contact_at", isText: false, bindsCurrency: false,
                     walk: SortIndex(source: "customers INDEXED BY customers_first_contact", id: "id", key: "first_contact_at", live: SearchFilter.liveColumns))

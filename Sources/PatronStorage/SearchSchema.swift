@@ -340,3 +340,19 @@ enum LiveSpendOwnerSchema {
             """)
     }
 }
+
+/// v20: live customers who spent, in the `total_spent` sort's order (biggest first, then by id),
+/// so that a page sorted by spend walks this index and stops after a page's worth of matches
+/// (patron-bench search, 1M customers: sorting 444,000 customers of one country by spend took
+/// 270–370 ms). It holds only positive totals: those sort before every customer without one.
+enum SpendOrderSchema {
+    /// The index's condition, with the currency bound.
+    static let condition = "currency = ? AND live_customer_id IS NOT NULL AND total_minor > 0"
+
+    static func create(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE INDEX customer_spend_order ON customer_spend(currency, -total_minor, live_customer_id)
+                WHERE live_customer_id IS NOT NULL AND total_minor > 0;
+            """)
+    }
+}

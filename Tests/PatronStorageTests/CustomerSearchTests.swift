@@ -213,10 +213,12 @@ struct CustomerSearchTests {
         }
     }
 
-    /// Pages sorted by last order or first contact walk their index when the matches are many,
-    /// like names: the same pages as sorting the matches, with ties (same minute) in id order,
-    /// customers without an order last, and a merged-away and an erased customer nowhere.
-    @Test(arguments: [("last_order", "coalesce(-c.last_order_at, 9223372036854775807), c.id"), ("first_contact", "c.first_contact_at, c.id")])
+    /// Pages sorted by last order, first contact or spend walk their index when the matches are
+    /// many, like names: the same pages as sorting the matches, with ties (same minute, same
+    /// amount) in id order, customers without an order last, and a merged-away and an erased
+    /// customer nowhere.
+    @Test(arguments: [("last_order", "coalesce(-c.last_order_at, 9223372036854775807), c.id"), ("first_contact", "c.first_contact_at, c.id"),
+                      ("total_spent", "coalesce((SELECT -total_minor FROM customer_spend p WHERE p.customer_id = c.id AND p.currency = 'EUR'), 0), c.id")])
     func otherSortsWalkTheirIndexWithTheSamePages(sort: String, order: String) async throws {
         let fixture = try RecordsFixture()
         var events: [String] = []
@@ -225,7 +227,8 @@ struct CustomerSearchTests {
             let city = index.isMultiple(of: 3) ? "Bilbao" : "Donostia"
             events.append(Events.profile("p\(index)", minute: index % 5, #"{\#(number)"email":"w\#(index)@example.com","address":{"city":"\#(city)"}}"#))
             if !index.isMultiple(of: 4) {
-                events.append(Events.booking("b\(index)", minute: 10 + index % 7, customer: #"{"email":"w\#(index)@example.com"}"#, ref: "BK-\(index)"))
+                events.append(Events.booking("b\(index)", minute: 10 + index % 7, customer: #"{"email":"w\#(index)@example.com"}"#, ref: "BK-\(index)",
+                                             amount: "\"\(10 + index % 6).00\""))
             }
         }
         events.append(Events.profile("bridge", minute: 30, #"{"customer_no":"W-4","email":"w6@example.com"}"#))
