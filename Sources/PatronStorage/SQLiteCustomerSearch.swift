@@ -95,9 +95,9 @@ public struct SQLiteCustomerSearch: Sendable {
         var arguments: StatementArguments = order.bindsCurrency ? [currency] : []
         arguments += after ?? []
         arguments += [budget]
-        arguments += filter.arguments
+        arguments += filter.arguments(correlated: correlated)
         arguments += [limit + 1]
-        let searchRow = filter.readsSearchRow ? "CROSS JOIN customer_search s ON s.customer_id = walked.customer_id" : ""
+        let searchRow = filter.readsSearchRow(correlated: correlated) ? "CROSS JOIN customer_search s ON s.customer_id = walked.customer_id" : ""
         let customer = filter.readsCustomers ? "CROSS JOIN customers c ON c.id = walked.customer_id" : ""
         let conditions = (filter.readsCustomers ? [SearchFilter.live] : []) + [filter.sql(id: "walked.customer_id", correlated: correlated)]
         let walked = [order.live, after == nil ? nil : "(\(order.key), \(order.id)) > (?, ?)"].compactMap { $0 }

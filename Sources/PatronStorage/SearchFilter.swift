@@ -21,6 +21,11 @@ struct SearchFilter {
     private var clauseArguments: StatementArguments = []
     /// The word index queries, AND-ed into one.
     private var wordQueries: [String] = []
+    /// The same word and tag conditions as substring tests of one customer's search row (the
+    /// word index finds exactly those rows: the fixtures' consistency check compares the two),
+    /// with their arguments.
+    private var wordTests: [String] = []
+    private var wordTestArguments: StatementArguments = []
     /// Some clause reads `customers` (`c.`), not only the search row and indexes by id.
     private(set) var readsCustomers = false
     /// Some clause reads the search row (`s.`).
@@ -37,13 +42,21 @@ struct SearchFilter {
     /// Every condition is a word or tag: the word index alone answers (it holds live customers only).
     private var onlyWords: Bool { clauses.isEmpty && readsWordIndex }
 
-    var arguments: StatementArguments {
-        wordQueries.isEmpty ? clauseArguments : clauseArguments + [wordQueries.map { "(\($0))" }.joined(separator: " AND ")]
+    var arguments: StatementArguments { arguments(correlated: false) }
+
+    /// The arguments of ``sql(id:correlated:)``.
+    func arguments(correlated: Bool) -> StatementArguments {
+        if wordQueries.isEmpty { return clauseArguments }
+        return clauseArguments + (correlated ? wordTestArguments : [wordQueries.map { "(\($0))" }.joined(separator: " AND ")])
     }
+
+    /// Some clause reads the search row when tested per customer (word tests do).
+    func readsSearchRow(correlated: Bool) -> Bool { readsSearchRow || (correlated && !wordQueries.isEmpty) }
 
     /// The conditions on the customer id `id`; `correlated`: each tested for that one customer.
     func sql(id: String, correlated: Bool = false) -> String {
-        let all = (correlated ? correlatedClauses : clauses) + (wordQueries.isEmpty ? [] : ["{id} IN (SELECT rowid FROM \(Self.wordIndex))"])
+        let words = wordQueries.isEmpty ? [] : correlated ? wordTests : ["{id} IN (SELECT rowid FROM \(Self.wordIndex))"]
+        let all = (correlated ? correlatedClauses : clauses) + words
         return all.isEmpty ? "1" : all.joined(separator: " AND ").replacingOccurrences(of: "{id}", with: id)
     }
 
@@ -70,12 +83,12 @@ struct SearchFilter {
     }
 
     /// Whether a walk should test each walked customer with the correlated clauses: when a
-    /// filter reads bookings or spend and the walk is short next to the matches. Listing the matching
+    /// filter reads bookings, spend or words and the walk is short next to the matches. Listing the matching
     /// bookings' owners costs about 0.3 µs per booking, testing one customer's bookings about
     /// 5 µs (patron-bench search, 1M customers: one salesperson's 250,000 bookings listed
     /// for a page of 51 walked about 1,000 customers).
     func correlates(walking budget: Int, matches: Int) -> Bool {
-        hasCorrelatedClause && budget * 16 < matches
+        (hasCorrelatedClause || !wordQueries.isEmpty) && budget * 16 < matches
     }
 
     mutating func add(_ clause: String, _ values: [(any DatabaseValueConvertible)?] = [], correlated: String? = nil) {
@@ -92,7 +105,15 @@ struct SearchFilter {
         case .customerNo(let number):
             add("{id} = ?", [try SQLiteRecordTransaction(db: db).customer(numbered: number) ?? -1])
         case .words(let field, let words):
-            if let match = SearchWordsSchema.query(columns: field.indexedColumns, words: words) { wordQueries.append(match) }
+            if let match = SearchWordsSchema.query(columns: field.indexedColumns, words: words) {
+                wordQueries.append(match)
+                for word in words where word.count >= 2 {
+                    // As indexed: each value behind a space; a two-letter word starts a word.
+                    let needle = word.count == 2 ? " " + word : word
+                    wordTests.append("(" + field.indexedColumns.map { "instr(' ' || s.\($0), ?) > 0" }.joined(separator: " OR ") + ")")
+                    wordTestArguments += StatementArguments(Array(repeating: needle, count: field.indexedColumns.count))
+                }
+            }
             // A one-letter word has no trigram: the matches' search rows are scanned for it.
             for word in words where word.count < 2 {
                 let escaped = word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
@@ -103,6 +124,8 @@ struct SearchFilter {
         case .zip(let zip): add("s.zip = ?", [zip])
         case .tag(let tag):
             wordQueries.append(SearchWordsSchema.query(column: "tags", phrase: "\u{1F}" + tag + "\u{1F}"))
+            wordTests.append("instr(s.tags, ?) > 0")
+            wordTestArguments += ["\u{1F}" + tag + "\u{1F}"]
         case .group(let name):
             if let automatic = AutomaticGroup.allCases.first(where: { $0.name.lowercased() == name.lowercased() }) {
                 add("c.auto_group = ?", [automatic.rawValue])

@@ -250,4 +250,40 @@ struct CustomerSearchTests {
         #expect(seen == expected)
         #expect(expected.count == 79)
     }
+
+    /// When a word and a tag match nearly everyone, a page walks the name index testing each
+    /// walked customer's search row instead of listing every match from the word index: the
+    /// same pages, and a merged-away and an erased customer in none of them.
+    @Test func broadWordSearchTestsWalkedRowsWithTheSamePages() async throws {
+        let fixture = try RecordsFixture()
+        var events: [String] = []
+        for index in 0..<300 {
+            let last = index.isMultiple(of: 25) ? "Other \(index)" : "Marín \(index)"
+            let tags = index % 30 == 7 ? "[]" : #"["VIP"]"#
+            let number = index == 6 ? "" : #""customer_no":"W-\#(index)","#
+            events.append(Events.profile("p\(index)", minute: 1, #"{\#(number)"email":"w\#(index)@example.com","last_name":"\#(last)","tags":\#(tags)}"#))
+        }
+        events.append(Events.profile("bridge", minute: 2, #"{"customer_no":"W-4","email":"w6@example.com"}"#))
+        events.append(Events.make("erase", "customer.erasure_requested", minute: 3, #"{"customer":{"email":"w8@example.com"}}"#))
+        try await fixture.ingest(events)
+        let expected = try await fixture.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT c.customer_no FROM customers c JOIN customer_search s ON s.customer_id = c.id
+                WHERE c.merged_into IS NULL AND c.erased_at IS NULL AND c.last_name LIKE 'Marín%' AND c.tags = 'VIP'
+                ORDER BY s.sort_name, c.id
+                """)
+        }
+        var seen: [String] = []
+        var cursor: JSONValue?
+        repeat {
+            var args: [String: JSONValue] = ["name": .string("ma"), "tag": .string("vip"), "limit": .integer(1)]
+            if let cursor { args["cursor"] = cursor }
+            let page = try await Self.search(fixture, args)
+            #expect(page.total == expected.count)
+            seen += Self.numbers(page)
+            cursor = page.nextCursor.map(JSONValue.string)
+        } while cursor != nil
+        #expect(seen == expected)
+        #expect(expected.count > 250)
+    }
 }
