@@ -116,11 +116,19 @@ extension PatronBench {
             try await client.waitUntilConnected(timeout: .seconds(20))
             commands.start()
             // Until patrond has declared its command queue and consumes it, requests are lost.
-            var ready = false
-            for _ in 0..<60 where !ready {
-                ready = (try? await commands.call("status.get", timeout: .seconds(1)))?["ok"] == .bool(true)
+            var last = "no reply"
+            let deadline = ContinuousClock.now + .seconds(60)
+            while true {
+                do {
+                    let reply = try await commands.call("status.get", timeout: .seconds(1))
+                    if reply["ok"] == .bool(true) { break }
+                    last = "\(reply)"
+                } catch {
+                    last = "\(error)"
+                }
+                guard ContinuousClock.now < deadline else { throw ValidationError("patrond did not answer status.get with ok within a minute: \(last)") }
+                try await Task.sleep(for: .milliseconds(500))
             }
-            guard ready else { throw ValidationError("patrond did not answer status.get within a minute") }
             var results: [String: Histogram<UInt64>] = [:]
             for query in queries {
                 var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000)
