@@ -271,29 +271,20 @@ enum NarrowLookupSchema {
 /// has too few values for that to be worth an index.
 enum LiveBookingOwnerSchema {
     /// A live customer's id, or NULL: `?2` is the customer id in the booking upsert's parameters.
-    static let liveOwner = "(SELECT id FROM customers WHERE id = ?2 AND merged_into IS NULL AND erased_at IS NULL)"
+    static let liveOwner = LiveOwnerColumn.owner(of: "?2")
 
     static func create(_ db: Database) throws {
         let keys = NarrowLookupSchema.foldedBookingFields.map(\.column)
         try db.execute(sql: """
             \(keys.map { "DROP INDEX bookings_\($0);" }.joined(separator: "\n"))
-            ALTER TABLE bookings ADD COLUMN live_customer_id INTEGER;
-            UPDATE bookings SET live_customer_id = customer_id
-                WHERE customer_id IN (SELECT id FROM customers WHERE merged_into IS NULL AND erased_at IS NULL);
+            \(LiveOwnerColumn.add(to: "bookings", trigger: "customers_live_bookings"))
             CREATE INDEX bookings_departure_live ON bookings(departure, live_customer_id) WHERE live_customer_id IS NOT NULL;
             \(keys.map { "CREATE INDEX bookings_\($0) ON bookings(\($0), departure, live_customer_id) WHERE live_customer_id IS NOT NULL;" }.joined(separator: "\n"))
             CREATE INDEX bookings_hotel_owners ON bookings(hotel_key, live_customer_id) WHERE live_customer_id IS NOT NULL;
             CREATE INDEX bookings_salesperson_owners ON bookings(salesperson_key, live_customer_id) WHERE live_customer_id IS NOT NULL;
-            -- Merges and unmerges move bookings with an UPDATE of customer_id; merges, unmerges
-            -- and erasures change whether an owner is live.
+            -- Merges and unmerges move bookings with an UPDATE of customer_id.
             CREATE TRIGGER bookings_live_owner AFTER UPDATE OF customer_id ON bookings BEGIN
-                UPDATE bookings SET live_customer_id =
-                    (SELECT id FROM customers WHERE id = new.customer_id AND merged_into IS NULL AND erased_at IS NULL)
-                WHERE ref = new.ref;
-            END;
-            CREATE TRIGGER customers_live_bookings AFTER UPDATE OF merged_into, erased_at ON customers BEGIN
-                UPDATE bookings SET live_customer_id = CASE WHEN new.merged_into IS NULL AND new.erased_at IS NULL THEN new.id END
-                WHERE customer_id = new.id;
+                UPDATE bookings SET live_customer_id = \(LiveOwnerColumn.owner(of: "new.customer_id")) WHERE ref = new.ref;
             END;
             ANALYZE bookings;
             """)
@@ -324,20 +315,38 @@ enum LastOrderSortSchema {
 /// their spend rows for the figures; merged-away ones have none.
 enum LiveSpendOwnerSchema {
     /// A live customer's id, or NULL: `?1` is the customer id in the spend inserts' parameters.
-    static let liveOwner = "(SELECT id FROM customers WHERE id = ?1 AND merged_into IS NULL AND erased_at IS NULL)"
+    static let liveOwner = LiveOwnerColumn.owner(of: "?1")
 
     static func create(_ db: Database) throws {
         try db.execute(sql: """
-            ALTER TABLE customer_spend ADD COLUMN live_customer_id INTEGER;
-            UPDATE customer_spend SET live_customer_id = customer_id
-                WHERE customer_id IN (SELECT id FROM customers WHERE merged_into IS NULL AND erased_at IS NULL);
+            \(LiveOwnerColumn.add(to: "customer_spend", trigger: "customers_live_spend"))
             CREATE INDEX customer_spend_live ON customer_spend(currency, total_minor, live_customer_id) WHERE live_customer_id IS NOT NULL;
-            CREATE TRIGGER customers_live_spend AFTER UPDATE OF merged_into, erased_at ON customers BEGIN
-                UPDATE customer_spend SET live_customer_id = CASE WHEN new.merged_into IS NULL AND new.erased_at IS NULL THEN new.id END
-                WHERE customer_id = new.id;
-            END;
             ANALYZE customer_spend;
             """)
+    }
+}
+
+/// `live_customer_id` on a table of rows a customer owns (`customer_id`): the owner while it is
+/// live, NULL once it is merged away or erased, so that an index of those rows holds live
+/// customers only (v17 bookings, v19 spend).
+enum LiveOwnerColumn {
+    /// The live customer whose id is `customer` (a parameter or a column), or NULL.
+    static func owner(of customer: String) -> String {
+        "(SELECT id FROM customers WHERE id = \(customer) AND merged_into IS NULL AND erased_at IS NULL)"
+    }
+
+    /// The column, filled for the rows there are, and the trigger that follows merges, unmerges
+    /// and erasures (they change whether an owner is live).
+    static func add(to table: String, trigger: String) -> String {
+        """
+        ALTER TABLE \(table) ADD COLUMN live_customer_id INTEGER;
+        UPDATE \(table) SET live_customer_id = customer_id
+            WHERE customer_id IN (SELECT id FROM customers WHERE merged_into IS NULL AND erased_at IS NULL);
+        CREATE TRIGGER \(trigger) AFTER UPDATE OF merged_into, erased_at ON customers BEGIN
+            UPDATE \(table) SET live_customer_id = CASE WHEN new.merged_into IS NULL AND new.erased_at IS NULL THEN new.id END
+            WHERE customer_id = new.id;
+        END;
+        """
     }
 }
 

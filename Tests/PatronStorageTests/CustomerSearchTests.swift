@@ -46,6 +46,22 @@ struct CustomerSearchTests {
 
     static func numbers(_ page: SearchPage) -> [String] { page.customers.compactMap { $0["customer_no"]?.stringValue } }
 
+    /// Every page of a search, cursor after cursor: the customer numbers in order, and each page's total.
+    static func allPages(_ fixture: RecordsFixture, _ args: [String: JSONValue]) async throws -> (numbers: [String], totals: [Int]) {
+        var numbers: [String] = []
+        var totals: [Int] = []
+        var cursor: JSONValue?
+        repeat {
+            var pageArgs = args
+            if let cursor { pageArgs["cursor"] = cursor }
+            let page = try await search(fixture, pageArgs)
+            numbers += Self.numbers(page)
+            totals.append(page.total)
+            cursor = page.nextCursor.map(JSONValue.string)
+        } while cursor != nil
+        return (numbers, totals)
+    }
+
     @Test func everyFilterAloneAndCombined() async throws {
         let fixture = try await Self.fixture()
         let cases: [([String: JSONValue], [String])] = [
@@ -198,16 +214,8 @@ struct CustomerSearchTests {
             }
         }
         for (city, count) in [("Donostia", 43), ("Athina", 61), ("Bilbao", 44)] {
-            var seen: [String] = []
-            var cursor: JSONValue?
-            repeat {
-                var args: [String: JSONValue] = ["city": .string(city), "limit": .integer(2)]
-                if let cursor { args["cursor"] = cursor }
-                let page = try await Self.search(fixture, args)
-                #expect(page.total == count, "\(city)")
-                seen += Self.numbers(page)
-                cursor = page.nextCursor.map(JSONValue.string)
-            } while cursor != nil
+            let (seen, totals) = try await Self.allPages(fixture, ["city": .string(city), "limit": .integer(2)])
+            #expect(totals.allSatisfy { $0 == count }, "\(city)")
             #expect(seen == (try await expected(city)), "\(city)")
             #expect(seen.count == count, "\(city)")
         }
@@ -237,16 +245,8 @@ struct CustomerSearchTests {
         let expected = try await fixture.read { db in
             try String.fetchAll(db, sql: "SELECT customer_no FROM customers c WHERE merged_into IS NULL AND erased_at IS NULL AND city = 'Donostia' ORDER BY \(order)")
         }
-        var seen: [String] = []
-        var cursor: JSONValue?
-        repeat {
-            var args: [String: JSONValue] = ["city": .string("Donostia"), "sort": .string(sort), "limit": .integer(2)]
-            if let cursor { args["cursor"] = cursor }
-            let page = try await Self.search(fixture, args)
-            #expect(page.total == expected.count)
-            seen += Self.numbers(page)
-            cursor = page.nextCursor.map(JSONValue.string)
-        } while cursor != nil
+        let (seen, totals) = try await Self.allPages(fixture, ["city": .string("Donostia"), "sort": .string(sort), "limit": .integer(2)])
+        #expect(totals.allSatisfy { $0 == expected.count })
         #expect(seen == expected)
         #expect(expected.count == 79)
     }
@@ -273,16 +273,8 @@ struct CustomerSearchTests {
                 ORDER BY s.sort_name, c.id
                 """)
         }
-        var seen: [String] = []
-        var cursor: JSONValue?
-        repeat {
-            var args: [String: JSONValue] = ["name": .string("ma"), "tag": .string("vip"), "limit": .integer(1)]
-            if let cursor { args["cursor"] = cursor }
-            let page = try await Self.search(fixture, args)
-            #expect(page.total == expected.count)
-            seen += Self.numbers(page)
-            cursor = page.nextCursor.map(JSONValue.string)
-        } while cursor != nil
+        let (seen, totals) = try await Self.allPages(fixture, ["name": .string("ma"), "tag": .string("vip"), "limit": .integer(1)])
+        #expect(totals.allSatisfy { $0 == expected.count })
         #expect(seen == expected)
         #expect(expected.count > 250)
     }
