@@ -66,7 +66,7 @@ public struct SQLiteCustomerSearch: Sendable {
         arguments += [request.limit + 1]
         // `+sort_key`: SQLite would otherwise walk a sort index and test every customer in turn
         // until a page matched: seconds when the matches sort last, as word matches may (Greek
-        // names after Latin ones). walkNames does that within a budget.
+        // names after Latin ones). ``walk`` does that within a budget.
         let sorted = key.walksNameIndex || filter.readsWordIndex ? "+sort_key" : "sort_key"
         return try Row.fetchAll(db, sql: """
             SELECT \(key.id) AS id, \(key.expression) AS sort_key FROM \(from)
@@ -147,8 +147,8 @@ public struct SQLiteCustomerSearch: Sendable {
             SortKey(expression: "s.sort_name", id: "s.customer_id", isText: true, bindsCurrency: false, walksNameIndex: true,
                     walk: SortIndex(source: "customer_search INDEXED BY customer_search_sort_name", id: "customer_id", key: "sort_name"))
         case .lastOrder:
-            SortKey(expression: "coalesce(-c.last_order_at, 9223372036854775807)", isText: false, bindsCurrency: false,
-                    walk: SortIndex(source: "customers INDEXED BY customers_last_order", id: "id", key: LastOrderSortSchema.key, live: SearchFilter.liveColumns))
+            SortKey(expression: LastOrderSortSchema.key(of: "c."), isText: false, bindsCurrency: false,
+                    walk: SortIndex(source: "customers INDEXED BY customers_last_order", id: "id", key: LastOrderSortSchema.key(), live: SearchFilter.liveColumns))
         case .totalSpent:
             // Those who spent come first, biggest first, and are in the spend order index; everyone
             // else (no spend, or a refund bigger than the orders) is not, and comes after them.

@@ -11,13 +11,11 @@ struct SearchFilter {
     private static let wordIndex = "\(SearchWordsSchema.table) WHERE \(SearchWordsSchema.table) MATCH ?"
     private var clauses: [String] = []
     /// Each clause as a condition on one customer (`{id}`) that reads only that customer's rows,
-    /// where that differs from the clause: cheaper when few customers are tested (``walkNames``).
+    /// where that differs from the clause: cheaper when a walk tests few customers.
     private var correlatedClauses: [String] = []
     /// The live customers the one clause selects, as a subquery that lists each once
     /// (`customer_id`), when that clause names its customers in an index of its own rows.
     private var ownerList: String?
-    /// Some clause is cheaper tested per customer when few are (it reads bookings or spend).
-    private var hasCorrelatedClause = false
     private var clauseArguments: StatementArguments = []
     /// The word index queries, AND-ed into one.
     private var wordQueries: [String] = []
@@ -68,7 +66,7 @@ struct SearchFilter {
     var matches: String {
         if onlyWords { return Self.wordIndex }
         // The owners of the matching bookings or spend, in one index range.
-        if let ownerList, clauses.count == 1, wordQueries.isEmpty { return "\(ownerList) d" }
+        if let owners = ownersOfOnlyClause { return "\(owners) d" }
         return switch (readsCustomers, readsSearchRow) {
         case (false, _): "customer_search s WHERE \(sql(id: "s.customer_id"))"
         case (true, false): "customers c WHERE \(Self.live) AND \(sql(id: "c.id"))"
@@ -78,23 +76,25 @@ struct SearchFilter {
 
     /// The customer id column of ``matches``.
     var id: String {
-        if ownerList != nil, clauses.count == 1, wordQueries.isEmpty { return "d.customer_id" }
+        if ownersOfOnlyClause != nil { return "d.customer_id" }
         return onlyWords ? "rowid" : readsCustomers ? "c.id" : "s.customer_id"
     }
 
+    /// ``ownerList`` when its clause is the filter's only condition.
+    private var ownersOfOnlyClause: String? { clauses.count == 1 && wordQueries.isEmpty ? ownerList : nil }
+
     /// Whether a walk should test each walked customer with the correlated clauses: when a
-    /// filter reads bookings, spend or words and the walk is short next to the matches. Listing the matching
-    /// bookings' owners costs about 0.3 µs per booking, testing one customer's bookings about
-    /// 5 µs (patron-bench search, 1M customers: one salesperson's 250,000 bookings listed
-    /// for a page of 51 walked about 1,000 customers).
+    /// filter reads bookings, spend or words and the walk is short next to the matches. Listing
+    /// the matching bookings' owners costs about 0.3 µs per booking, testing one customer's
+    /// bookings about 5 µs (patron-bench search, 1M customers: one salesperson's 250,000
+    /// bookings listed for a page of 51 walked about 1,000 customers).
     func correlates(walking budget: Int, matches: Int) -> Bool {
-        (hasCorrelatedClause || !wordQueries.isEmpty) && budget * 16 < matches
+        (correlatedClauses != clauses || !wordQueries.isEmpty) && budget * 16 < matches
     }
 
     mutating func add(_ clause: String, _ values: [(any DatabaseValueConvertible)?] = [], correlated: String? = nil) {
         clauses.append(clause)
         correlatedClauses.append(correlated ?? clause)
-        hasCorrelatedClause = hasCorrelatedClause || correlated != nil
         clauseArguments += StatementArguments(values)
         readsCustomers = readsCustomers || clause.range(of: #"\bc\."#, options: .regularExpression) != nil
         readsSearchRow = readsSearchRow || clause.range(of: #"\bs\."#, options: .regularExpression) != nil
@@ -142,7 +142,7 @@ struct SearchFilter {
         case .firstContact(let range): add("c.first_contact_at BETWEEN ? AND ?", [range.lowerBound.microseconds, range.upperBound.microseconds])
         case .lastOrder(let range):
             // The expression of the last-order index (LastOrderSortSchema): newest first.
-            add("coalesce(-c.last_order_at, 9223372036854775807) BETWEEN ? AND ?", [-range.upperBound.microseconds, -range.lowerBound.microseconds])
+            add("\(LastOrderSortSchema.key(of: "c.")) BETWEEN ? AND ?", [-range.upperBound.microseconds, -range.lowerBound.microseconds])
         case .orders(let range): add("c.orders BETWEEN ? AND ?", [range.lowerBound, range.upperBound])
         case .spent(let range, let currency) where range.lowerBound > 0:
             // Customers with no spend in the currency (0) are out: read the spend index, which

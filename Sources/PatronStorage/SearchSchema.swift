@@ -297,13 +297,13 @@ enum LiveBookingOwnerSchema {
 /// customers: 100,000 VIPs by last order took 170 ms to sort). It replaces the index on
 /// `last_order_at`: the `last_order` filter asks for the same range of this expression.
 enum LastOrderSortSchema {
-    /// The sort key; never NULL.
-    static let key = "coalesce(-last_order_at, 9223372036854775807)"
+    /// The sort key, of the customers row `prefix` names (`c.`, or none); never NULL.
+    static func key(of prefix: String = "") -> String { "coalesce(-\(prefix)last_order_at, 9223372036854775807)" }
 
     static func create(_ db: Database) throws {
         try db.execute(sql: """
             DROP INDEX customers_last_order;
-            CREATE INDEX customers_last_order ON customers(\(key)) WHERE merged_into IS NULL AND erased_at IS NULL;
+            CREATE INDEX customers_last_order ON customers(\(key())) WHERE merged_into IS NULL AND erased_at IS NULL;
             """)
     }
 }
