@@ -261,6 +261,7 @@ public final class PatronDatabase: Sendable {
         migrator.registerMigration("v18-last-order-order", migrate: LastOrderSortSchema.create)
         migrator.registerMigration("v19-live-spend-owners", migrate: LiveSpendOwnerSchema.create)
         migrator.registerMigration("v20-spend-order", migrate: SpendOrderSchema.create)
+        migrator.registerMigration("v21-new-customer-search", migrate: NewCustomerSearchSchema.create)
         return migrator
     }
 }

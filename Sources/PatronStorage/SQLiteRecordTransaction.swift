@@ -17,11 +17,14 @@ struct SQLiteRecordTransaction: RecordTransaction {
 
     final class WrittenRows {
         var values: [CustomerID: [SQLValue]] = [:]
+        /// Created, not yet saved: the number each is to answer to.
+        var unsaved: [CustomerID: String] = [:]
     }
 
     /// Forgets what was loaded: after a rollback the rows may hold other values.
     func forgetLoadedRows() {
         written.values.removeAll()
+        written.unsaved.removeAll()
     }
 
     private static let tagSeparator = "\u{1F}"
@@ -34,6 +37,10 @@ struct SQLiteRecordTransaction: RecordTransaction {
         + profileColumns
     private static let selectCustomerSQL = "SELECT \(customerColumns.joined(separator: ", ")) FROM customers WHERE id = ?"
     private static let updateCustomerSQL = "UPDATE customers SET \(customerColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
+    /// Its search row comes from a trigger (``NewCustomerSearchSchema``).
+    private static let insertCustomerSQL = """
+        INSERT INTO customers (\(customerColumns.joined(separator: ", ")), id) VALUES (\(Array(repeating: "?", count: customerColumns.count + 1).joined(separator: ", ")))
+        """
     private static let bookingColumnList = (["ref", "customer_id", "status", "status_at", "first_seen_at", "amount_minor", "currency", "amount_at"]
         + bookingColumns).joined(separator: ", ")
     private static let selectBookingSQL = "SELECT \(bookingColumnList) FROM bookings"
@@ -100,16 +107,13 @@ struct SQLiteRecordTransaction: RecordTransaction {
         return record
     }
 
-    /// The row is inserted with the columns that cannot wait; the caller saves the rest (a failed
-    /// event rolls back both).
+    /// The id SQLite would give the row (the largest plus one), taken now so the record has it
+    /// before its first save inserts it.
     func createCustomer(number: String?, firstContactAt: Timestamp) throws -> CustomerRecord {
-        try Prepared(db, "INSERT INTO customers (customer_no, number_assigned, first_contact_at) VALUES (?, ?, ?)")
-            .run(.of(number ?? ""), .of(number == nil), .of(firstContactAt))
-        let id = db.lastInsertedRowID
-        // Every customer has a search row, so that search pages can be read in name order.
-        try Prepared(db, "INSERT INTO customer_search (customer_id, sort_name) VALUES (?, char(1))").run(.integer(id))
+        let stored = try Prepared(db, "SELECT coalesce(max(id), 0) FROM customers").first { $0.integer(0) } ?? 0
+        let id = max(stored, written.unsaved.keys.max() ?? 0) + 1
         let customerNo = number ?? Self.assignedNumber(id)
-        try addNumber(customerNo, to: id)
+        written.unsaved[id] = customerNo
         return CustomerRecord(id: id, customerNo: customerNo, numberAssigned: number == nil, firstContactAt: firstContactAt)
     }
 
@@ -134,6 +138,12 @@ struct SQLiteRecordTransaction: RecordTransaction {
 
     func saveCustomer(_ record: CustomerRecord) throws {
         let values = Self.columnValues(record)
+        if let number = written.unsaved.removeValue(forKey: record.id) {
+            try Prepared(db, Self.insertCustomerSQL).run(values + [.integer(record.id)])
+            try addNumber(number, to: record.id)
+            written.values[record.id] = values
+            return
+        }
         let changed = written.values[record.id].map { before in values.indices.filter { values[$0] != before[$0] } }
             ?? Array(values.indices)
         guard !changed.isEmpty else { return }

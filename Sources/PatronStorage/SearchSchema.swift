@@ -365,3 +365,17 @@ enum SpendOrderSchema {
             """)
     }
 }
+
+/// v21: a new customer's search row comes from the insert of its customers row, which the
+/// record rules now write once with the event's values (``SQLiteRecordTransaction``): before,
+/// the row was inserted empty, with an empty search row, and both were then updated.
+enum NewCustomerSearchSchema {
+    static func create(_ db: Database) throws {
+        let names = SearchOrderSchema.names
+        try db.execute(sql: """
+            CREATE TRIGGER customer_search_insert AFTER INSERT ON customers WHEN new.merged_into IS NULL AND new.erased_at IS NULL BEGIN
+                INSERT INTO customer_search (customer_id, \(names.joined(separator: ", "))) VALUES (new.id, \(SearchOrderSchema.values));
+            END;
+            """)
+    }
+}

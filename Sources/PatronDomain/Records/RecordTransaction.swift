@@ -10,8 +10,10 @@ public protocol RecordTransaction {
     /// The live customer answering to a number (current number or alias, following merges).
     func customer(numbered number: String) throws -> CustomerID?
     func loadCustomer(_ id: CustomerID) throws -> CustomerRecord
-    /// A new customer; without a number, Patron assigns `P-…`.
+    /// A new customer's id and number (without one, Patron assigns `P-…`). Nothing is stored
+    /// until its first ``saveCustomer(_:)``, which must come before any other write about it.
     func createCustomer(number: String?, firstContactAt: Timestamp) throws -> CustomerRecord
+    /// Stores the record: a new one whole, a known one as far as it changed.
     func saveCustomer(_ record: CustomerRecord) throws
     /// Adds identifiers the customer does not have yet (the same key twice is kept once, with
     /// the display form of the earliest event).

@@ -76,16 +76,18 @@ public struct RecordApplier: Sendable {
         return record.id
     }
 
-    /// The customer the input means, with the input's statements applied; not yet saved.
+    /// The customer the input means, with the input's statements applied; not yet saved, unless
+    /// it is new (see ``apply(_:to:isNew:envelope:store:booked:)``).
     private func updatedRecord(_ input: CustomerInput, envelope: Envelope, store: some RecordTransaction,
                                booked: Bool) throws -> CustomerRecord {
-        var record = try resolve(input, envelope: envelope, store: store)
-        try apply(input, to: &record, envelope: envelope, store: store, booked: booked)
+        var (record, isNew) = try resolve(input, envelope: envelope, store: store)
+        try apply(input, to: &record, isNew: isNew, envelope: envelope, store: store, booked: booked)
         return record
     }
 
     /// The customer the input means, after any merge it bridges; not yet updated by the input.
-    func resolve(_ input: CustomerInput, envelope: Envelope, store: some RecordTransaction) throws -> CustomerRecord {
+    /// A new customer is not stored yet (``RecordTransaction/createCustomer(number:firstContactAt:)``).
+    func resolve(_ input: CustomerInput, envelope: Envelope, store: some RecordTransaction) throws -> (record: CustomerRecord, isNew: Bool) {
         let numbered = try input.customerNo.flatMap { try store.customer(numbered: $0) }
         var ids = try store.customers(matching: input.matchableIdentifiers)
         if let numbered { ids.insert(numbered) }
@@ -107,7 +109,7 @@ public struct RecordApplier: Sendable {
         var record: CustomerRecord
         switch plan.target {
         case .create(let number):
-            return try store.createCustomer(number: number, firstContactAt: envelope.occurredAt)
+            return (try store.createCustomer(number: number, firstContactAt: envelope.occurredAt), true)
         case .existing(let id):
             record = records.first { $0.id == id }!
         }
@@ -120,31 +122,39 @@ public struct RecordApplier: Sendable {
             record.customerNo = number
             record.numberAssigned = false
         }
-        return record
+        return (record, false)
     }
 
     /// The input's statements onto the record: fields (newer wins), identifiers, consent, tags,
     /// group. Writes identifiers and consent; the caller saves the record.
-    private func apply(_ input: CustomerInput, to record: inout CustomerRecord, envelope: Envelope,
+    ///
+    /// A new record is saved here, before those writes: its row is then written once, complete.
+    /// Written empty and then updated, every index of the customers and search tables changed
+    /// twice (patron-bench import: about half of a new customer's cost).
+    private func apply(_ input: CustomerInput, to record: inout CustomerRecord, isNew: Bool, envelope: Envelope,
                        store: some RecordTransaction, booked: Bool) throws {
         let at = envelope.occurredAt
         record.fields.apply(input.fields, at: at)
         record.firstContactAt = min(record.firstContactAt, at)
-        if !input.identifiers.isEmpty { try store.addIdentifiers(input.identifiers, to: record.id, at: at) }
         if let optedIn = input.newsletter {
-            try store.addConsent(ConsentStatement(optedIn: optedIn, occurredAt: at, source: envelope.source, eventID: envelope.id),
-                                 to: record.id)
             let stamped = Stamped(optedIn ? "true" : "false", at: at)
             if Stamped.replaces(stamped, record.newsletter) { record.newsletter = stamped }
         }
         for tag in input.tags { try addTag(tag, to: &record, eventID: envelope.id, store: store) }
+        upgradeGroup(&record, booked: booked)
+        if let minimum = input.minimumGroup { record.group = max(record.group, minimum) }
+        if isNew { try store.saveCustomer(record) }
+
+        if !input.identifiers.isEmpty { try store.addIdentifiers(input.identifiers, to: record.id, at: at) }
+        if let optedIn = input.newsletter {
+            try store.addConsent(ConsentStatement(optedIn: optedIn, occurredAt: at, source: envelope.source, eventID: envelope.id),
+                                 to: record.id)
+        }
         if let partnerOffers = input.partnerOffers {
             try store.addConsent(ConsentStatement(purpose: .partnerOffers, optedIn: partnerOffers, occurredAt: at,
                                                   source: envelope.source, eventID: envelope.id), to: record.id)
         }
         if let name = input.customGroup { try store.joinCustomGroup(named: name, customer: record.id) }
-        upgradeGroup(&record, booked: booked)
-        if let minimum = input.minimumGroup { record.group = max(record.group, minimum) }
     }
 
     /// Visitor → Guest on a booking → Customer with an account; never down.
