@@ -266,6 +266,7 @@ public final class PatronDatabase: Sendable {
         migrator.registerMigration("v19-live-spend-owners", migrate: LiveSpendOwnerSchema.create)
         migrator.registerMigration("v20-spend-order", migrate: SpendOrderSchema.create)
         migrator.registerMigration("v21-new-customer-search", migrate: NewCustomerSearchSchema.create)
+        migrator.registerMigration("v22-search-updates-by-field", migrate: SearchFieldTriggers.create)
         return migrator
     }
 }

@@ -61,8 +61,11 @@ enum SearchOrderSchema {
         """
 
     /// The search table's columns, and the values the trigger folds them from.
-    static let names = SearchSchema.columns.map(\.name) + ["sort_name"]
-    static let values = (SearchSchema.columns.map { "coalesce(patron_fold(\($0.source)), '')" } + [sortName]).joined(separator: ", ")
+    static let names = folded.map(\.name)
+    static let values = folded.map(\.value).joined(separator: ", ")
+    /// Each column with its value over the customers row (`new.`).
+    static let folded: [(name: String, value: String)] = SearchSchema.columns.map { ($0.name, "coalesce(patron_fold(\($0.source)), '')") }
+        + [("sort_name", sortName)]
 
     static func create(_ db: Database) throws {
         try db.execute(sql: """
@@ -377,5 +380,48 @@ enum NewCustomerSearchSchema {
                 INSERT INTO customer_search (customer_id, \(names.joined(separator: ", "))) VALUES (new.id, \(SearchOrderSchema.values));
             END;
             """)
+    }
+}
+
+/// v22: a changed customer updates only the search columns made from what changed. The upsert
+/// of every column rewrote all four search indexes and the row on each change: a tag added
+/// moved the customer's entries in the city, zip and name indexes too (measured on the
+/// 1M-customer file: a tag 291 -> 200 µs, new names and city 398 -> 316 µs, commit included).
+/// A customer that becomes live again (unmerge) gets its whole row back.
+enum SearchFieldTriggers {
+    /// Search columns written together. The word index is rewritten once per statement that
+    /// changes one of its columns, so the names stay together, and so do the other word columns.
+    static let groups: [(trigger: String, columns: [String])] = [
+        ("customer_search_names", ["name", "first_name", "last_name", "sort_name"]),
+        ("customer_search_texts", ["company", "contact", "address", "tags"]),
+        ("customer_search_city", ["city"]),
+        ("customer_search_zip", ["zip"]),
+    ]
+
+    static func create(_ db: Database) throws {
+        let folded = Dictionary(uniqueKeysWithValues: SearchOrderSchema.folded.map { ($0.name, $0.value) })
+        precondition(Set(groups.flatMap(\.columns)) == Set(folded.keys), "every search column in one group")
+        let live = "new.merged_into IS NULL AND new.erased_at IS NULL"
+        let names = SearchOrderSchema.names
+        var sql = """
+            DROP TRIGGER customer_search_update;
+            CREATE TRIGGER customer_search_revive AFTER UPDATE OF merged_into, erased_at ON customers
+                WHEN \(live) AND (old.merged_into IS NOT NULL OR old.erased_at IS NOT NULL) BEGIN
+                INSERT INTO customer_search (customer_id, \(names.joined(separator: ", "))) VALUES (new.id, \(SearchOrderSchema.values))
+                ON CONFLICT (customer_id) DO UPDATE SET \(names.map { "\($0) = excluded.\($0)" }.joined(separator: ", "));
+            END;
+            """
+        for group in groups {
+            let values = group.columns.map { folded[$0]! }
+            let sources = Set(values.flatMap { $0.matches(of: /new\.(\w+)/).map { String($0.output.1) } }).sorted()
+            sql += """
+
+                CREATE TRIGGER \(group.trigger) AFTER UPDATE OF \(sources.joined(separator: ", ")) ON customers
+                    WHEN \(live) AND (\(sources.map { "old.\($0) IS NOT new.\($0)" }.joined(separator: " OR "))) BEGIN
+                    UPDATE customer_search SET \(zip(group.columns, values).map { "\($0) = \($1)" }.joined(separator: ", ")) WHERE customer_id = new.id;
+                END;
+                """
+        }
+        try db.execute(sql: sql)
     }
 }

@@ -111,11 +111,21 @@ final class RecordsFixture {
                 WHERE (c.merged_into IS NULL AND c.erased_at IS NULL) != (s.customer_id IS NOT NULL)
                 """)
             problems += misplaced.map { "customer \($0): search row present iff live is false" }
-            let stale = try Int64.fetchAll(db, sql: """
-                SELECT c.id FROM customers c JOIN customer_search s ON s.customer_id = c.id
-                WHERE s.name IS NOT coalesce(patron_fold(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), '')
-                """)
-            problems += stale.map { "customer \($0): stale search name" }
+            // Every search column against its customers fields, folded afresh.
+            let expected = [
+                "name": "patron_fold(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, ''))",
+                "first_name": "patron_fold(c.first_name)", "last_name": "patron_fold(c.last_name)", "company": "patron_fold(c.company)",
+                "contact": "patron_fold(c.contact)", "city": "patron_fold(c.city)", "zip": "patron_fold(c.zip)",
+                "address": "patron_fold(coalesce(c.address_line1, '') || ' ' || coalesce(c.address_line2, ''))",
+                "tags": "patron_fold(char(31) || c.tags || char(31))",
+                "sort_name": "coalesce(nullif(patron_fold(c.last_name), ''), patron_fold(c.first_name), '') || char(1) || coalesce(patron_fold(c.first_name), '')",
+            ]
+            for (column, value) in expected.sorted(by: { $0.key < $1.key }) {
+                let stale = try Int64.fetchAll(db, sql: """
+                    SELECT c.id FROM customers c JOIN customer_search s ON s.customer_id = c.id WHERE s.\(column) IS NOT coalesce(\(value), '')
+                    """)
+                problems += stale.map { "customer \($0): stale search \(column)" }
+            }
             // What booking filters read: the owner while it is live, and the folded fields.
             let owners = try String.fetchAll(db, sql: """
                 SELECT b.ref FROM bookings b LEFT JOIN customers c ON c.id = b.customer_id
