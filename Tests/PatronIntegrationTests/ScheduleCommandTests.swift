@@ -92,13 +92,12 @@ extension BrokerBacked.Lifecycle {
         let weekAgo = Timestamp(microseconds: Timestamp.now.microseconds - 7 * 86_400_000_000)
         do {
             let database = try PatronDatabase.open(directory: setup.directory.path)
-            // Enough customers that the PDF takes a while to write.
+            // Enough customers that the PDF takes a while to write (their search rows come from the insert trigger).
             try await database.pool.write { db in
                 try db.execute(sql: """
                     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
                     INSERT INTO customers (id, customer_no, number_assigned, first_contact_at, last_name, email)
                     SELECT i, 'C-' || i, 0, 0, 'Name' || i, 'c' || i || '@example.com' FROM n;
-                    INSERT INTO customer_search (customer_id, last_name, sort_name) SELECT id, lower(last_name), lower(last_name) FROM customers;
                     """)
             }
             try await SQLiteScheduleStore(database: database).create(
