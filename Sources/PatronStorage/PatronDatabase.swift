@@ -34,7 +34,7 @@ public final class PatronDatabase: Sendable {
             // patron-bench wrote 92 KB per imported row. 4 KiB: import into 1M customers
             // 3.7k -> 4.9k rows/s, ingest into an empty database 3.9k -> 4.7k msg/s, search the same.
             // Takes effect when the file is created: an existing file keeps its page size until
-            // it is rebuilt (README, "Operations").
+            // it is rebuilt (README, "Database page size").
             try db.execute(sql: "PRAGMA page_size = 4096")
             // Checkpoint every ~40 MiB of WAL instead of ~4 MiB: the journal's hot pages (the last
             // leaf, the id index) change in every batch, and each checkpoint copies them again.

@@ -66,6 +66,8 @@ enum SearchOrderSchema {
     /// Each column with its value over the customers row (`new.`).
     static let folded: [(name: String, value: String)] = SearchSchema.columns.map { ($0.name, "coalesce(patron_fold(\($0.source)), '')") }
         + [("sort_name", sortName)]
+    /// The customer's whole search row, made from the customers row `new` (v21 and v22 triggers).
+    static let insertRow = "INSERT INTO customer_search (customer_id, \(names.joined(separator: ", "))) VALUES (new.id, \(values))"
 
     static func create(_ db: Database) throws {
         try db.execute(sql: """
@@ -374,10 +376,9 @@ enum SpendOrderSchema {
 /// the row was inserted empty, with an empty search row, and both were then updated.
 enum NewCustomerSearchSchema {
     static func create(_ db: Database) throws {
-        let names = SearchOrderSchema.names
         try db.execute(sql: """
             CREATE TRIGGER customer_search_insert AFTER INSERT ON customers WHEN new.merged_into IS NULL AND new.erased_at IS NULL BEGIN
-                INSERT INTO customer_search (customer_id, \(names.joined(separator: ", "))) VALUES (new.id, \(SearchOrderSchema.values));
+                \(SearchOrderSchema.insertRow);
             END;
             """)
     }
@@ -407,7 +408,7 @@ enum SearchFieldTriggers {
             DROP TRIGGER customer_search_update;
             CREATE TRIGGER customer_search_revive AFTER UPDATE OF merged_into, erased_at ON customers
                 WHEN \(live) AND (old.merged_into IS NOT NULL OR old.erased_at IS NOT NULL) BEGIN
-                INSERT INTO customer_search (customer_id, \(names.joined(separator: ", "))) VALUES (new.id, \(SearchOrderSchema.values))
+                \(SearchOrderSchema.insertRow)
                 ON CONFLICT (customer_id) DO UPDATE SET \(names.map { "\($0) = excluded.\($0)" }.joined(separator: ", "));
             END;
             """
