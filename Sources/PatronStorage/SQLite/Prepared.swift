@@ -30,7 +30,9 @@ struct Prepared {
     }
 
     /// The first row, read by `read`; nil when there is none.
-    func first<T>(_ values: SQLValue..., read: (Columns) throws -> T) throws -> T? {
+    func first<T>(_ values: SQLValue..., read: (Columns) throws -> T) throws -> T? { try first(values, read: read) }
+
+    func first<T>(_ values: [SQLValue], read: (Columns) throws -> T) throws -> T? {
         try bind(values)
         defer { sqlite3_reset(handle) }
         let code = sqlite3_step(handle)
@@ -40,7 +42,9 @@ struct Prepared {
     }
 
     /// Every row, each read by `read`.
-    func all<T>(_ values: SQLValue..., read: (Columns) throws -> T) throws -> [T] {
+    func all<T>(_ values: SQLValue..., read: (Columns) throws -> T) throws -> [T] { try all(values, read: read) }
+
+    func all<T>(_ values: [SQLValue], read: (Columns) throws -> T) throws -> [T] {
         try bind(values)
         defer { sqlite3_reset(handle) }
         var rows: [T] = []
@@ -88,30 +92,21 @@ struct Prepared {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     /// The current row's columns, by index.
-    struct Columns {
+    struct Columns: ColumnReader {
         fileprivate let handle: OpaquePointer
 
         func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
         func integer(_ index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }
         func integerOrNil(_ index: Int32) -> Int64? { isNull(index) ? nil : integer(index) }
-        func bool(_ index: Int32) -> Bool { integer(index) != 0 }
-        func text(_ index: Int32) -> String { textOrNil(index) ?? "" }
+        func bytesOrNil(_ index: Int32) -> [UInt8]? {
+            if isNull(index) { return nil }
+            let count = Int(sqlite3_column_bytes(handle, index))
+            guard count > 0, let bytes = sqlite3_column_blob(handle, index) else { return [] }
+            return Array(UnsafeRawBufferPointer(start: bytes, count: count))
+        }
         func textOrNil(_ index: Int32) -> String? {
             guard let bytes = sqlite3_column_text(handle, index) else { return nil }
             return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, index))), as: UTF8.self)
         }
     }
-}
-
-/// A bound value.
-enum SQLValue: Equatable {
-    case null
-    case integer(Int64)
-    case text(String)
-    case blob([UInt8])
-
-    static func of(_ value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }
-    static func of(_ value: Int64?) -> SQLValue { value.map(SQLValue.integer) ?? .null }
-    static func of(_ value: Bool?) -> SQLValue { value.map { .integer($0 ? 1 : 0) } ?? .null }
-    static func of(_ value: Timestamp?) -> SQLValue { of(value?.microseconds) }
 }

@@ -1,0 +1,43 @@
+import GRDB
+import PatronDomain
+
+/// The record rules' statements on one GRDB connection inside a write transaction: each SQL text
+/// is prepared once per connection (``Prepared``).
+struct SQLiteStatements: SQLStatements {
+    let db: Database
+
+    func run(_ sql: String, _ values: [SQLValue]) throws { try Prepared(db, sql).run(values) }
+
+    func first<T>(_ sql: String, _ values: [SQLValue], read: (Prepared.Columns) throws -> T) throws -> T? {
+        try Prepared(db, sql).first(values, read: read)
+    }
+
+    func all<T>(_ sql: String, _ values: [SQLValue], read: (Prepared.Columns) throws -> T) throws -> [T] {
+        try Prepared(db, sql).all(values, read: read)
+    }
+
+    /// The id SQLite would give the row (the largest plus one): one writer, so no one else takes it.
+    func newCustomerID(reserved: CustomerID?) throws -> CustomerID {
+        let stored = try first("SELECT coalesce(max(id), 0) FROM customers") { $0.integer(0) } ?? 0
+        return max(stored, reserved ?? 0) + 1
+    }
+
+    /// A delete and an insert: no UPDATE triggers fire (the booking's folded keys are written by
+    /// the statement itself).
+    func replaceSQL(table: String, key: String, columns: [String], values: [String]) -> String {
+        "INSERT OR REPLACE INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(values.joined(separator: ", ")))"
+    }
+
+    func countSuppressed() throws {
+        try run("UPDATE ingest_state SET suppressed = suppressed + 1 WHERE id = 1")
+    }
+}
+
+/// The record rules on SQLite.
+typealias SQLiteRecordTransaction = SQLRecordTransaction<SQLiteStatements>
+
+extension SQLRecordTransaction where Statements == SQLiteStatements {
+    init(db: Database) { self.init(SQLiteStatements(db: db)) }
+
+    var db: Database { statements.db }
+}
