@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PatronDomain
+@testable import PatronStorage
 import SeededRandom
 import Testing
 
@@ -86,9 +87,9 @@ struct ApplyPropertyTests {
         }
     }
 
-    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
-    func randomStreamsApplyCompletelyAndKeepTheRecordsConsistent(seed: UInt64) async throws {
-        let fixture = try RecordsFixture()
+    @Test(arguments: Engine.allCases, [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
+    func randomStreamsApplyCompletelyAndKeepTheRecordsConsistent(engine: Engine, seed: UInt64) async throws {
+        let fixture = try await RecordsFixture.open(engine)
         var stream = Stream(generator: SplitMix64(seed: seed))
         var events = (0..<200).map { _ in stream.next() }
         events += events.prefix(20)  // redeliveries
@@ -103,24 +104,24 @@ struct ApplyPropertyTests {
         }
         #expect(try await fixture.figuresDifferingFromARecount() == 0, "seed \(seed)")
         #expect(try await fixture.searchIndexDisagreements() == [], "seed \(seed)")
-        let ownedByMergedAway = try await fixture.read { db in
-            try ["bookings", "payments", "carts", "threads", "customer_identifiers", "consent_statements"].map { table in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) t JOIN customers c ON c.id = t.customer_id WHERE c.merged_into IS NOT NULL")!
-            }
+        var ownedByMergedAway: [Int64?] = []
+        for table in ["bookings", "payments", "carts", "threads", "customer_identifiers", "consent_statements"] {
+            ownedByMergedAway.append(try await fixture.integer(
+                "SELECT count(*) FROM \(table) t JOIN customers c ON c.id = t.customer_id WHERE c.merged_into IS NOT NULL"))
         }
         #expect(ownedByMergedAway == [0, 0, 0, 0, 0, 0], "seed \(seed)")
-        let storedNames = try await fixture.read { db in
-            try String.fetchAll(db, sql: "SELECT first_name FROM customers WHERE first_name IS NOT NULL UNION SELECT body FROM thread_messages WHERE body IS NOT NULL AND direction = 'customer'")
-        }
+        let storedNames = try await fixture.texts("""
+            SELECT first_name FROM customers WHERE first_name IS NOT NULL
+            UNION SELECT body FROM thread_messages WHERE body IS NOT NULL AND direction = 'customer'
+            """)
         #expect(Set(storedNames).isSubset(of: Self.names), "seed \(seed): \(Set(storedNames).subtracting(Self.names))")
-        let journaledToMissing = try await fixture.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM event_journal j LEFT JOIN customers c ON c.id = j.customer_id WHERE j.customer_id IS NOT NULL AND c.id IS NULL")!
-        }
+        let journaledToMissing = try await fixture.integer(
+            "SELECT count(*) FROM event_journal j LEFT JOIN customers c ON c.id = j.customer_id WHERE j.customer_id IS NOT NULL AND c.id IS NULL")
         #expect(journaledToMissing == 0, "seed \(seed)")
         // The streams reach the paths that matter: bridge merges and erasures.
-        let mergesAndErasures = try await fixture.read { db in
-            try ["merges", "erasure_log"].map { try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)")! }
-        }
+        let merges = try await fixture.integer("SELECT count(*) FROM merges") ?? 0
+        let erasures = try await fixture.integer("SELECT count(*) FROM erasure_log") ?? 0
+        let mergesAndErasures = [merges, erasures]
         #expect(mergesAndErasures.allSatisfy { $0 > 0 }, "seed \(seed): \(mergesAndErasures)")
     }
 }

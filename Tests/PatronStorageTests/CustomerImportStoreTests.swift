@@ -68,7 +68,7 @@ struct CustomerImportStoreTests {
         #expect(outcome.created == 1 && outcome.recorded == 3)
         #expect(try await fixture.liveCount() == 2)
         let ana = try #require(try await fixture.customer("C-1"))
-        #expect(ana["first_name"] == "Ana".databaseValue && ana["last_name"] == "García".databaseValue)
+        #expect(ana.text("first_name") == "Ana" && ana.text("last_name") == "García")
     }
 
     @Test func aDryRunCountsTheSameAndLeavesNothing() async throws {

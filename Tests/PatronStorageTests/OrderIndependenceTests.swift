@@ -36,14 +36,14 @@ struct OrderIndependenceTests {
         return zip(a, e).filter { $0 != $1 }.map { "\($0) ≠ expected \($1)" }.joined(separator: "; ")
     }
 
-    @Test func twentyRandomOrdersBuildIdenticalRecords() async throws {
-        let reference = try RecordsFixture()
+    @Test(arguments: Engine.allCases) func twentyRandomOrdersBuildIdenticalRecords(engine: Engine) async throws {
+        let reference = try await RecordsFixture.open(engine)
         try await reference.ingest(Self.events)
         let expected = try await reference.canonicalDump()
         #expect(expected.count == 2)
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<20 {
-            let fixture = try RecordsFixture()
+            let fixture = try await RecordsFixture.open(engine)
             // Duplicates: some events twice, and batches of random sizes.
             var stream = Self.events + Self.events.shuffled(using: &generator).prefix(5)
             stream.shuffle(using: &generator)

@@ -1,16 +1,49 @@
 import Foundation
+import Testing
 import GRDB
 import PatronDomain
 import PatronPhone
 import Logging
 @testable import PatronService
-import PatronStorage
+@testable import PatronStorage
+import PostgresNIO
 
-/// A real SQLite database in a temporary directory, fed through the real decoder and store.
+/// The engines the record suites run on. PostgreSQL is the server scripts/test starts
+/// (`PATRON_TEST_DATABASE_URL`); a test that cannot reach it fails.
+enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// A fresh PostgreSQL database per fixture, on the test server.
+enum TestPostgres {
+    static func freshDatabase() async throws -> PostgresLocation {
+        guard let url = ProcessInfo.processInfo.environment["PATRON_TEST_DATABASE_URL"] else {
+            throw TestSetupError("PATRON_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
+        }
+        let server = try PostgresLocation(url: url)
+        let name = "patron_test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
+        let admin = try await PostgresSession.connect(server, label: "test-admin", logger: Logger(label: "test"))
+        defer { Task { await admin.close() } }
+        _ = try await admin.connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: admin.logger)
+        return server.database(name)
+    }
+}
+
+struct TestSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A real database (a SQLite file in a temporary directory, or a fresh PostgreSQL database), fed
+/// through the real decoder and store.
 final class RecordsFixture {
+    let engine: Engine
     let directory: URL
-    let database: PatronDatabase
-    let store: SQLiteEventStore
+    private let sqlite: PatronDatabase?
+    private let postgres: PatronPostgresDatabase?
+    let store: any RecordStore
     let decoder: EventDecoder
     let rules: RecordRules
     let composer: DispatchComposer
@@ -18,17 +51,47 @@ final class RecordsFixture {
     static let phones = LibPhoneNumberNormalizer()
     static let hashKey = String(repeating: "k", count: 32)
 
+    /// The SQLite database, for the suites that run on SQLite only (search, exports, …).
+    var database: PatronDatabase { sqlite! }
+
+    /// On SQLite.
     /// - Parameter dispatch: templates and rules; the rules fire on what is ingested.
-    init(rules: RecordRules = RecordRules(), dispatch: PatronConfiguration.Dispatch = .init()) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-records-\(UUID().uuidString)")
-        database = try PatronDatabase.open(directory: directory.path)
+    convenience init(rules: RecordRules = RecordRules(), dispatch: PatronConfiguration.Dispatch = .init()) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-records-\(UUID().uuidString)")
+        try self.init(engine: .sqlite, directory: directory, sqlite: PatronDatabase.open(directory: directory.path), postgres: nil,
+                      rules: rules, dispatch: dispatch)
+    }
+
+    /// On either engine.
+    static func open(_ engine: Engine, rules: RecordRules = RecordRules(), dispatch: PatronConfiguration.Dispatch = .init()) async throws -> RecordsFixture {
+        switch engine {
+        case .sqlite:
+            return try RecordsFixture(rules: rules, dispatch: dispatch)
+        case .postgres:
+            let database = try await PatronPostgresDatabase.open(try await TestPostgres.freshDatabase(), logger: Logger(label: "test"))
+            return try RecordsFixture(engine: .postgres, directory: FileManager.default.temporaryDirectory, sqlite: nil, postgres: database,
+                                      rules: rules, dispatch: dispatch)
+        }
+    }
+
+    private init(engine: Engine, directory: URL, sqlite: PatronDatabase?, postgres: PatronPostgresDatabase?, rules: RecordRules,
+                 dispatch: PatronConfiguration.Dispatch) throws {
+        self.engine = engine
+        self.directory = directory
+        self.sqlite = sqlite
+        self.postgres = postgres
         self.rules = rules
         let library = try dispatch.templatesDirectory.map { try TemplateLibrary.load(directory: $0, defaultLanguage: "es") } ?? .empty
         composer = DispatchComposer(templates: TemplateStore(library), settings: dispatch, phones: Self.phones,
                                     defaultCountry: rules.defaultCountry, tokens: UnsubscribeTokens(secret: Self.hashKey))
         ruleRunner = DispatchRuleRunner(composer: composer, rules: dispatch.rules)
-        store = SQLiteEventStore(database: database, applier: RecordApplier(rules: rules, hasher: HMACIdentityHasher(key: Self.hashKey)),
-                                 reactor: dispatch.rules.isEmpty ? nil : ruleRunner)
+        let applier = RecordApplier(rules: rules, hasher: HMACIdentityHasher(key: Self.hashKey))
+        let reactor = dispatch.rules.isEmpty ? nil : ruleRunner
+        if let postgres {
+            store = PostgresEventStore(database: postgres, applier: applier, reactor: reactor)
+        } else {
+            store = SQLiteEventStore(database: sqlite!, applier: applier, reactor: reactor)
+        }
         decoder = EventDecoder(rules: rules, phones: Self.phones)
     }
 
@@ -36,7 +99,10 @@ final class RecordsFixture {
         DispatchSender(store: store, export: SQLiteCustomerExport(database: database), composer: composer, logger: Logger(label: "test")) { _ in }
     }
 
-    deinit { try? FileManager.default.removeItem(at: directory) }
+    deinit {
+        if let postgres { Task { await postgres.close() } }
+        if engine == .sqlite { try? FileManager.default.removeItem(at: directory) }
+    }
 
     /// Decodes (must be accepted) and records the events as one batch.
     @discardableResult
@@ -52,59 +118,86 @@ final class RecordsFixture {
     @discardableResult
     func ingest(_ bodies: String...) async throws -> RecordOutcome { try await ingest(bodies) }
 
+    /// SQLite only: GRDB's reading API.
     func read<T: Sendable>(_ block: @Sendable (Database) throws -> T) async throws -> T {
         try await database.pool.read(block)
     }
 
-    /// Live customers whose maintained figures or spend differ from a recount of their bookings
-    /// (the definitions of EVENTS.md, written once more in SQL).
-    func figuresDifferingFromARecount() async throws -> Int {
-        try await read { db in
-            try Int.fetchOne(db, sql: """
-                WITH orders AS (SELECT * FROM bookings WHERE status IN ('confirmed', 'completed')),
-                fresh AS (
-                    SELECT c.id,
-                        (SELECT count(*) FROM orders b WHERE b.customer_id = c.id) AS orders,
-                        (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id AND b.status = 'no_show') AS no_shows,
-                        (SELECT coalesce(sum(amount_minor), 0) FROM orders b WHERE b.customer_id = c.id) AS spent,
-                        (SELECT min(first_seen_at) FROM orders b WHERE b.customer_id = c.id) AS first_order,
-                        (SELECT max(first_seen_at) FROM orders b WHERE b.customer_id = c.id) AS last_order,
-                        (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id) AS bookings_count,
-                        (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id AND b.status = 'completed') AS completed_stays
-                    FROM customers c WHERE c.merged_into IS NULL)
-                SELECT count(*) FROM fresh JOIN customers c ON c.id = fresh.id
-                WHERE c.orders != fresh.orders OR c.no_shows != fresh.no_shows OR c.first_order_at IS NOT fresh.first_order
-                   OR c.last_order_at IS NOT fresh.last_order OR c.bookings_count != fresh.bookings_count
-                   OR c.completed_stays != fresh.completed_stays
-                   OR fresh.spent != coalesce((SELECT sum(total_minor) FROM customer_spend s WHERE s.customer_id = c.id), 0)
-                   OR fresh.orders != coalesce((SELECT sum(orders) FROM customer_spend s WHERE s.customer_id = c.id), 0)
-                """)!
+    /// Every row of a query in the SQL both engines take, column name → value.
+    func rows(_ sql: String, _ values: [SQLValue] = []) async throws -> [[String: SQLValue]] {
+        if let postgres {
+            return try await postgres.writer.perform { try $0.all(sql, values) { Self.columns($0) } }
         }
+        return try await database.pool.read { try SQLiteStatements(db: $0).all(sql, values) { Self.columns($0) } }
     }
 
-    func liveCount() async throws -> Int {
-        try await read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers WHERE merged_into IS NULL AND erased_at IS NULL")! }
+    private static func columns(_ row: some ColumnReader) -> [String: SQLValue] {
+        Dictionary(uniqueKeysWithValues: (0..<row.columnCount).map { (row.columnName($0), row.value($0)) })
+    }
+
+    /// Runs SQL statements on the PostgreSQL database (a test's own trigger, say).
+    func executeOnPostgres(_ script: String) async throws {
+        try await postgres!.writer.perform { try $0.session.execute(script: script) }
+    }
+
+    /// The first column of every row.
+    func column(_ sql: String, _ values: [SQLValue] = []) async throws -> [SQLValue] {
+        try await rows(sql, values).map { row in row.count == 1 ? row.values.first! : .null }
+    }
+
+    func integer(_ sql: String, _ values: [SQLValue] = []) async throws -> Int64? { try await column(sql, values).first?.integerValue }
+    func texts(_ sql: String, _ values: [SQLValue] = []) async throws -> [String] { try await column(sql, values).compactMap(\.textValue) }
+
+    /// Live customers whose maintained figures or spend differ from a recount of their bookings
+    /// (the definitions of EVENTS.md, written once more in SQL).
+    func figuresDifferingFromARecount() async throws -> Int64 {
+        try await integer("""
+            WITH orders AS (SELECT * FROM bookings WHERE status IN ('confirmed', 'completed')),
+            fresh AS (
+                SELECT c.id,
+                    (SELECT count(*) FROM orders b WHERE b.customer_id = c.id) AS orders,
+                    (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id AND b.status = 'no_show') AS no_shows,
+                    (SELECT coalesce(sum(amount_minor), 0) FROM orders b WHERE b.customer_id = c.id) AS spent,
+                    (SELECT min(first_seen_at) FROM orders b WHERE b.customer_id = c.id) AS first_order,
+                    (SELECT max(first_seen_at) FROM orders b WHERE b.customer_id = c.id) AS last_order,
+                    (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id) AS bookings_count,
+                    (SELECT count(*) FROM bookings b WHERE b.customer_id = c.id AND b.status = 'completed') AS completed_stays
+                FROM customers c WHERE c.merged_into IS NULL)
+            SELECT count(*) FROM fresh JOIN customers c ON c.id = fresh.id
+            WHERE c.orders != fresh.orders OR c.no_shows != fresh.no_shows OR c.first_order_at IS DISTINCT FROM fresh.first_order
+               OR c.last_order_at IS DISTINCT FROM fresh.last_order OR c.bookings_count != fresh.bookings_count
+               OR c.completed_stays != fresh.completed_stays
+               OR fresh.spent != coalesce((SELECT sum(total_minor) FROM customer_spend s WHERE s.customer_id = c.id), 0)
+               OR fresh.orders != coalesce((SELECT sum(orders) FROM customer_spend s WHERE s.customer_id = c.id), 0)
+            """) ?? -1
+    }
+
+    func liveCount() async throws -> Int64 {
+        try await integer("SELECT count(*) FROM customers WHERE merged_into IS NULL AND erased_at IS NULL") ?? -1
     }
 
     /// The customer row a number answers to (following merges), column → value.
-    func customer(_ number: String) async throws -> [String: DatabaseValue]? {
-        try await read { db in
-            guard var id = try Int64.fetchOne(db, sql: "SELECT customer_id FROM customer_numbers WHERE number = ?", arguments: [number]) else {
-                return nil
-            }
-            while let next = try Int64.fetchOne(db, sql: "SELECT merged_into FROM customers WHERE id = ?", arguments: [id]) { id = next }
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM customers WHERE id = ?", arguments: [id]) else { return nil }
-            return Dictionary(uniqueKeysWithValues: row.columnNames.map { ($0, row[$0] as DatabaseValue) })
-        }
+    func customer(_ number: String) async throws -> [String: SQLValue]? {
+        guard var id = try await integer("SELECT customer_id FROM customer_numbers WHERE number = ?", [.text(number)]) else { return nil }
+        while let next = try await integer("SELECT merged_into FROM customers WHERE id = ?", [.integer(id)]) { id = next }
+        return try await rows("SELECT * FROM customers WHERE id = ?", [.integer(id)]).first
     }
 
-    /// Where the search table and its word index disagree with the customers they are kept from:
-    /// a live customer without a search row or a merged or erased one with it, a search row whose
-    /// folded name is stale, a booking or spend row whose live owner (or folded fields) are, and
-    /// any value the word index finds in other rows than a plain substring test does (stale
-    /// entries of deleted or changed rows included).
+    /// Where what is kept beside the records disagrees with them: on both engines, a booking or
+    /// spend row whose live owner is stale; on SQLite, also the search table and its word index
+    /// (a live customer without a search row or a merged or erased one with it, a stale folded
+    /// column, a booking's stale folded fields, any value the word index finds in other rows
+    /// than a plain substring test does).
     func searchIndexDisagreements() async throws -> [String] {
-        try await read { db in
+        var problems = try await texts("""
+            SELECT 'booking ' || b.ref || ': live owner stale' FROM bookings b LEFT JOIN customers c ON c.id = b.customer_id
+            WHERE b.live_customer_id IS DISTINCT FROM (CASE WHEN c.merged_into IS NULL AND c.erased_at IS NULL THEN c.id END)
+            UNION ALL
+            SELECT 'spend of customer ' || p.customer_id || ': live owner stale' FROM customer_spend p JOIN customers c ON c.id = p.customer_id
+            WHERE p.live_customer_id IS DISTINCT FROM (CASE WHEN c.merged_into IS NULL AND c.erased_at IS NULL THEN c.id END)
+            """)
+        guard engine == .sqlite else { return problems }
+        problems += try await read { db in
             var problems: [String] = []
             let misplaced = try Int64.fetchAll(db, sql: """
                 SELECT c.id FROM customers c LEFT JOIN customer_search s ON s.customer_id = c.id
@@ -126,19 +219,11 @@ final class RecordsFixture {
                     """)
                 problems += stale.map { "customer \($0): stale search \(column)" }
             }
-            // What booking filters read: the owner while it is live, and the folded fields.
-            let owners = try String.fetchAll(db, sql: """
-                SELECT b.ref FROM bookings b LEFT JOIN customers c ON c.id = b.customer_id
-                WHERE b.live_customer_id IS NOT (CASE WHEN c.merged_into IS NULL AND c.erased_at IS NULL THEN c.id END)
-                   OR b.hotel_key IS NOT patron_fold(b.hotel) OR b.salesperson_key IS NOT patron_fold(b.salesperson)
-                   OR b.transport_key IS NOT patron_fold(b.transport)
+            let folded = try String.fetchAll(db, sql: """
+                SELECT ref FROM bookings WHERE hotel_key IS NOT patron_fold(hotel) OR salesperson_key IS NOT patron_fold(salesperson)
+                   OR transport_key IS NOT patron_fold(transport)
                 """)
-            problems += owners.map { "booking \($0): live owner or folded fields stale" }
-            let spenders = try Int64.fetchAll(db, sql: """
-                SELECT p.customer_id FROM customer_spend p JOIN customers c ON c.id = p.customer_id
-                WHERE p.live_customer_id IS NOT (CASE WHEN c.merged_into IS NULL AND c.erased_at IS NULL THEN c.id END)
-                """)
-            problems += spenders.map { "spend of customer \($0): live owner stale" }
+            problems += folded.map { "booking \($0): folded fields stale" }
             for column in ["first_name", "last_name", "company", "contact", "address", "tags"] {
                 for value in try String.fetchAll(db, sql: "SELECT DISTINCT \(column) FROM customer_search WHERE length(\(column)) >= 3") {
                     let phrase = "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
@@ -151,40 +236,51 @@ final class RecordsFixture {
             }
             return problems
         }
+        return problems
     }
 
     /// Every live record in a canonical text form: fields with their times, identifiers,
     /// bookings, payments, carts, threads, messages, consent, tags, aggregates. Internal ids and
     /// Patron-assigned numbers are left out, so two databases built in different orders compare.
     func canonicalDump() async throws -> [String] {
-        try await read { db in
-            let customers = try Row.fetchAll(db, sql: "SELECT * FROM customers WHERE merged_into IS NULL ORDER BY id")
-            var lines: [String] = []
-            for row in customers {
-                let id: Int64 = row["id"]
-                var parts: [String] = []
-                let assigned: Bool = row["number_assigned"]
-                parts.append(assigned ? "number=P-*" : "number=\(row["customer_no"] as String)")
-                for column in row.columnNames where !["id", "customer_no", "number_assigned"].contains(column) {
-                    parts.append("\(column)=\(row[column] as DatabaseValue)")
-                }
-                for (label, sql) in [
-                    ("identifiers", "SELECT kind || ':' || key || ':' || display || ':' || matchable FROM customer_identifiers WHERE customer_id = ?"),
-                    ("spend", "SELECT currency || ':' || total_minor || ':' || orders FROM customer_spend WHERE customer_id = ?"),
-                    ("bookings", "SELECT ref || ':' || coalesce(status, '') || ':' || coalesce(status_at, '') || ':' || coalesce(amount_minor, '') || ':' || first_seen_at || ':' || coalesce(hotel, '') FROM bookings WHERE customer_id = ?"),
-                    ("payments", "SELECT reference || ':' || amount_minor || ':' || coalesce(status, '') FROM payments WHERE customer_id = ?"),
-                    ("carts", "SELECT id || ':' || coalesce(status, '') || ':' || updated_at FROM carts WHERE customer_id = ?"),
-                    ("threads", "SELECT thread_id || ':' || opened_at || ':' || coalesce(first_response_at, '') FROM threads WHERE customer_id = ?"),
-                    ("consent", "SELECT opted_in || ':' || occurred_at || ':' || event_id FROM consent_statements WHERE customer_id = ?"),
-                ] {
-                    let values = try String.fetchAll(db, sql: sql, arguments: [id]).sorted()
-                    parts.append("\(label)=[\(values.joined(separator: ","))]")
-                }
-                lines.append(parts.joined(separator: " "))
+        var lines: [String] = []
+        for row in try await rows("SELECT * FROM customers WHERE merged_into IS NULL ORDER BY id") {
+            let id = row["id"]!
+            var parts: [String] = []
+            parts.append(row["number_assigned"] == .integer(1) ? "number=P-*" : "number=\(row.text("customer_no") ?? "")")
+            for (column, value) in row.sorted(by: { $0.key < $1.key }) where !["id", "customer_no", "number_assigned"].contains(column) {
+                parts.append("\(column)=\(value)")
             }
-            return lines.sorted()
+            for (label, sql) in [
+                ("identifiers", "SELECT kind || ':' || key || ':' || display || ':' || matchable FROM customer_identifiers WHERE customer_id = ?"),
+                ("spend", "SELECT currency || ':' || total_minor || ':' || orders FROM customer_spend WHERE customer_id = ?"),
+                ("bookings", """
+                    SELECT ref || ':' || coalesce(status, '') || ':' || coalesce(CAST(status_at AS TEXT), '') || ':'
+                        || coalesce(CAST(amount_minor AS TEXT), '') || ':' || first_seen_at || ':' || coalesce(hotel, '')
+                    FROM bookings WHERE customer_id = ?
+                    """),
+                ("payments", "SELECT reference || ':' || amount_minor || ':' || coalesce(status, '') FROM payments WHERE customer_id = ?"),
+                ("carts", "SELECT id || ':' || coalesce(status, '') || ':' || updated_at FROM carts WHERE customer_id = ?"),
+                ("threads", "SELECT thread_id || ':' || opened_at || ':' || coalesce(CAST(first_response_at AS TEXT), '') FROM threads WHERE customer_id = ?"),
+                ("consent", "SELECT opted_in || ':' || occurred_at || ':' || event_id FROM consent_statements WHERE customer_id = ?"),
+            ] {
+                let values = try await texts(sql, [id]).sorted()
+                parts.append("\(label)=[\(values.joined(separator: ","))]")
+            }
+            lines.append(parts.joined(separator: " "))
         }
+        return lines.sorted()
     }
+}
+
+extension SQLValue {
+    var integerValue: Int64? { if case .integer(let value) = self { value } else { nil } }
+    var textValue: String? { if case .text(let value) = self { value } else { nil } }
+}
+
+extension Dictionary where Key == String, Value == SQLValue {
+    func text(_ column: String) -> String? { self[column]?.textValue }
+    func int(_ column: String) -> Int64? { self[column]?.integerValue }
 }
 
 /// Builds event JSON for the tests.

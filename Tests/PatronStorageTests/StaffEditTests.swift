@@ -1,15 +1,16 @@
 import GRDB
 import PatronDomain
+@testable import PatronStorage
 import Testing
 
 /// Staff's hand edits under the record rules, on real SQLite.
 struct StaffEditTests {
     static func id(_ fixture: RecordsFixture, _ number: String) async throws -> CustomerID {
-        try await fixture.read { try CustomerID.fetchOne($0, sql: "SELECT customer_id FROM customer_numbers WHERE number = ?", arguments: [number])! }
+        try #require(try await fixture.integer("SELECT customer_id FROM customer_numbers WHERE number = ?", [.text(number)]))
     }
 
-    @Test func tagsKeepTheirConfiguredSpellingAndStopAtTheLimit() async throws {
-        let fixture = try RecordsFixture()
+    @Test(arguments: Engine.allCases) func tagsKeepTheirConfiguredSpellingAndStopAtTheLimit(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine)
         try await fixture.ingest(Events.profile("p1", minute: 1, #"{"customer_no":"C-1","email":"ana@example.com"}"#))
         let ana = try await Self.id(fixture, "C-1")
         try await fixture.store.change { applier, records in
@@ -26,12 +27,12 @@ struct StaffEditTests {
         try await fixture.store.change { applier, records in
             try applier.addNote(ana, text: "Prefers a quiet room", author: "maria", at: Timestamp(microseconds: 9), store: records)
         }
-        let notes = try await fixture.read { try String.fetchAll($0, sql: "SELECT author || ': ' || text FROM customer_notes") }
+        let notes = try await fixture.texts("SELECT author || ': ' || text FROM customer_notes")
         #expect(notes == ["maria: Prefers a quiet room"])
     }
 
-    @Test func mergeByHandJoinsTwoRealNumbersAndUnmergeUndoesIt() async throws {
-        let fixture = try RecordsFixture()
+    @Test(arguments: Engine.allCases) func mergeByHandJoinsTwoRealNumbersAndUnmergeUndoesIt(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine)
         try await fixture.ingest(
             Events.booking("b1", minute: 1, customer: #"{"customer_no":"C-1","email":"ana@example.com","first_name":"Ana"}"#, ref: "BK-1"),
             Events.booking("b2", minute: 2, customer: #"{"customer_no":"C-2","email":"ana.g@example.com","last_name":"García"}"#, ref: "BK-2"))

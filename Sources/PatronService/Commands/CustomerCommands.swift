@@ -6,7 +6,7 @@ import PatronStorage
 /// `customers.tag`, `customers.untag`, `customers.note`, `customers.merge`, `customers.unmerge`,
 /// `customers.erase`.
 struct CustomerCommands: Sendable {
-    let store: SQLiteEventStore
+    let store: any RecordStore
     let directory: any CustomerDirectory
     let search: SQLiteCustomerSearch
     let stats: SQLiteCustomerStats

@@ -56,10 +56,10 @@ public struct CustomerListLoader: Sendable {
 
     public static let rowsPerTransaction = 2_000
 
-    private let store: SQLiteEventStore
+    private let store: any RecordStore
     private let importer: CustomerImport
 
-    public init(store: SQLiteEventStore, importer: CustomerImport) {
+    public init(store: any RecordStore, importer: CustomerImport) {
         self.store = store
         self.importer = importer
     }

@@ -91,12 +91,12 @@ struct DispatchRuleRunner: EventReactor {
 /// firing the same timer derive the same job id, and the outbox keeps one.
 final class DispatchTimers: Service, Sendable {
     private let outbox: any DispatchOutbox
-    private let store: SQLiteEventStore
+    private let store: any RecordStore
     private let runner: DispatchRuleRunner
     private let logger: Logger
     private let pollInterval: Duration
 
-    init(outbox: any DispatchOutbox, store: SQLiteEventStore, runner: DispatchRuleRunner, logger: Logger, pollInterval: Duration = .seconds(5)) {
+    init(outbox: any DispatchOutbox, store: any RecordStore, runner: DispatchRuleRunner, logger: Logger, pollInterval: Duration = .seconds(5)) {
         self.outbox = outbox
         self.store = store
         self.runner = runner

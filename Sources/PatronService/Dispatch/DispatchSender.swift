@@ -9,7 +9,7 @@ import PatronStorage
 /// and the customer, so a send interrupted by a crash and delivered again queues the rest and
 /// never a second job for anyone. A dry run runs the same code in transactions that roll back.
 struct DispatchSender: Sendable {
-    let store: SQLiteEventStore
+    let store: any RecordStore
     let export: SQLiteCustomerExport
     let composer: DispatchComposer
     let logger: Logger
@@ -105,7 +105,7 @@ struct DispatchSender: Sendable {
 struct DispatchCommands: Sendable {
     let sender: DispatchSender
     let tokens: UnsubscribeTokens
-    let store: SQLiteEventStore
+    let store: any RecordStore
     let phones: any PhoneNormalizer
     let rules: RecordRules
 

@@ -20,7 +20,11 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
         var values: [CustomerID: [SQLValue]] = [:]
         /// Created, not yet saved: the number each is to answer to.
         var unsaved: [CustomerID: String] = [:]
+        var created: Set<CustomerID> = []
     }
+
+    /// The customers this transaction created.
+    var created: Set<CustomerID> { written.created }
 
     /// Forgets what was loaded: after a rollback the rows may hold other values.
     func forgetLoadedRows() {
@@ -71,6 +75,7 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
         let id = try statements.newCustomerID(reserved: written.unsaved.keys.max())
         let customerNo = number ?? RecordSQL.assignedNumber(id)
         written.unsaved[id] = customerNo
+        written.created.insert(id)
         return CustomerRecord(id: id, customerNo: customerNo, numberAssigned: number == nil, firstContactAt: firstContactAt)
     }
 

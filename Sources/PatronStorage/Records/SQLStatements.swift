@@ -20,6 +20,10 @@ protocol ColumnReader {
     func integerOrNil(_ index: Int32) -> Int64?
     func textOrNil(_ index: Int32) -> String?
     func bytesOrNil(_ index: Int32) -> [UInt8]?
+    /// For reading rows whole (`SELECT *`): how many columns, their names, each as stored.
+    var columnCount: Int32 { get }
+    func columnName(_ index: Int32) -> String
+    func value(_ index: Int32) -> SQLValue
 }
 
 extension ColumnReader {

@@ -104,6 +104,16 @@ struct Prepared {
             guard count > 0, let bytes = sqlite3_column_blob(handle, index) else { return [] }
             return Array(UnsafeRawBufferPointer(start: bytes, count: count))
         }
+        var columnCount: Int32 { sqlite3_column_count(handle) }
+        func columnName(_ index: Int32) -> String { String(cString: sqlite3_column_name(handle, index)) }
+        func value(_ index: Int32) -> SQLValue {
+            switch sqlite3_column_type(handle, index) {
+            case SQLITE_NULL: .null
+            case SQLITE_INTEGER: .integer(integer(index))
+            case SQLITE_BLOB: .blob(bytesOrNil(index) ?? [])
+            default: .text(text(index))
+            }
+        }
         func textOrNil(_ index: Int32) -> String? {
             guard let bytes = sqlite3_column_text(handle, index) else { return nil }
             return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, index))), as: UTF8.self)

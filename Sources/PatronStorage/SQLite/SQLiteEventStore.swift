@@ -11,7 +11,7 @@ import PatronDomain
 /// first touches into its statement journal, on the path every event takes; so a batch first
 /// runs without them, and only if one of its events fails is it rolled back and run again with a
 /// savepoint per event.
-public struct SQLiteEventStore: EventStore {
+public struct SQLiteEventStore: EventStore, RecordStore {
     private let database: PatronDatabase
     private let applier: RecordApplier
     private let reactor: (any EventReactor)?
@@ -27,8 +27,6 @@ public struct SQLiteEventStore: EventStore {
         try await record(events, dryRun: false)
     }
 
-    /// Records the batch; with `dryRun`, runs it in a transaction that is rolled back, so the
-    /// outcome says what it would do (`customers.import` with `dry_run`).
     public func record(_ events: [AcceptedEvent], dryRun: Bool) async throws -> RecordOutcome {
         guard !events.isEmpty else { return RecordOutcome() }
         let outcome: BatchOutcome
@@ -150,10 +148,7 @@ public struct SQLiteEventStore: EventStore {
         return batch
     }
 
-    /// Runs a change to the records that is not an event (a command's) in one write transaction,
-    /// under the same rules.
-    /// With `rollingBack`, the transaction is rolled back: a dry run's counts, nothing written.
-    public func change<T: Sendable>(rollingBack: Bool = false, _ body: @Sendable (RecordApplier, any DispatchTransaction) throws -> T) async throws -> T {
+    public func change<T: Sendable>(rollingBack: Bool, _ body: @escaping @Sendable (RecordApplier, any DispatchTransaction) throws -> T) async throws -> T {
         let applier = self.applier
         return try await database.pool.writeWithoutTransaction { db in
             var result: T?
@@ -163,11 +158,6 @@ public struct SQLiteEventStore: EventStore {
             }
             return result!
         }
-    }
-
-    /// Splits a merged-away customer number back out (`customers.unmerge`).
-    public func unmerge(customerNo: String, at time: Timestamp) async throws -> (survivor: CustomerRecord, restored: CustomerRecord) {
-        try await change { applier, records in try applier.unmerge(customerNo: customerNo, at: time, store: records) }
     }
 
     /// Failures that say nothing about the event (disk full, I/O, locks): the batch is retried

@@ -1,0 +1,69 @@
+import Logging
+import PatronDomain
+import PostgresNIO
+
+/// A Patron database on PostgreSQL, for deployments that outgrow one SQLite file: several
+/// patrond replicas share it, with no coordination but its transactions.
+public final class PatronPostgresDatabase: Sendable {
+    public let location: PostgresLocation
+    /// The session that writes records (one per process, as SQLite has one writer).
+    let writer: PostgresSession
+    let logger: Logger
+
+    private init(location: PostgresLocation, writer: PostgresSession, logger: Logger) {
+        self.location = location
+        self.writer = writer
+        self.logger = logger
+    }
+
+    /// Connects and runs pending migrations.
+    ///
+    /// - Throws: if the server cannot be reached or refuses the login, or the database's schema
+    ///   is newer than this binary knows (``DatabaseSchemaTooNew``).
+    public static func open(_ location: PostgresLocation, logger: Logger) async throws -> PatronPostgresDatabase {
+        let writer = try await PostgresSession.connect(location, label: "patron.postgres.writer", logger: logger)
+        do {
+            try await writer.perform { try PostgresMigrator.migrate($0.session, location: location) }
+        } catch {
+            await writer.close()
+            throw error
+        }
+        return PatronPostgresDatabase(location: location, writer: writer, logger: logger)
+    }
+
+    public func close() async {
+        await writer.close()
+    }
+}
+
+/// Applies ``PostgresSchema/migrations`` once, whichever replica starts first: the others wait
+/// on the same advisory lock and then find nothing to do.
+enum PostgresMigrator {
+    /// An arbitrary constant naming Patron's migration lock among the database's advisory locks.
+    private static let lockKey: Int64 = 0x5041_5452_4f4e  // "PATRON"
+
+    static func migrate(_ session: PostgresSession, location: PostgresLocation) throws {
+        try session.execute(script: """
+            BEGIN;
+            SELECT pg_advisory_xact_lock(\(lockKey));
+            CREATE TABLE IF NOT EXISTS patron_migrations (identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
+            """)
+        do {
+            let applied = Set(try session.query("SELECT identifier FROM patron_migrations", []).map { row in
+                try row.decode(String.self)
+            })
+            let known = Set(PostgresSchema.migrations.map(\.identifier))
+            guard applied.isSubset(of: known) else {
+                throw DatabaseSchemaTooNew(path: location.description)
+            }
+            for migration in PostgresSchema.migrations where !applied.contains(migration.identifier) {
+                try session.execute(script: migration.sql)
+                try _ = session.query("INSERT INTO patron_migrations (identifier) VALUES (?)", [.text(migration.identifier)])
+            }
+            try session.execute(script: "COMMIT")
+        } catch {
+            try? session.execute(script: "ROLLBACK")
+            throw error
+        }
+    }
+}

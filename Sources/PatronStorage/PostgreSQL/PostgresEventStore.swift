@@ -1,0 +1,158 @@
+import Logging
+import PatronDomain
+import PostgresNIO
+
+/// The journal and the customer records in PostgreSQL, under the same rules as
+/// ``SQLiteEventStore``, for several replicas at once.
+///
+/// Each batch is one SERIALIZABLE transaction. Two replicas that apply events about the same
+/// customer at the same time (both find no customer for a new email and both would create one;
+/// both merge overlapping records) cannot both commit: PostgreSQL fails one with a serialization
+/// error, and the batch runs again from the start, now seeing what the other committed. The
+/// outcome is the one a single replica would reach, with no lock of our own.
+///
+/// An event is claimed by inserting its journal row first (`ON CONFLICT DO NOTHING`): a
+/// redelivery to another replica finds the row, or waits for the transaction that holds it.
+public struct PostgresEventStore: EventStore, RecordStore {
+    private let database: PatronPostgresDatabase
+    private let applier: RecordApplier
+    private let reactor: (any EventReactor)?
+    /// Attempts of a batch that keeps meeting serialization failures before the error goes up
+    /// (and the ingest retries the batch later).
+    private let attempts = 20
+
+    public init(database: PatronPostgresDatabase, applier: RecordApplier, reactor: (any EventReactor)? = nil) {
+        self.database = database
+        self.applier = applier
+        self.reactor = reactor
+    }
+
+    public func record(_ events: [AcceptedEvent]) async throws -> RecordOutcome {
+        try await record(events, dryRun: false)
+    }
+
+    public func record(_ events: [AcceptedEvent], dryRun: Bool) async throws -> RecordOutcome {
+        guard !events.isEmpty else { return RecordOutcome() }
+        let applier = self.applier
+        let reactor = dryRun ? nil : self.reactor
+        return try await serializable(rollingBack: dryRun) { statements in
+            do {
+                return try Self.record(events, isolatingEvents: false, applier: applier, reactor: reactor, statements: statements)
+            } catch is EventFailure {
+                try statements.run("ROLLBACK")
+                try statements.run("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                return try Self.record(events, isolatingEvents: true, applier: applier, reactor: reactor, statements: statements)
+            }
+        }
+    }
+
+    public func change<T: Sendable>(rollingBack: Bool = false, _ body: @escaping @Sendable (RecordApplier, any DispatchTransaction) throws -> T) async throws -> T {
+        let applier = self.applier
+        return try await serializable(rollingBack: rollingBack) { statements in
+            try body(applier, SQLRecordTransaction(statements))
+        }
+    }
+
+    public func journalStatus() async throws -> JournalStatus {
+        try await database.writer.perform { statements in
+            try statements.first("""
+                SELECT CAST(coalesce(sum(recorded), 0) AS BIGINT), CAST(coalesce(sum(duplicates), 0) AS BIGINT),
+                    max(last_received_at), max(last_occurred_at)
+                FROM ingest_counters
+                """) { row in
+                JournalStatus(recorded: row.integer(0), duplicates: row.integer(1),
+                              lastReceivedAt: row.integerOrNil(2).map(Timestamp.init(microseconds:)),
+                              lastOccurredAt: row.integerOrNil(3).map(Timestamp.init(microseconds:)))
+            }!
+        }
+    }
+
+    /// An event of a batch run without savepoints could not be applied.
+    private struct EventFailure: Error {}
+
+    /// Runs `body` in a SERIALIZABLE transaction on the writer, again from the start after a
+    /// serialization failure or deadlock.
+    private func serializable<T: Sendable>(rollingBack: Bool, _ body: @escaping @Sendable (PostgresStatements) throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await database.writer.perform { statements in
+                    try statements.run("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                    do {
+                        let result = try body(statements)
+                        try statements.run(rollingBack ? "ROLLBACK" : "COMMIT")
+                        return result
+                    } catch {
+                        _ = try? statements.run("ROLLBACK")
+                        throw error
+                    }
+                }
+            } catch let error as PostgresFailure where error.isRetryable && attempt < attempts {
+                attempt += 1
+                database.logger.debug("batch retried after a conflict with another transaction", metadata: ["attempt": "\(attempt)"])
+            }
+        }
+    }
+
+    private static func record(_ events: [AcceptedEvent], isolatingEvents: Bool, applier: RecordApplier, reactor: (any EventReactor)?,
+                               statements: PostgresStatements) throws -> RecordOutcome {
+        var outcome = RecordOutcome()
+        let records = SQLRecordTransaction(statements)
+        var checkErasures = try statements.first("SELECT 1 FROM erased_identities LIMIT 1") { _ in true } ?? false
+        var createdInBatch = Set<CustomerID>()
+        var lastReceived: Int64?
+        var lastOccurred: Int64?
+        for (index, event) in events.enumerated() {
+            let envelope = event.envelope
+            if isolatingEvents { try statements.run("SAVEPOINT event") }
+            do {
+                // The claim: the journal row, before any effect.
+                guard let seq = try statements.first("""
+                    INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING seq
+                    """, .text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source),
+                          .text(event.routingKey), .of(event.receivedAt),
+                          .blob(envelope.type == .customerErasureRequested ? [] : event.body), read: { $0.integer(0) }) else {
+                    outcome.duplicates += 1
+                    if isolatingEvents { try statements.run("RELEASE SAVEPOINT event") }
+                    continue
+                }
+                let decoded = DecodedEvent(envelope: envelope, payload: event.payload)
+                switch try applier.apply(decoded, in: records, checkErasures: checkErasures) {
+                case .applied(let id):
+                    try reactor?.react(to: decoded, customer: id, in: records)
+                    if let id {
+                        try statements.run("UPDATE event_journal SET customer_id = ? WHERE seq = ?", .integer(id), .integer(seq))
+                        if records.created.contains(id), createdInBatch.insert(id).inserted { outcome.created += 1 }
+                    }
+                case .suppressed:
+                    try statements.run("UPDATE event_journal SET payload = ? WHERE seq = ?", .blob([]), .integer(seq))
+                    outcome.suppressed += 1
+                }
+                if isolatingEvents { try statements.run("RELEASE SAVEPOINT event") }
+            } catch let error as PostgresFailure where error.isEnvironmental {
+                throw error
+            } catch {
+                guard isolatingEvents else { throw EventFailure() }
+                try statements.run("ROLLBACK TO SAVEPOINT event")
+                records.forgetLoadedRows()
+                outcome.failed[index] = Rejection(.unprocessable, field: "data", "could not be applied: \(error)")
+                continue
+            }
+            if envelope.type == .customerErasureRequested { checkErasures = true }
+            outcome.recorded += 1
+            lastReceived = max(lastReceived ?? .min, event.receivedAt.microseconds)
+            lastOccurred = max(lastOccurred ?? .min, envelope.occurredAt.microseconds)
+        }
+        try statements.run("""
+            INSERT INTO ingest_counters (backend, recorded, duplicates, failed, last_received_at, last_occurred_at)
+            VALUES (pg_backend_pid(), ?1, ?2, ?3, ?4, ?5)
+            ON CONFLICT (backend) DO UPDATE SET recorded = ingest_counters.recorded + excluded.recorded,
+                duplicates = ingest_counters.duplicates + excluded.duplicates, failed = ingest_counters.failed + excluded.failed,
+                last_received_at = greatest(ingest_counters.last_received_at, excluded.last_received_at),
+                last_occurred_at = greatest(ingest_counters.last_occurred_at, excluded.last_occurred_at)
+            """, .integer(Int64(outcome.recorded)), .integer(Int64(outcome.duplicates)), .integer(Int64(outcome.failed.count)),
+                           .of(lastReceived), .of(lastOccurred))
+        return outcome
+    }
+}
