@@ -43,6 +43,7 @@ final class RecordsFixture {
     let directory: URL
     private let sqlite: PatronDatabase?
     private let postgres: PatronPostgresDatabase?
+    private var replicas: [PatronPostgresDatabase] = []
     let store: any RecordStore
     let decoder: EventDecoder
     let rules: RecordRules
@@ -100,19 +101,31 @@ final class RecordsFixture {
     }
 
     deinit {
-        if let postgres { Task { await postgres.close() } }
+        for database in replicas + [postgres].compactMap({ $0 }) { Task { await database.close() } }
         if engine == .sqlite { try? FileManager.default.removeItem(at: directory) }
     }
 
     /// Decodes (must be accepted) and records the events as one batch.
     @discardableResult
     func ingest(_ bodies: [String]) async throws -> RecordOutcome {
-        let events = try bodies.map { body in
+        try await store.record(accepted(bodies))
+    }
+
+    /// The events as the ingest hands them to a store.
+    func accepted(_ bodies: [String]) throws -> [AcceptedEvent] {
+        try bodies.map { body in
             let bytes = Array(body.utf8)
             let decoded = try decoder.decode(body: bytes, context: MessageContext(routingKey: "x")).get()
             return AcceptedEvent(event: decoded, routingKey: decoded.envelope.type.rawValue, receivedAt: .init(microseconds: 0), body: bytes)
         }
-        return try await store.record(events)
+    }
+
+    /// PostgreSQL only: another replica's store (without dispatch rules), with a connection of its
+    /// own to the same database.
+    func replica() async throws -> any RecordStore {
+        let database = try await PatronPostgresDatabase.open(postgres!.location, logger: Logger(label: "test"))
+        replicas.append(database)
+        return PostgresEventStore(database: database, applier: RecordApplier(rules: rules, hasher: HMACIdentityHasher(key: Self.hashKey)))
     }
 
     @discardableResult

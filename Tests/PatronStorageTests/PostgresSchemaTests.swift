@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+import Logging
+import PatronDomain
+@testable import PatronStorage
+import Testing
+
+/// PostgreSQL's schema and connection: migrations kept in step with SQLite's, applied once by
+/// replicas that start together, refused when newer than the binary; URLs and SQL translation.
+struct PostgresSchemaTests {
+    /// Tables only one engine has, on purpose (PostgresSchema explains each).
+    static let sqliteOnly: Set<String> = ["grdb_migrations", "ingest_state", "customer_search", "sqlite_stat1"]
+    static let postgresOnly: Set<String> = ["patron_migrations", "ingest_counters"]
+
+    @Test func tablesAndColumnsAreTheSameOnBothEngines() async throws {
+        let sqlite = try RecordsFixture()
+        let sqliteColumns = try await sqlite.read { db in
+            var tables: [String: Set<String>] = [:]
+            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'customer_words%'") {
+                tables[table] = Set(try db.columns(in: table).map(\.name))
+            }
+            return tables
+        }
+        let postgres = try await RecordsFixture.open(.postgres)
+        var postgresColumns: [String: Set<String>] = [:]
+        for row in try await postgres.rows("""
+            SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'
+            """) {
+            postgresColumns[row.text("table_name")!, default: []].insert(row.text("column_name")!)
+        }
+        #expect(sqliteColumns.filter { !Self.sqliteOnly.contains($0.key) } == postgresColumns.filter { !Self.postgresOnly.contains($0.key) })
+        #expect(Set(sqliteColumns.keys).isSuperset(of: Self.sqliteOnly.subtracting(["sqlite_stat1"])))
+        #expect(Set(postgresColumns.keys).isSuperset(of: Self.postgresOnly))
+    }
+
+    @Test func aDatabaseWithANewerSchemaStopsTheStart() async throws {
+        let location = try await TestPostgres.freshDatabase()
+        let database = try await PatronPostgresDatabase.open(location, logger: Logger(label: "test"))
+        try await database.writer.perform { try $0.run("INSERT INTO patron_migrations (identifier) VALUES ('p99-from-a-newer-patrond')") }
+        await database.close()
+        await #expect(throws: DatabaseSchemaTooNew.self) {
+            let reopened = try await PatronPostgresDatabase.open(location, logger: Logger(label: "test"))
+            await reopened.close()
+        }
+    }
+
+    @Test func replicasStartingTogetherMigrateOnce() async throws {
+        let location = try await TestPostgres.freshDatabase()
+        let databases = try await withThrowingTaskGroup(of: PatronPostgresDatabase.self) { group in
+            for _ in 0..<4 { group.addTask { try await PatronPostgresDatabase.open(location, logger: Logger(label: "test")) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let applied = try await databases[0].writer.perform { try $0.all("SELECT identifier FROM patron_migrations") { $0.text(0) } }
+        #expect(applied == PostgresSchema.migrations.map(\.identifier))
+        for database in databases { await database.close() }
+    }
+
+    @Test func anUnreachableServerIsAClearError() async throws {
+        let location = try PostgresLocation(url: "postgres://patron:patron@127.0.0.1:9/patron")
+        await #expect {
+            try await PatronPostgresDatabase.open(location, logger: Logger(label: "test"))
+        } throws: { error in
+            "\(error)".contains("connecting to postgres://patron@127.0.0.1:9/patron") && !"\(error)".contains("patron:patron")
+        }
+    }
+
+    @Test(arguments: [
+        ("mysql://a@b/c", "expected postgres://"),
+        ("postgres://localhost/", "names no database"),
+        ("postgres://localhost/patron", "names no user"),
+        ("postgres://a@localhost/patron?sslmode=require", "takes no options (sslmode)"),
+    ])
+    func badURLsNameTheirFault(url: String, reason: String) {
+        #expect { try PostgresLocation(url: url) } throws: { "\($0)".contains(reason) }
+    }
+
+    @Test func urlsKeepThePasswordOutOfTheirDescription() throws {
+        let location = try PostgresLocation(url: "postgresql://pat%40ron:s3cr%2Ft@db.example:6432/crm")
+        #expect(location.user == "pat@ron" && location.host == "db.example" && location.port == 6432 && location.database == "crm")
+        #expect(location.description == "postgres://pat@ron@db.example:6432/crm")
+        #expect(location.database("other").database == "other")
+    }
+
+    @Test func parametersAreNumberedOutsideQuotes() {
+        #expect(PostgresSession.numberedParameters("SELECT ? , '?', \"a?\" FROM t WHERE a = ? AND b = ?") ==
+            "SELECT $1 , '?', \"a?\" FROM t WHERE a = $2 AND b = $3")
+        #expect(PostgresSession.numberedParameters("VALUES (?1, ?2, (SELECT id FROM c WHERE id = ?2))") ==
+            "VALUES ($1, $2, (SELECT id FROM c WHERE id = $2))")
+    }
+
+    @Test func scriptsSplitAtStatementsNotInsideBodiesQuotesOrComments() {
+        let script = """
+            CREATE TABLE a (x TEXT DEFAULT ';'); -- it's a comment; with a semicolon
+            CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+            SELECT 1
+            """
+        #expect(PostgresSession.statements(in: script) == [
+            "CREATE TABLE a (x TEXT DEFAULT ';')",
+            "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+            "SELECT 1",
+        ])
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import PatronDomain
+@testable import PatronStorage
+import Testing
+
+/// Several patrond replicas on one PostgreSQL database, with no coordination but its
+/// transactions: whatever reaches which replica, in whatever batches and at the same time, the
+/// records end as one replica builds them from the same events.
+struct ReplicaTests {
+    /// Events whose effects meet: the same people by other identifiers, bookings and their
+    /// status changes, payments, carts and threads (OrderIndependenceTests), and records that a
+    /// bridge event merges (MergeAndErasureTests).
+    static let streams: [(name: String, events: [String])] = [
+        ("records", OrderIndependenceTests.events),
+        ("bridge merges", [MergeAndErasureTests.recordA, MergeAndErasureTests.recordB, MergeAndErasureTests.moreB, MergeAndErasureTests.bridge,
+                           Events.profile("bridge2", minute: 11, #"{"email":"ana@example.com","mobile":"+34600111222","first_name":"Ana"}"#)]),
+    ]
+
+    @Test(arguments: streams.indices)
+    func threeReplicasIngestingTheSameEventsConcurrentlyBuildWhatOneBuilds(stream: Int) async throws {
+        let events = Self.streams[stream].events
+        let reference = try await RecordsFixture.open(.postgres)
+        try await reference.ingest(events)
+        let expected = try await reference.canonicalDump()
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5 {
+            let fixture = try await RecordsFixture.open(.postgres)
+            let replicas = [fixture.store, try await fixture.replica(), try await fixture.replica()]
+            // Every event reaches every replica (as after redeliveries), each in its own order and
+            // batches: each event is applied once, by whichever replica claims it first.
+            let batches = try replicas.map { _ in
+                var stream = events.shuffled(using: &generator)
+                var batches: [[AcceptedEvent]] = []
+                while !stream.isEmpty {
+                    let size = Int.random(in: 1...3, using: &generator)
+                    batches.append(try fixture.accepted(Array(stream.prefix(size))))
+                    stream.removeFirst(min(size, stream.count))
+                }
+                return batches
+            }
+            let outcomes = try await withThrowingTaskGroup(of: RecordOutcome.self) { group in
+                for (replica, batches) in zip(replicas, batches) {
+                    group.addTask {
+                        var total = RecordOutcome()
+                        for batch in batches {
+                            let outcome = try await replica.record(batch)
+                            total.recorded += outcome.recorded
+                            total.duplicates += outcome.duplicates
+                            total.failed.merge(outcome.failed) { first, _ in first }
+                        }
+                        return total
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.allSatisfy { $0.failed.isEmpty }, "\(outcomes.flatMap(\.failed.values).map(\.message))")
+            #expect(outcomes.map(\.recorded).reduce(0, +) == events.count)
+            #expect(outcomes.map(\.duplicates).reduce(0, +) == 2 * events.count)
+            let actual = try await fixture.canonicalDump()
+            #expect(actual == expected, "\(zip(actual, expected).filter { $0 != $1 }.map { a, e in OrderIndependenceTests.difference(a, e) })")
+            #expect(try await fixture.figuresDifferingFromARecount() == 0)
+            #expect(try await fixture.searchIndexDisagreements() == [])
+            let status = try await fixture.store.journalStatus()
+            #expect(status.recorded == Int64(events.count) && status.duplicates == Int64(2 * events.count))
+        }
+    }
+}
