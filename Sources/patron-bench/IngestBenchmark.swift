@@ -37,13 +37,27 @@ extension PatronBench {
         @Flag(help: "Run the example configuration's dispatch rules (booking confirmations, reminders) while ingesting.")
         var dispatchRules = false
 
+        @Option(help: "Also ingest into PostgreSQL: a fresh database on this server (postgres://user:password@host:port/database; the user creates databases).")
+        var postgres: String?
+
+        @Option(help: "With --postgres: ingest with 1, 2, … replicas at once, one run per count (comma-separated).")
+        var replicas = "1"
+
         func validate() throws {
             guard events >= 1000 else { throw ValidationError("--events must be at least 1000") }
             guard customers >= 0 else { throw ValidationError("--customers must not be negative") }
             guard batchSize >= 1, batchSize <= prefetch, prefetch <= 65535 else {
                 throw ValidationError("need 1 ≤ --batch-size ≤ --prefetch ≤ 65535")
             }
+            if let postgres {
+                do { _ = try PostgresLocation(url: postgres) } catch { throw ValidationError("--postgres: \(error)") }
+            }
+            guard let counts = Optional(replicaCounts), !counts.isEmpty, counts.allSatisfy({ (1...8).contains($0) }) else {
+                throw ValidationError("--replicas: counts from 1 to 8, comma-separated")
+            }
         }
+
+        var replicaCounts: [Int] { replicas.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
         func run() async throws {
             let bench = try BrokerBench(url: url)
@@ -68,7 +82,9 @@ extension PatronBench {
                 return configuration
             }
             let runs = customers > 0 ? ["empty", "seeded"] : ["empty"]
+            let postgresRuns = postgres == nil ? [] : replicaCounts.map { "postgres\($0)" }
             let configurations = try runs.map(configuration)
+            let postgresConfigurations = try postgresRuns.map(configuration)
             let exchange = "\(prefix).events"
             let drainQueue = "\(prefix).drain"
 
@@ -76,7 +92,7 @@ extension PatronBench {
             let runner = Task { try await client.run() }
             try await client.waitUntilConnected(timeout: .seconds(20))
             try await client.withManagement { broker in
-                for configuration in configurations { try Topology.declare(configuration.topology, on: broker) }
+                for configuration in configurations + postgresConfigurations { try Topology.declare(configuration.topology, on: broker) }
                 try broker.declareQueue(drainQueue, arguments: ["x-queue-type": .string("quorum")])
                 try broker.bindQueue(drainQueue, to: exchange, routingKey: "#")
             }
@@ -97,7 +113,7 @@ extension PatronBench {
                 try await client.publish(Array(messages[chunk..<min(chunk + 1000, events)]))
             }
             let published = ContinuousClock.now - publishStart
-            print("publish with confirms   \(format(published))  \(Int(rate(events, published))) msg/s (into \(runs.count + 1) queues)")
+            print("publish with confirms   \(format(published))  \(Int(rate(events, published))) msg/s (into \(runs.count + postgresRuns.count + 1) queues)")
 
             // (a) Transport only: consume and ack the same messages, no processing.
             let drainCPU = processCPUSeconds()
@@ -136,6 +152,9 @@ extension PatronBench {
                 await patron.shutdown()
                 _ = await patronTask.result
             }
+            for (count, configuration) in zip(replicaCounts, postgresConfigurations) {
+                try await ingestIntoPostgres(replicas: count, configuration: configuration, logger: logger, drainRate: drainRate, sqliteRate: rates[0])
+            }
             let ratio = rates[0] / drainRate
             print(String(format: "ratio empty/drain       %.2f  (target ≥ 0.50)  %@", ratio, ratio >= 0.5 ? "PASS" : "FAIL"))
             var seededRatio = 1.0
@@ -148,7 +167,7 @@ extension PatronBench {
             try await Self.breakDown(messages, configuration: configurations[0], batchSize: batchSize, directory: directory)
             _ = try? await client.withManagement { broker in
                 try? broker.deleteQueue(drainQueue)
-                for configuration in configurations {
+                for configuration in configurations + postgresConfigurations {
                     let names = configuration.topology
                     for queue in [names.ingestQueue, names.deadQueue, names.commandsQueue] + DispatchChannel.allCases.map(names.dispatchQueue) {
                         try? broker.deleteQueue(queue)
@@ -161,6 +180,48 @@ extension PatronBench {
             client.shutdown()
             _ = await runner.result
             if ratio < 0.5 || seededRatio < 0.8 { throw ExitCode(1) }
+        }
+
+        /// The same messages into a fresh PostgreSQL database by `replicas` ingest pipelines at
+        /// once, each as a patrond replica runs it: its own broker connection on the shared queue,
+        /// its own database connection and store.
+        func ingestIntoPostgres(replicas: Int, configuration: PatronConfiguration, logger: Logger, drainRate: Double, sqliteRate: Double) async throws {
+            let server = try PostgresLocation(url: postgres!)
+            let location = try await PatronPostgresDatabase.createDatabase(on: server, named: "patron_bench_\(UInt32.random(in: 0...UInt32.max))", logger: logger)
+            var databases: [PatronPostgresDatabase] = []
+            for _ in 0..<replicas { databases.append(try await PatronPostgresDatabase.open(location, logger: logger)) }
+            let applier = RecordApplier(rules: configuration.records, hasher: HMACIdentityHasher(key: configuration.erasureHashKey))
+            let pipelines = databases.enumerated().map { index, database in
+                let client = AMQPClient(configuration: configuration.clientConfiguration(connectionName: "patron-bench-replica-\(index + 1)"), logger: logger)
+                return (client, IngestPipeline(client: client, store: PostgresEventStore(database: database, applier: applier),
+                                               decoder: EventDecoder(rules: configuration.records, phones: LibPhoneNumberNormalizer()),
+                                               topology: configuration.topology, prefetch: configuration.broker.prefetch,
+                                               batchSize: configuration.ingest.batchSize, logger: logger))
+            }
+            let cpu = processCPUSeconds()
+            let start = ContinuousClock.now
+            let clients = pipelines.map { client, _ in Task { try await client.run() } }
+            let consumers = pipelines.map { _, pipeline in Task { try await pipeline.run() } }
+            // The journal, not the pipelines' totals: a batch retried after a conflict counts its
+            // parts already committed as duplicates.
+            let journal = PostgresEventStore(database: databases[0], applier: applier)
+            while try await journal.journalStatus().recorded < events {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let time = ContinuousClock.now - start
+            let stored = try await journal.journalStatus()
+            let (commits, rollbacks) = try await databases[0].transactionCounts()
+            print("(c) postgres, \(replicas) replica\(replicas == 1 ? "" : "s")".padding(toLength: 26, withPad: " ", startingAt: 0)
+                  + "\(format(time))  \(Int(rate(events, time))) msg/s  \(Self.cpu(since: cpu, events)) µs CPU/msg in this process; "
+                  + String(format: "%.2f × drain, %.2f × SQLite; journal %d recorded, %d duplicates; %d commits, %d rollbacks (conflicts)",
+                           rate(events, time) / drainRate, rate(events, time) / sqliteRate, stored.recorded, stored.duplicates, commits, rollbacks))
+            for consumer in consumers {
+                consumer.cancel()
+                _ = await consumer.result
+            }
+            for (client, _) in pipelines { client.shutdown() }
+            for task in clients { _ = await task.result }
+            for database in databases { await database.close() }
         }
 
         static func cpu(since start: Double, _ events: Int) -> String {

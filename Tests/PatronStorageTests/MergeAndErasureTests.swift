@@ -146,8 +146,7 @@ struct MergeAndErasureTests {
     }
 
     /// SQLite keeps no erased byte: not in the word index's segments (merged by the erasure), the
-    /// main file or the WAL. (PostgreSQL keeps dead row versions until VACUUM: README, "Erasure
-    /// on PostgreSQL".)
+    /// main file or the WAL. (PostgreSQL keeps old row versions until VACUUM: README, "Scale-out".)
     static func expectNoErasedBytesInTheSQLiteFiles(_ fixture: RecordsFixture) async throws {
         // The word index keeps a deleted entry's trigrams in older segments until they merge: the
         // erasure has merged them already when merging again changes no byte of the index.

@@ -22,12 +22,8 @@ enum TestPostgres {
         guard let url = ProcessInfo.processInfo.environment["PATRON_TEST_DATABASE_URL"] else {
             throw TestSetupError("PATRON_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
         }
-        let server = try PostgresLocation(url: url)
         let name = "patron_test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
-        let admin = try await PostgresSession.connect(server, label: "test-admin", logger: Logger(label: "test"))
-        defer { Task { await admin.close() } }
-        _ = try await admin.connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: admin.logger)
-        return server.database(name)
+        return try await PatronPostgresDatabase.createDatabase(on: PostgresLocation(url: url), named: name, logger: Logger(label: "test"))
     }
 }
 

@@ -31,6 +31,34 @@ public final class PatronPostgresDatabase: Sendable {
         return PatronPostgresDatabase(location: location, writer: writer, logger: logger)
     }
 
+    /// Creates an empty database on the server (the user must be allowed to) and says where it is.
+    public static func createDatabase(on server: PostgresLocation, named name: String, logger: Logger) async throws -> PostgresLocation {
+        guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            throw PostgresLocationError(reason: "database name \(name): letters, digits and _ only")
+        }
+        let admin = try await PostgresSession.connect(server, label: "patron.postgres.admin", logger: logger)
+        do {
+            try await admin.perform { try $0.run("CREATE DATABASE \(name)") }
+        } catch {
+            await admin.close()
+            throw error
+        }
+        await admin.close()
+        return server.database(name)
+    }
+
+    /// Transactions committed and rolled back in this database since the server started (its
+    /// statistics, which lag by up to half a second): rollbacks are mostly conflicts between
+    /// replicas, each batch part run again.
+    public func transactionCounts() async throws -> (commits: Int64, rollbacks: Int64) {
+        try await Task.sleep(for: .milliseconds(600))
+        return try await writer.perform { statements in
+            try statements.first("SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = current_database()") {
+                ($0.integer(0), $0.integer(1))
+            } ?? (0, 0)
+        }
+    }
+
     public func close() async {
         await writer.close()
     }

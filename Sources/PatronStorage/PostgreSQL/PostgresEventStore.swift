@@ -20,11 +20,17 @@ public struct PostgresEventStore: EventStore, RecordStore {
     /// Attempts of a batch that keeps meeting serialization failures before the error goes up
     /// (and the ingest retries the batch later).
     private let attempts = 20
+    /// Events per transaction. A batch from the ingest is committed in parts of this many: a
+    /// serialization failure then repeats one part, not the batch. Each event still commits with
+    /// its journal row, and the ingest acknowledges the batch after the last part, so a crash
+    /// between parts redelivers events that the journal then counts as duplicates.
+    private let transactionSize: Int
 
-    public init(database: PatronPostgresDatabase, applier: RecordApplier, reactor: (any EventReactor)? = nil) {
+    public init(database: PatronPostgresDatabase, applier: RecordApplier, reactor: (any EventReactor)? = nil, transactionSize: Int = 50) {
         self.database = database
         self.applier = applier
         self.reactor = reactor
+        self.transactionSize = max(1, transactionSize)
     }
 
     public func record(_ events: [AcceptedEvent]) async throws -> RecordOutcome {
@@ -33,6 +39,21 @@ public struct PostgresEventStore: EventStore, RecordStore {
 
     public func record(_ events: [AcceptedEvent], dryRun: Bool) async throws -> RecordOutcome {
         guard !events.isEmpty else { return RecordOutcome() }
+        // A dry run's outcome must see every event of the batch: one transaction, rolled back.
+        guard !dryRun, events.count > transactionSize else { return try await recordInOneTransaction(events, dryRun: dryRun) }
+        var outcome = RecordOutcome()
+        for start in stride(from: 0, to: events.count, by: transactionSize) {
+            let part = try await recordInOneTransaction(Array(events[start..<min(start + transactionSize, events.count)]), dryRun: false)
+            outcome.recorded += part.recorded
+            outcome.created += part.created
+            outcome.duplicates += part.duplicates
+            outcome.suppressed += part.suppressed
+            for (index, rejection) in part.failed { outcome.failed[start + index] = rejection }
+        }
+        return outcome
+    }
+
+    private func recordInOneTransaction(_ events: [AcceptedEvent], dryRun: Bool) async throws -> RecordOutcome {
         let applier = self.applier
         let reactor = dryRun ? nil : self.reactor
         return try await serializable(rollingBack: dryRun) { statements in
