@@ -52,10 +52,11 @@ public struct JournalStatus: Sendable, Equatable {
     }
 }
 
-/// Where accepted events go. One call is one transaction: either every new event of the batch
-/// and its effects are committed together with their ids, or nothing is. An id already recorded
-/// has no second effect, so a redelivered or republished event is harmless and replicas need no
-/// coordination beyond the store.
+/// Where accepted events go. Each new event's effects are committed together with its id, and
+/// the call returns once every event of the batch is committed (in one transaction, or in
+/// parts). An id already recorded has no second effect, so a redelivered or republished event is
+/// harmless, a batch retried after a failure part way changes nothing twice, and replicas need
+/// no coordination beyond the store.
 public protocol EventStore: Sendable {
     func record(_ events: [AcceptedEvent]) async throws -> RecordOutcome
     func journalStatus() async throws -> JournalStatus

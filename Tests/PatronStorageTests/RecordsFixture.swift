@@ -118,10 +118,11 @@ final class RecordsFixture {
 
     /// PostgreSQL only: another replica's store (without dispatch rules), with a connection of its
     /// own to the same database.
-    func replica() async throws -> any RecordStore {
+    func replica(transactionSize: Int = 50) async throws -> any RecordStore {
         let database = try await PatronPostgresDatabase.open(postgres!.location, logger: Logger(label: "test"))
         replicas.append(database)
-        return PostgresEventStore(database: database, applier: RecordApplier(rules: rules, hasher: HMACIdentityHasher(key: Self.hashKey)))
+        return PostgresEventStore(database: database, applier: RecordApplier(rules: rules, hasher: HMACIdentityHasher(key: Self.hashKey)),
+                                  transactionSize: transactionSize)
     }
 
     @discardableResult

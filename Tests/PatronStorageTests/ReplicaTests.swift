@@ -64,4 +64,27 @@ struct ReplicaTests {
             #expect(status.recorded == Int64(events.count) && status.duplicates == Int64(2 * events.count))
         }
     }
+
+    /// A batch committed in parts: a failing event is reported at its place in the whole batch,
+    /// the parts before and after it commit, and the same batch again is all duplicates.
+    @Test func aBatchCommittedInPartsReportsEachEventAtItsPlace() async throws {
+        let fixture = try await RecordsFixture.open(.postgres)
+        try await fixture.executeOnPostgres("""
+            CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.ref = 'BK-POISON' THEN RAISE EXCEPTION 'poisoned booking'; END IF; RETURN NEW; END $$;
+            CREATE TRIGGER poison BEFORE INSERT ON bookings FOR EACH ROW EXECUTE FUNCTION poison();
+            """)
+        let store = try await fixture.replica(transactionSize: 2)
+        let batch = try fixture.accepted((1...5).map { index in
+            Events.booking("e\(index)", minute: index, customer: #"{"email":"guest\#(index)@example.com"}"#,
+                           ref: index == 4 ? "BK-POISON" : "BK-\(index)")
+        })
+        let outcome = try await store.record(batch)
+        #expect(outcome.recorded == 4 && outcome.created == 4)
+        #expect(Array(outcome.failed.keys) == [3])
+        #expect(outcome.failed[3]?.message.contains("poisoned booking") == true)
+        #expect(try await fixture.texts("SELECT ref FROM bookings ORDER BY ref") == ["BK-1", "BK-2", "BK-3", "BK-5"])
+        let again = try await store.record(batch)
+        #expect(again.duplicates == 4 && again.recorded == 0 && Array(again.failed.keys) == [3])
+    }
 }
