@@ -210,6 +210,7 @@ extension PatronBench {
             }
             let time = ContinuousClock.now - start
             let stored = try await journal.journalStatus()
+            try await Task.sleep(for: .milliseconds(600))  // the server's statistics lag behind the last commit
             let (commits, rollbacks) = try await databases[0].transactionCounts()
             print("(c) postgres, \(replicas) replica\(replicas == 1 ? "" : "s")".padding(toLength: 26, withPad: " ", startingAt: 0)
                   + "\(format(time))  \(Int(rate(events, time))) msg/s  \(Self.cpu(since: cpu, events)) µs CPU/msg in this process; "

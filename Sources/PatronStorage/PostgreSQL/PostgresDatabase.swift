@@ -47,12 +47,11 @@ public final class PatronPostgresDatabase: Sendable {
         return server.database(name)
     }
 
-    /// Transactions committed and rolled back in this database since the server started (its
-    /// statistics, which lag by up to half a second): rollbacks are mostly conflicts between
-    /// replicas, each batch part run again.
+    /// Transactions committed and rolled back in this database since the server started:
+    /// rollbacks are mostly conflicts between replicas, each batch part run again. The server's
+    /// statistics lag by up to half a second behind the last commit.
     public func transactionCounts() async throws -> (commits: Int64, rollbacks: Int64) {
-        try await Task.sleep(for: .milliseconds(600))
-        return try await writer.perform { statements in
+        try await writer.perform { statements in
             try statements.first("SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = current_database()") {
                 ($0.integer(0), $0.integer(1))
             } ?? (0, 0)

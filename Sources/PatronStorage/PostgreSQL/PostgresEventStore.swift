@@ -5,11 +5,12 @@ import PostgresNIO
 /// The journal and the customer records in PostgreSQL, under the same rules as
 /// ``SQLiteEventStore``, for several replicas at once.
 ///
-/// Each batch is one SERIALIZABLE transaction. Two replicas that apply events about the same
-/// customer at the same time (both find no customer for a new email and both would create one;
-/// both merge overlapping records) cannot both commit: PostgreSQL fails one with a serialization
-/// error, and the batch runs again from the start, now seeing what the other committed. The
-/// outcome is the one a single replica would reach, with no lock of our own.
+/// A batch is committed in SERIALIZABLE transactions of `transactionSize` events. Two replicas
+/// that apply events about the same customer at the same time (both find no customer for a new
+/// email and both would create one; both merge overlapping records) cannot both commit:
+/// PostgreSQL fails one with a serialization error, and that part runs again from its start, now
+/// seeing what the other committed. The outcome is the one a single replica would reach, with no
+/// lock of our own.
 ///
 /// An event is claimed by inserting its journal row first (`ON CONFLICT DO NOTHING`): a
 /// redelivery to another replica finds the row, or waits for the transaction that holds it.
