@@ -80,6 +80,8 @@ public struct PendingAnnouncement: Sendable, Equatable {
 /// The transactional outbox of `patron.notifications`: written in the same transaction as the
 /// effects, read and emptied by the relay after the broker confirms.
 public protocol AnnouncementOutbox: Sendable {
-    func pending(limit: Int) async throws -> [PendingAnnouncement]
-    func remove(upTo sequence: Int64) async throws
+    /// What to publish next; on PostgreSQL claimed, from `time`, for this caller alone.
+    func pending(limit: Int, at time: Timestamp) async throws -> [PendingAnnouncement]
+    /// After the broker confirmed them.
+    func remove(_ sequences: [Int64]) async throws
 }

@@ -23,8 +23,8 @@ public final class Patron: Sendable {
 
     public let configuration: PatronConfiguration
     public let configurationPath: String?
-    public let database: PatronDatabase
-    public let store: any EventStore
+    public let storage: Storage
+    public let store: any RecordStore
     public let ingestClient: AMQPClient
     public let commandClient: AMQPClient
     /// Its own connection, so a bulk send's publishing never waits behind command replies.
@@ -34,7 +34,7 @@ public final class Patron: Sendable {
     let exportRetention: ExportRetention
     let scheduler: Scheduler
     let dispatchRelay: DispatchRelay
-    let dispatchOutbox: SQLiteDispatchOutbox
+    let dispatchOutbox: any DispatchOutbox
     let dispatchTimers: DispatchTimers
     let templates: TemplateStore
     public let commands: CommandServer
@@ -49,20 +49,23 @@ public final class Patron: Sendable {
 
     /// Opens and migrates the database and prepares (does not start) every service.
     ///
-    /// - Throws: storage errors (unwritable data directory, schema newer than this binary), and
-    ///   a dispatch template that does not load (``TemplateLibrary/LoadError`` names the file).
+    /// - Throws: storage errors (unwritable data directory, unreachable PostgreSQL, schema newer
+    ///   than this binary), and a dispatch template that does not load
+    ///   (``TemplateLibrary/LoadError`` names the file).
     public init(configuration: PatronConfiguration, configurationPath: String?, logger: Logger,
                 notifier: SystemdNotifier = SystemdNotifier(), metricsRegistry: PrometheusCollectorRegistry? = nil,
-                handleSignals: Bool = true) throws {
+                handleSignals: Bool = true) async throws {
         self.configuration = configuration
         self.configurationPath = configurationPath
         self.notifier = notifier
         self.logger = logger
         self.active = Mutex(configuration)
         self.handleSignals = handleSignals
-        database = try notifier.extendingStartTimeout(status: "opening the database (a migration may take minutes)") {
-            try PatronDatabase.open(directory: configuration.storage.dataDirectory, fileName: configuration.storage.databaseFile)
+        let location = try configuration.storage.location()
+        storage = try await notifier.extendingStartTimeout(status: "opening the database (a migration may take minutes)") {
+            try await Storage.open(location, logger: logger)
         }
+        let stores = try storage.stores()
         let phones = LibPhoneNumberNormalizer()
         let hasher = HMACIdentityHasher(key: configuration.erasureHashKey)
         let applier = RecordApplier(rules: configuration.records, hasher: hasher)
@@ -72,7 +75,7 @@ public final class Patron: Sendable {
         let composer = DispatchComposer(templates: templates, settings: dispatch, phones: phones,
                                         defaultCountry: configuration.records.defaultCountry, tokens: tokens)
         let ruleRunner = DispatchRuleRunner(composer: composer, rules: dispatch.rules)
-        let records = SQLiteEventStore(database: database, applier: applier, reactor: dispatch.rules.isEmpty ? nil : ruleRunner)
+        let records = storage.records(applier: applier, reactor: dispatch.rules.isEmpty ? nil : ruleRunner)
         store = records
         let names = configuration.topology
         ingestClient = AMQPClient(configuration: configuration.clientConfiguration(connectionName: "patrond-ingest"),
@@ -88,19 +91,19 @@ public final class Patron: Sendable {
                                   decoder: EventDecoder(rules: configuration.records, phones: phones), topology: names,
                                   prefetch: configuration.broker.prefetch,
                                   batchSize: configuration.ingest.batchSize, logger: logger)
-        announcements = AnnouncementRelay(outbox: SQLiteAnnouncementOutbox(database: database), client: commandClient,
+        announcements = AnnouncementRelay(outbox: stores.announcements, client: commandClient,
                                           exchange: names.notificationsExchange, logger: logger)
-        let exportLog = SQLiteExportLog(database: database)
+        let exportLog = stores.exportLog
         exportRetention = ExportRetention(log: exportLog, directory: configuration.exportsDirectory,
                                           retentionDays: configuration.exports.retentionDays, logger: logger)
-        let exporter = CustomerExporter(database: database, directory: configuration.exportsDirectory, currency: configuration.records.defaultCurrency,
+        let exporter = CustomerExporter(stores: stores, directory: configuration.exportsDirectory, currency: configuration.records.defaultCurrency,
                                         pdfFont: configuration.exports.pdfFont)
-        dispatchOutbox = SQLiteDispatchOutbox(database: database)
+        dispatchOutbox = stores.dispatchOutbox
         dispatchRelay = DispatchRelay(outbox: dispatchOutbox, client: dispatchClient, exchange: names.dispatchExchange,
                                       rateLimits: dispatch.rateLimits, logger: logger)
         dispatchTimers = DispatchTimers(outbox: dispatchOutbox, store: records, runner: ruleRunner, logger: logger)
         let progressClient = dispatchClient
-        let sender = DispatchSender(store: records, export: SQLiteCustomerExport(database: database), composer: composer, logger: logger) { report in
+        let sender = DispatchSender(store: records, export: stores.customerRows, composer: composer, logger: logger) { report in
             // Progress is for whoever watches now: not persistent, and a lost one is harmless.
             var properties = AMQPProperties(contentType: "application/json")
             properties.type = "dispatch.progress"
@@ -109,10 +112,10 @@ public final class Patron: Sendable {
         }
         let scheduleActions = ScheduleActions(exporter: exporter, phones: phones, rules: configuration.records,
                                               defaultLanguage: configuration.defaultLanguage, sender: sender)
-        let schedules = SQLiteScheduleStore(database: database)
+        let schedules = stores.schedules
         scheduler = Scheduler(store: schedules, actions: scheduleActions, catchUpMissed: configuration.schedules.catchUpMissed, logger: logger)
         commands = CommandServer(client: commandClient, queue: names.commandsQueue, deadExchange: names.deadExchange,
-                                 roles: configuration.roles, audit: try SQLiteCommandAudit(beside: database), logger: logger)
+                                 roles: configuration.roles, audit: stores.audit, logger: logger)
         if let registry = metricsRegistry, let host = configuration.metrics.listenHost {
             metricsServer = MetricsServer(host: host, port: configuration.metrics.listenPort, registry: registry, logger: logger)
         } else {
@@ -120,11 +123,10 @@ public final class Patron: Sendable {
         }
 
         OperationsCommands.register(on: commands, patron: self)
-        let directory = SQLiteCustomerDirectory(database: database)
-        CustomerCommands(store: records, directory: directory, search: SQLiteCustomerSearch(database: database),
-                         stats: SQLiteCustomerStats(database: database),
+        let directory = stores.directory
+        CustomerCommands(store: records, directory: directory, search: stores.search, stats: stores.stats,
                          phones: phones, rules: configuration.records).register(on: commands)
-        let catalog = SQLiteCustomerCatalog(database: database)
+        let catalog = stores.catalog
         CatalogCommands(catalog: catalog, directory: directory, titles: configuration.records.titles).register(on: commands)
         let importer = CustomerImport(rules: configuration.records, phones: phones, hasher: hasher)
         ImportCommands(loader: CustomerListLoader(store: records, importer: importer), catalog: catalog).register(on: commands)

@@ -40,7 +40,7 @@ extension PatronBench {
                 }
             }
             let written = ContinuousClock.now - writeStart
-            let outbox = SQLiteDispatchOutbox(database: database)
+            let outbox = try Storage.sqlite(database).stores().dispatchOutbox
             let bodies = try await outbox.pending(channel: .email, readyAt: .now, after: 0, limit: jobs).map(\.body)
             let bytes = bodies.reduce(0) { $0 + $1.count }
 

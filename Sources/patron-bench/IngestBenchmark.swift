@@ -135,7 +135,7 @@ extension PatronBench {
             for (name, configuration) in zip(runs, configurations) {
                 let ingestCPU = processCPUSeconds()
                 let ingestStart = ContinuousClock.now
-                let patron = try Patron(configuration: configuration, configurationPath: nil, logger: logger, handleSignals: false)
+                let patron = try await Patron(configuration: configuration, configurationPath: nil, logger: logger, handleSignals: false)
                 let patronTask = Task { try await patron.run() }
                 while true {
                     let totals = patron.pipeline.totalsSnapshot

@@ -103,7 +103,7 @@ extension PatronBench {
                            dead_queue: \(prefix).dead, commands_exchange: \(prefix).commands, commands_queue: \(prefix).commands,
                            dispatch_exchange: \(prefix).dispatch, notifications_exchange: \(prefix).notifications}
                 """)
-            let patron = try Patron(configuration: configuration, configurationPath: nil, logger: logger, handleSignals: false)
+            let patron = try await Patron(configuration: configuration, configurationPath: nil, logger: logger, handleSignals: false)
             let running = Task { try await patron.run() }
             let client = AMQPClient(configuration: configuration.clientConfiguration(connectionName: "bench-search"), logger: logger)
             let commands = CommandClient(client: client, exchange: configuration.topology.commandsExchange, routingKey: configuration.topology.commandsQueue)

@@ -50,7 +50,7 @@ struct Patrond: AsyncParsableCommand {
         let logger = Logger(label: "patrond")
         let patron: Patron
         do {
-            patron = try Patron(configuration: configuration, configurationPath: config, logger: logger,
+            patron = try await Patron(configuration: configuration, configurationPath: config, logger: logger,
                                 metricsRegistry: registry)
         } catch {
             logger.critical("cannot open storage", metadata: ["error": "\(error)"])
@@ -58,7 +58,7 @@ struct Patrond: AsyncParsableCommand {
         }
         logger.info("patrond starting", metadata: [
             "version": "\(Patron.version)", "broker": "\(configuration.broker.urls.map(\.description).joined(separator: ","))",
-            "database": "\(patron.database.path)",
+            "database": "\(patron.storage.description)",
         ])
         try await patron.run()
         logger.info("patrond stopped")

@@ -166,6 +166,8 @@ extension BrokerBacked {
                 lock.withLock { Array(jobs.filter { $0.channel == channel && $0.sequence > sequence && !published.contains($0.sequence) }.prefix(limit)) }
             }
 
+            func backlog() async throws -> [DispatchChannel: Int] { [.email: unpublished] }
+
             func markPublished(_ sequences: [Int64], at time: Timestamp) async throws {
                 try lock.withLock {
                     marks += 1

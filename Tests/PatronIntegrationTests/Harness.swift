@@ -284,7 +284,7 @@ final class RunningPatron: Sendable {
     private let task: Task<Void, any Error>
 
     init(_ setup: TestSetup, broker: TestBroker) async throws {
-        patron = try Patron(configuration: try setup.configuration(), configurationPath: nil,
+        patron = try await Patron(configuration: try setup.configuration(), configurationPath: nil,
                             logger: TestEnvironment.quietLogger, handleSignals: false)
         let patron = self.patron
         task = Task { try await patron.run() }

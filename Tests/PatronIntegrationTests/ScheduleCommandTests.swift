@@ -13,7 +13,7 @@ extension BrokerBacked {
             let weekAgo = Timestamp(microseconds: Timestamp.now.microseconds - 7 * 86_400_000_000)
             do {
                 let database = try PatronDatabase.open(directory: setup.directory.path)
-                let store = SQLiteScheduleStore(database: database)
+                let store = try Storage.sqlite(database).stores().schedules
                 for name in ["missed weekly", "cut short"] {
                     try await store.create(Schedule(name: name, cron: try CronExpression("0 7 * * mon"), timeZone: TimeZone(identifier: "Europe/Madrid")!,
                                                     action: .export, arguments: ["format": .string("csv")], nextRun: weekAgo),
@@ -100,7 +100,7 @@ extension BrokerBacked.Lifecycle {
                     SELECT i, 'C-' || i, 0, 0, 'Name' || i, 'c' || i || '@example.com' FROM n;
                     """)
             }
-            try await SQLiteScheduleStore(database: database).create(
+            try await Storage.sqlite(database).stores().schedules.create(
                 Schedule(name: "weekly pdf", cron: try CronExpression("0 7 * * mon"), timeZone: TimeZone(identifier: "Europe/Madrid")!,
                          action: .export, arguments: ["format": .string("pdf")], nextRun: weekAgo), by: "alice", at: weekAgo)
         }

@@ -30,12 +30,12 @@ struct BackgroundServiceShutdownTests {
 
     @Test func theSchedulerAndExportRetentionStopOnAGracefulShutdown() async throws {
         let fixture = try RecordsFixture()
-        let exporter = CustomerExporter(database: fixture.database, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
-        let scheduler = Scheduler(store: SQLiteScheduleStore(database: fixture.database),
+        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
+        let scheduler = Scheduler(store: fixture.stores.schedules,
                                   actions: ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender()),
                                   catchUpMissed: true, logger: Logger(label: "test"), pollInterval: .seconds(3600))
         try await Self.returnsOnGracefulShutdown("the scheduler") { try await scheduler.run() }
-        let retention = ExportRetention(log: SQLiteExportLog(database: fixture.database), directory: fixture.directory.path, retentionDays: 30,
+        let retention = ExportRetention(log: fixture.stores.exportLog, directory: fixture.directory.path, retentionDays: 30,
                                         logger: Logger(label: "test"))
         try await Self.returnsOnGracefulShutdown("export retention") { try await retention.run() }
     }

@@ -10,7 +10,7 @@ import Testing
 /// Exports on real SQLite files, read back with an independent CSV reader and `sha256sum`.
 struct CustomerExportTests {
     static func exporter(_ fixture: RecordsFixture, directory: URL) -> CustomerExporter {
-        CustomerExporter(database: fixture.database, directory: directory.path, currency: "EUR")
+        CustomerExporter(stores: fixture.stores, directory: directory.path, currency: "EUR")
     }
 
     static func request(_ args: [String: JSONValue]) throws -> ExportRequest {
@@ -47,10 +47,10 @@ struct CustomerExportTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: entry.file)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [URL(fileURLWithPath: entry.file).lastPathComponent])
-        let logged = try await SQLiteExportLog(database: fixture.database).entries(limit: 10)
+        let logged = try await fixture.stores.exportLog.entries(limit: 10)
         #expect(logged == [entry])
         #expect(logged.first?.filter == ["city": .string("donostia")])
-        let announced = try await SQLiteAnnouncementOutbox(database: fixture.database).pending(limit: 10).filter { $0.routingKey == "export.completed" }
+        let announced = try await fixture.stores.announcements.pending(limit: 10, at: .now).filter { $0.routingKey == "export.completed" }
         #expect(announced.count == 1)
         #expect(announced.first?.messageID == "export.completed/\(entry.id)")
         let body = try JSONParser.parse(announced.first?.body ?? [])
@@ -104,13 +104,13 @@ struct CustomerExportTests {
             try await Self.exporter(fixture, directory: directory).run(try Self.request(["format": .string("csv")]), requestedBy: "alice")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [])
-        let announced = try await SQLiteAnnouncementOutbox(database: fixture.database).pending(limit: 10)
+        let announced = try await fixture.stores.announcements.pending(limit: 10, at: .now)
         #expect(announced.allSatisfy { $0.routingKey != "export.completed" })
     }
 
     @Test func retentionDeletesOldFilesAndKeepsTheirEntries() async throws {
         let fixture = try await CustomerSearchTests.fixture()
-        let log = SQLiteExportLog(database: fixture.database)
+        let log = fixture.stores.exportLog
         let exporter = Self.exporter(fixture, directory: fixture.directory.appendingPathComponent("exports"))
         let entry = try await exporter.run(try Self.request(["format": .string("csv")]), requestedBy: "alice")
         let directory = fixture.directory.appendingPathComponent("exports")

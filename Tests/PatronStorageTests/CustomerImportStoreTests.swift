@@ -96,7 +96,7 @@ struct CustomerImportStoreTests {
 
     @Test func customGroupsAndAutomaticGroupsFromTheList() async throws {
         let fixture = try RecordsFixture()
-        let catalog = SQLiteCustomerCatalog(database: fixture.database)
+        let catalog = fixture.stores.catalog
         _ = try await catalog.createGroup(name: "Golf Club", discountBasisPoints: 1000, at: Self.asOf)
         _ = try await Self.load("email,group\na@example.com,golf club\nb@example.com,Guest\n", into: fixture, groups: ["Golf Club"])
         let groups = try await catalog.groups()

@@ -5,8 +5,8 @@ import Testing
 
 /// `stats.get`'s KPIs on records built by events, against counts made by hand.
 struct CustomerStatsTests {
-    @Test func kpisOverAllTimeAndOverAPeriod() async throws {
-        let fixture = try RecordsFixture()
+    @Test(arguments: Engine.allCases) func kpisOverAllTimeAndOverAPeriod(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine)
         try await fixture.ingest([
             // 2026-11-20 08:01 (a Friday): Ana orders twice; Luis books and does not show.
             Events.booking("b1", minute: 1, customer: #"{"customer_no":"C-1","email":"ana@example.com","newsletter":true}"#, ref: "BK-1", amount: "\"400.00\""),
@@ -25,7 +25,7 @@ struct CustomerStatsTests {
             Events.make("r1", "contact.replied", minute: 41, #"{"message":{"thread_id":"T-1","body":"!","author":"maria"}}"#),
             Events.profile("v1", minute: 12, #"{"email":"visitor@example.com"}"#),
         ])
-        let all = try await SQLiteCustomerStats(database: fixture.database).stats(.init(from: nil, to: nil), currency: "EUR").json
+        let all = try await fixture.stores.stats.stats(.init(from: nil, to: nil), currency: "EUR").json
         #expect(all["customers"] == .object(["total": .integer(4), "new": .integer(4), "returning": .integer(0), "with_order": .integer(2),
                                               "newsletter_opt_ins": .integer(1)]))
         #expect(all["orders"] == .integer(3))
@@ -43,14 +43,14 @@ struct CustomerStatsTests {
         #expect(all["busiest_hour"] == .integer(8))
 
         // A period with nothing in it, and one that starts after Ana was first seen.
-        let empty = try await SQLiteCustomerStats(database: fixture.database)
+        let empty = try await fixture.stores.stats
             .stats(.init(from: Timestamp(rfc3339: "2027-01-01T00:00:00Z"), to: nil), currency: "EUR").json
         #expect(empty["orders"] == .integer(0))
         #expect(empty["no_show_rate"] == .null)
         #expect(empty["busiest_hour"] == .null)
         try await fixture.ingest(Events.make("late", "booking.created", minute: 600,
                                              #"{"customer":{"customer_no":"C-1"},"booking":{"ref":"BK-9","status":"confirmed","amount":"10.00"}}"#))
-        let later = try await SQLiteCustomerStats(database: fixture.database)
+        let later = try await fixture.stores.stats
             .stats(.init(from: Timestamp(rfc3339: "2026-11-20T12:00:00Z"), to: nil), currency: "EUR").json
         #expect(later["customers"]?["returning"] == .integer(1))
         #expect(later["customers"]?["new"] == .integer(0))

@@ -71,7 +71,7 @@ struct DispatchStoreTests {
         // C-2 was confirmed, then cancelled; C-3's confirmation, not yet published, went with the erasure.
         #expect(try await Self.jobs(fixture).map(\.trigger) == ["rule:booking_confirmation:BK-1", "rule:booking_confirmation:BK-2",
                                                                 "rule:cancellation_notice:BK-2"])
-        let timers = DispatchTimers(outbox: SQLiteDispatchOutbox(database: fixture.database), store: fixture.store, runner: fixture.ruleRunner,
+        let timers = DispatchTimers(outbox: fixture.stores.dispatchOutbox, store: fixture.store, runner: fixture.ruleRunner,
                                     logger: .init(label: "test"))
         // Seven days on, at 10:00 Madrid: the email reminder (3 days before) is due, the SMS one (1 day before) not yet.
         let dueDay = CalendarDate.dayNumber(Self.day(7))!
@@ -99,7 +99,7 @@ struct DispatchStoreTests {
         #expect(try await Self.timers(fixture) == ["abandoned_cart:CART-1", "abandoned_cart:CART-2"])
         // Luis books his cart before the reminder's time; Ana does not.
         try await fixture.ingest(Self.event("c3", "cart.updated", #"{"cart":{"id":"CART-2","status":"ordered"}}"#))
-        let timers = DispatchTimers(outbox: SQLiteDispatchOutbox(database: fixture.database), store: fixture.store, runner: fixture.ruleRunner,
+        let timers = DispatchTimers(outbox: fixture.stores.dispatchOutbox, store: fixture.store, runner: fixture.ruleRunner,
                                     logger: .init(label: "test"))
         try await timers.fireDue(now: Timestamp.now.adding(seconds: 4 * 3600 + 60))
         let jobs = try await Self.jobs(fixture)
@@ -110,7 +110,7 @@ struct DispatchStoreTests {
 
     @Test func aScheduledSendIsCheckedWhenCreated() async throws {
         let fixture = try RecordsFixture(dispatch: try Self.settings())
-        let exporter = CustomerExporter(database: fixture.database, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
+        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
         let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "es",
                                       sender: fixture.dispatchSender())
         let zone = TimeZone(identifier: "Europe/Madrid")!

@@ -41,6 +41,8 @@ final class RecordsFixture {
     private let postgres: PatronPostgresDatabase?
     private var replicas: [PatronPostgresDatabase] = []
     let store: any RecordStore
+    /// The stores besides the records, on the same database.
+    let stores: Storage.Stores
     let decoder: EventDecoder
     let rules: RecordRules
     let composer: DispatchComposer
@@ -65,7 +67,8 @@ final class RecordsFixture {
         case .sqlite:
             return try RecordsFixture(rules: rules, dispatch: dispatch)
         case .postgres:
-            let database = try await PatronPostgresDatabase.open(try await TestPostgres.freshDatabase(), logger: Logger(label: "test"))
+            // One session besides the writer: the suites run in parallel, each fixture with a database of its own.
+            let database = try await PatronPostgresDatabase.open(try await TestPostgres.freshDatabase(), otherSessions: 1, logger: Logger(label: "test"))
             return try RecordsFixture(engine: .postgres, directory: FileManager.default.temporaryDirectory, sqlite: nil, postgres: database,
                                       rules: rules, dispatch: dispatch)
         }
@@ -84,16 +87,14 @@ final class RecordsFixture {
         ruleRunner = DispatchRuleRunner(composer: composer, rules: dispatch.rules)
         let applier = RecordApplier(rules: rules, hasher: HMACIdentityHasher(key: Self.hashKey))
         let reactor = dispatch.rules.isEmpty ? nil : ruleRunner
-        if let postgres {
-            store = PostgresEventStore(database: postgres, applier: applier, reactor: reactor)
-        } else {
-            store = SQLiteEventStore(database: sqlite!, applier: applier, reactor: reactor)
-        }
+        let storage: Storage = if let postgres { .postgres(postgres) } else { .sqlite(sqlite!) }
+        store = storage.records(applier: applier, reactor: reactor)
+        stores = try storage.stores()
         decoder = EventDecoder(rules: rules, phones: Self.phones)
     }
 
     func dispatchSender() -> DispatchSender {
-        DispatchSender(store: store, export: SQLiteCustomerExport(database: database), composer: composer, logger: Logger(label: "test")) { _ in }
+        DispatchSender(store: store, export: stores.customerRows, composer: composer, logger: Logger(label: "test")) { _ in }
     }
 
     deinit {
@@ -119,7 +120,7 @@ final class RecordsFixture {
     /// PostgreSQL only: another replica's store (without dispatch rules), with a connection of its
     /// own to the same database.
     func replica(transactionSize: Int = 50) async throws -> any RecordStore {
-        let database = try await PatronPostgresDatabase.open(postgres!.location, logger: Logger(label: "test"))
+        let database = try await PatronPostgresDatabase.open(postgres!.location, otherSessions: 1, logger: Logger(label: "test"))
         replicas.append(database)
         return PostgresEventStore(database: database, applier: RecordApplier(rules: rules, hasher: HMACIdentityHasher(key: Self.hashKey)),
                                   transactionSize: transactionSize)

@@ -34,7 +34,7 @@ struct ReportTests {
     static func rows(_ fixture: RecordsFixture, _ args: [String: JSONValue]) async throws -> [[String]] {
         let report = try ReportRequest.parse(CommandArguments(args), zone: TimeZone(identifier: "Europe/Madrid"), defaultLanguage: "en")
         let collected = Collected()
-        _ = try await SQLiteReports(database: fixture.database).rows(report, now: now, currency: "EUR") { values in
+        _ = try await fixture.stores.reports.rows(report, now: now, currency: "EUR") { values in
             collected.append(values.map { $0.csvText(language: .english, currency: "EUR") })
         }
         return collected.rows
@@ -66,7 +66,7 @@ struct ReportTests {
 
     @Test func aReportIsWrittenLoggedAndTitledWithItsPeriod() async throws {
         let fixture = try await Self.fixture()
-        let exporter = CustomerExporter(database: fixture.database, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
+        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
         let report = try ReportRequest.parse(CommandArguments(["report": .string("top_customers"), "format": .string("pdf"), "language": .string("es")]),
                                              zone: TimeZone(identifier: "Europe/Madrid"), defaultLanguage: "en")
         let entry = try await exporter.run(report, requestedBy: "alice")

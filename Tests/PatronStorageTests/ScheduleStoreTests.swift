@@ -7,7 +7,7 @@ import PatronPhone
 import PatronStorage
 import Testing
 
-/// Schedules on a real SQLite file: a run is claimed once, even by two claimers at the same
+/// Schedules on a real database (both engines): a run is claimed once, even by two claimers at the same
 /// moment; a run cut short is reported and not repeated; a scheduler runs what is due.
 struct ScheduleStoreTests {
     static func daily(next: Timestamp?) throws -> Schedule {
@@ -18,11 +18,11 @@ struct ScheduleStoreTests {
     static let planned = Timestamp(rfc3339: "2026-11-24T07:00:00+01:00")!
     static let following = Timestamp(rfc3339: "2026-11-25T07:00:00+01:00")!
 
-    @Test func aPlannedRunIsClaimedOnceByConcurrentClaimers() async throws {
-        let fixture = try RecordsFixture()
-        let store = SQLiteScheduleStore(database: fixture.database)
+    @Test(arguments: Engine.allCases) func aPlannedRunIsClaimedOnceByConcurrentClaimers(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine)
+        let store = fixture.stores.schedules
         try await store.create(try Self.daily(next: Self.planned), by: "alice", at: Self.planned)
-        await #expect(throws: SQLiteScheduleStore.NameTaken.self) {
+        await #expect(throws: ScheduleNameTaken.self) {
             try await store.create(try Self.daily(next: Self.planned), by: "bob", at: Self.planned)
         }
         let claims = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -39,9 +39,9 @@ struct ScheduleStoreTests {
         #expect(try await store.claim("daily list", planned: Self.planned, next: Self.following, at: .now) == false, "that run is gone")
     }
 
-    @Test func aRunCutShortIsReportedAndNotRepeated() async throws {
-        let fixture = try RecordsFixture()
-        let store = SQLiteScheduleStore(database: fixture.database)
+    @Test(arguments: Engine.allCases) func aRunCutShortIsReportedAndNotRepeated(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine)
+        let store = fixture.stores.schedules
         try await store.create(try Self.daily(next: Self.planned), by: "alice", at: Self.planned)
         #expect(try await store.claim("daily list", planned: Self.planned, next: Self.following, at: Self.planned))
         // patrond stops here; at the next start:
@@ -53,9 +53,9 @@ struct ScheduleStoreTests {
 
     @Test func theSchedulerRunsAMissedExportOnceAndPlansTheNextTime() async throws {
         let fixture = try await CustomerSearchTests.fixture()
-        let store = SQLiteScheduleStore(database: fixture.database)
-        let exportLog = SQLiteExportLog(database: fixture.database)
-        let exporter = CustomerExporter(database: fixture.database, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
+        let store = fixture.stores.schedules
+        let exportLog = fixture.stores.exportLog
+        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
         let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender())
         // Planned a week ago: patrond was down since.
         let weekAgo = Timestamp(microseconds: Timestamp.now.microseconds - 7 * 86_400_000_000)

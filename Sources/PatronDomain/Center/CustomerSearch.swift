@@ -207,3 +207,8 @@ public struct SearchPage: Sendable {
         .object(["customers": .array(customers), "next_cursor": nextCursor.map(JSONValue.string) ?? .null, "total": .integer(Int64(total))])
     }
 }
+
+/// Where `customers.search` runs.
+public protocol CustomerSearchSource: Sendable {
+    func search(_ request: CustomerSearch) async throws -> SearchPage
+}

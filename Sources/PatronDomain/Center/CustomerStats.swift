@@ -113,3 +113,8 @@ public struct CustomerStats: Sendable, Equatable {
         ])
     }
 }
+
+/// Where `stats.get` reads its figures.
+public protocol CustomerStatsSource: Sendable {
+    func stats(_ period: CustomerStats.Period, currency: String) async throws -> CustomerStats
+}

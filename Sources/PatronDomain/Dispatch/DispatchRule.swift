@@ -238,4 +238,6 @@ public protocol DispatchOutbox: Sendable {
     /// Timers due at `time`, earliest first.
     func dueTimers(at time: Timestamp, limit: Int) async throws -> [RuleFiring]
     func earliestTimer() async throws -> Timestamp?
+    /// Jobs not yet published, by channel (`patronctl status`, metrics).
+    func backlog() async throws -> [DispatchChannel: Int]
 }

@@ -54,3 +54,14 @@ public struct ExportLogEntry: Sendable, Equatable {
         ])
     }
 }
+
+/// The export log (issue 7), kept with the records.
+public protocol ExportLogStore: Sendable {
+    /// Logs the entry and queues its `export.completed` in the same transaction.
+    func record(_ entry: ExportLogEntry) async throws
+    /// The newest entries first.
+    func entries(limit: Int) async throws -> [ExportLogEntry]
+    /// Entries whose file is still there and was completed before `time`.
+    func filesCompleted(before time: Timestamp) async throws -> [ExportLogEntry]
+    func markRemoved(_ id: String, at time: Timestamp) async throws
+}

@@ -179,3 +179,13 @@ public struct ExportRequest: Sendable, Equatable {
                              delimiter: delimiter, byteOrderMark: byteOrderMark)
     }
 }
+
+/// The customers a filter selects, for exports and sends, streamed from one snapshot.
+public protocol CustomerRowSource: Sendable {
+    /// Calls `row` with each live customer's cells, in `request.fields` order and name order;
+    /// returns the row count. `row` runs on a thread where blocking file writes are allowed.
+    func rows(_ request: ExportRequest, currency: String, row: @escaping @Sendable ([ExportValue]) throws -> Void) async throws -> Int
+    /// The live customers a search filter selects (its sort and limit aside), in id order: the
+    /// recipients of a send.
+    func customerIDs(matching search: CustomerSearch) async throws -> [CustomerID]
+}

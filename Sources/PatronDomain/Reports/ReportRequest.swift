@@ -167,3 +167,11 @@ public struct ReportRequest: Sendable, Equatable {
         }
     }
 }
+
+/// The built-in reports' rows.
+public protocol ReportSource: Sendable {
+    /// Calls `row` for each row of the report as of `now`, in the column order of
+    /// ``ReportRequest/columns(currency:)``; returns the row count. `row` runs on a thread where
+    /// blocking file writes are allowed.
+    func rows(_ report: ReportRequest, now: Timestamp, currency: String, row: @escaping @Sendable ([ExportValue]) throws -> Void) async throws -> Int
+}

@@ -120,3 +120,34 @@ extension CommandArguments {
         return zone
     }
 }
+
+/// A schedule's name is already taken.
+public struct ScheduleNameTaken: Error {
+    public init() {}
+}
+
+/// Show Schedules as stored. Each method that decides whether a run happens succeeds for one
+/// caller only, however many patrond replicas ask at once.
+public protocol ScheduleStore: Sendable {
+    /// - Throws: ``ScheduleNameTaken``.
+    func create(_ schedule: Schedule, by user: String, at time: Timestamp) async throws
+    func all() async throws -> [Schedule]
+    func schedule(named name: String) async throws -> Schedule?
+    /// True if it existed.
+    func delete(named name: String) async throws -> Bool
+    /// The schedules whose planned run is at or before `time`.
+    func due(at time: Timestamp) async throws -> [Schedule]
+    /// The earliest planned run of any schedule.
+    func earliestNextRun() async throws -> Timestamp?
+    /// Claims the planned run `planned` of `name`: it becomes the last run, `next` the planned
+    /// one. False if another process claimed it first or the schedule changed.
+    func claim(_ name: String, planned: Timestamp, next: Timestamp?, at time: Timestamp) async throws -> Bool
+    /// Claims a run outside the plan (`schedules.run_now`); false if the schedule is running.
+    func claimNow(_ name: String, at time: Timestamp) async throws -> Bool
+    /// A missed run that is not caught up: recorded, and the plan moved on.
+    func skip(_ name: String, planned: Timestamp, next: Timestamp?, result: String) async throws -> Bool
+    func finish(_ name: String, result: String) async throws
+    /// Runs that were claimed before `time` and never finished: patrond stopped during them.
+    /// They are reported, not run again. Returns their names.
+    func closeInterrupted(startedBefore time: Timestamp) async throws -> [String]
+}

@@ -25,7 +25,7 @@ final class AnnouncementRelay: Service, Sendable {
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let batch = try await outbox.pending(limit: 200)
+                let batch = try await outbox.pending(limit: 200, at: .now)
                 if batch.isEmpty {
                     try? await Task.sleep(for: idleInterval)
                     continue
@@ -37,7 +37,7 @@ final class AnnouncementRelay: Service, Sendable {
                     return AMQPOutgoingMessage(exchange: exchange, routingKey: announcement.routingKey,
                                                properties: properties, body: announcement.body)
                 })
-                try await outbox.remove(upTo: batch[batch.count - 1].sequence)
+                try await outbox.remove(batch.map(\.sequence))
             } catch {
                 logger.warning("announcements not published yet; retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))

@@ -8,8 +8,8 @@ import PatronStorage
 struct CustomerCommands: Sendable {
     let store: any RecordStore
     let directory: any CustomerDirectory
-    let search: SQLiteCustomerSearch
-    let stats: SQLiteCustomerStats
+    let search: any CustomerSearchSource
+    let stats: any CustomerStatsSource
     let phones: any PhoneNormalizer
     let rules: RecordRules
 

@@ -4,7 +4,7 @@ import PatronStorage
 /// `exports.run` (EVENTS.md), and Patron's own `exports.log` and `reports.run` (in `docs/asyncapi.yaml`).
 struct ExportCommands: Sendable {
     let exporter: CustomerExporter
-    let log: SQLiteExportLog
+    let log: any ExportLogStore
     let phones: any PhoneNormalizer
     let rules: RecordRules
     let defaultLanguage: String

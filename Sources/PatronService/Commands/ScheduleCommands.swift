@@ -3,7 +3,7 @@ import PatronStorage
 
 /// `schedules.create`, `schedules.list`, `schedules.delete`, `schedules.run_now` (EVENTS.md).
 struct ScheduleCommands: Sendable {
-    let store: SQLiteScheduleStore
+    let store: any ScheduleStore
     let scheduler: Scheduler
     let actions: ScheduleActions
 
@@ -12,7 +12,7 @@ struct ScheduleCommands: Sendable {
             let schedule = try Schedule.parse(args, now: .now, checkAction: actions.check)
             do {
                 try await store.create(schedule, by: context.user, at: .now)
-            } catch is SQLiteScheduleStore.NameTaken {
+            } catch is ScheduleNameTaken {
                 throw CommandError(.conflict, field: "args.name", "a schedule of that name exists; delete it first")
             }
             return schedule.json

@@ -2,6 +2,7 @@ import Foundation
 import PatronAMQP
 import PatronDomain
 import PatronPhone
+import PatronStorage
 import Yams
 
 /// A configuration problem, named by its key (or environment variable) and the reason.
@@ -25,7 +26,7 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
 /// Unknown keys are errors, not ignored: a misspelt `prefech:` silently falling back to the
 /// default is the kind of mistake found only in production.
 public enum ConfigurationLoader {
-    public static let environmentOverrides = ["PATRON_AMQP_URL", "PATRON_DATA_DIR", "PATRON_LOG_LEVEL", "PATRON_METRICS_LISTEN",
+    public static let environmentOverrides = ["PATRON_AMQP_URL", "PATRON_DATA_DIR", "PATRON_DATABASE_URL", "PATRON_LOG_LEVEL", "PATRON_METRICS_LISTEN",
                                                "PATRON_ERASURE_HASH_KEY", "PATRON_ROLES"]
 
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PatronConfiguration {
@@ -121,7 +122,7 @@ public enum ConfigurationLoader {
         }
 
         let storage = try document.section("storage")
-        try storage.onlyKeys(["data_dir", "database_file"])
+        try storage.onlyKeys(["data_dir", "database_file", "database_url"])
         if let directory = environment["PATRON_DATA_DIR"], !directory.isEmpty {
             configuration.storage.dataDirectory = directory
         } else if let directory = try storage.string("data_dir") {
@@ -133,6 +134,19 @@ public enum ConfigurationLoader {
                 throw ConfigurationError(key: "storage.database_file", reason: "must be a file name without '/'")
             }
             configuration.storage.databaseFile = file
+        }
+        var databaseURLKey = "storage.database_url"
+        var url = try storage.string("database_url")
+        if let override = environment["PATRON_DATABASE_URL"], !override.isEmpty {
+            (databaseURLKey, url) = ("PATRON_DATABASE_URL", override)
+        }
+        if let url, !url.isEmpty {
+            do {
+                _ = try PostgresLocation(url: url)
+            } catch {
+                throw ConfigurationError(key: databaseURLKey, reason: "\(error)")
+            }
+            configuration.storage.databaseURL = url
         }
 
         let exports = try document.section("exports")

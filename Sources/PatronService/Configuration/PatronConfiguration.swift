@@ -1,6 +1,7 @@
 import Foundation
 import PatronAMQP
 import PatronDomain
+import PatronStorage
 
 /// Everything `patrond` reads from its configuration file and environment, validated.
 ///
@@ -62,8 +63,18 @@ public struct PatronConfiguration: Sendable, Equatable {
     }
 
     public struct Storage: Sendable, Equatable {
+        /// SQLite's directory, and exports' unless `exports.directory` says otherwise.
         public var dataDirectory = "./var"
         public var databaseFile = "patron.sqlite"
+        /// A `postgres://` URL: the database is PostgreSQL (several replicas may share it), not
+        /// the SQLite file. Checked when loaded.
+        public var databaseURL: String?
+
+        /// Where the database is.
+        public func location() throws -> StorageLocation {
+            guard let databaseURL else { return .sqlite(directory: dataDirectory, file: databaseFile) }
+            return .postgres(try PostgresLocation(url: databaseURL))
+        }
     }
 
     public struct Exports: Sendable, Equatable {

@@ -10,7 +10,7 @@ import PatronStorage
 /// never a second job for anyone. A dry run runs the same code in transactions that roll back.
 struct DispatchSender: Sendable {
     let store: any RecordStore
-    let export: SQLiteCustomerExport
+    let export: any CustomerRowSource
     let composer: DispatchComposer
     let logger: Logger
     /// Hands on a progress report (`dispatch.progress` on `patron.notifications`) after each

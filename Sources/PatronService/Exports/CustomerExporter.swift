@@ -6,19 +6,19 @@ import PatronStorage
 /// database snapshot into a file, then the export log entry and `export.completed` committed
 /// together. A failure on the way leaves no file and no entry.
 public struct CustomerExporter: Sendable {
-    let rows: SQLiteCustomerExport
-    let reports: SQLiteReports
-    let log: SQLiteExportLog
+    let rows: any CustomerRowSource
+    let reports: any ReportSource
+    let log: any ExportLogStore
     let directory: String
     /// The currency of the `total_spent` column.
     let currency: String
     /// The TrueType font PDFs embed.
     let pdfFont: String
 
-    public init(database: PatronDatabase, directory: String, currency: String, pdfFont: String = PatronConfiguration.Exports.defaultPDFFont) {
-        rows = SQLiteCustomerExport(database: database)
-        reports = SQLiteReports(database: database)
-        log = SQLiteExportLog(database: database)
+    public init(stores: Storage.Stores, directory: String, currency: String, pdfFont: String = PatronConfiguration.Exports.defaultPDFFont) {
+        rows = stores.customerRows
+        reports = stores.reports
+        log = stores.exportLog
         self.directory = directory
         self.currency = currency
         self.pdfFont = pdfFont

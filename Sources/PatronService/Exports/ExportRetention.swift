@@ -8,14 +8,14 @@ import ServiceLifecycle
 /// their log entries; and the partial files of exports a crash cut short (`kill -9` mid-write
 /// leaves one), once they have not changed for an hour, so a live export is never touched.
 public final class ExportRetention: Service, Sendable {
-    private let log: SQLiteExportLog
+    private let log: any ExportLogStore
     private let directory: String
     private let retentionDays: Int
     private let logger: Logger
     static let partialSuffix = ".partial"
     static let abandonedAfterSeconds: TimeInterval = 3600
 
-    public init(log: SQLiteExportLog, directory: String, retentionDays: Int, logger: Logger) {
+    public init(log: any ExportLogStore, directory: String, retentionDays: Int, logger: Logger) {
         self.log = log
         self.directory = directory
         self.retentionDays = retentionDays

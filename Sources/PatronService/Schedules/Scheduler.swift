@@ -5,18 +5,18 @@ import PatronStorage
 import ServiceLifecycle
 
 /// Runs Show Schedules when they are due. Each run is claimed in the database first
-/// (``SQLiteScheduleStore/claim(_:planned:next:at:)``), so it happens once however many patrond
+/// (``ScheduleStore/claim(_:planned:next:at:)``), so it happens once however many patrond
 /// processes run and across restarts; a run cut short by a crash is reported at the next start,
 /// never repeated.
 public final class Scheduler: Service, Sendable {
-    private let store: SQLiteScheduleStore
+    private let store: any ScheduleStore
     private let actions: ScheduleActions
     private let catchUpMissed: Bool
     private let logger: Logger
     /// How long the loop sleeps at most, so a schedule created meanwhile is picked up.
     private let pollInterval: Duration
 
-    public init(store: SQLiteScheduleStore, actions: ScheduleActions, catchUpMissed: Bool, logger: Logger,
+    public init(store: any ScheduleStore, actions: ScheduleActions, catchUpMissed: Bool, logger: Logger,
                 pollInterval: Duration = .seconds(10)) {
         self.store = store
         self.actions = actions

@@ -38,22 +38,16 @@ public struct SystemdNotifier: Sendable {
     /// Runs `work` (on this thread), asking systemd for another minute to start now and every 20 s
     /// until it returns: a migration of a large database (v16 and v17 rewrite every booking) can
     /// outlast `TimeoutStartSec`, and a start killed mid-migration rolls back and starts over.
-    public func extendingStartTimeout<T>(status: String, _ work: () throws -> T) rethrows -> T {
-        guard socketPath != nil else { return try work() }
-        let finished = DispatchSemaphore(value: 0)
-        let stopped = DispatchSemaphore(value: 0)
+    public func extendingStartTimeout<T>(status: String, _ work: () async throws -> T) async rethrows -> T {
+        guard socketPath != nil else { return try await work() }
         let notifier = self
-        Thread.detachNewThread {
+        let extender = Task {
             repeat {
                 notifier.notify(["EXTEND_TIMEOUT_USEC=60000000", "STATUS=\(status)"])
-            } while finished.wait(timeout: .now() + 20) == .timedOut
-            stopped.signal()
+            } while (try? await Task.sleep(for: .seconds(20))) != nil
         }
-        defer {
-            finished.signal()
-            stopped.wait()
-        }
-        return try work()
+        defer { extender.cancel() }
+        return try await work()
     }
 
     /// `RELOADING=1` must carry the monotonic time so systemd can match the later `READY=1`.

@@ -1,6 +1,7 @@
 import Logging
 import PatronDomain
 import PostgresNIO
+import Synchronization
 
 /// A Patron database on PostgreSQL, for deployments that outgrow one SQLite file: several
 /// patrond replicas share it, with no coordination but its transactions.
@@ -8,27 +9,44 @@ public final class PatronPostgresDatabase: Sendable {
     public let location: PostgresLocation
     /// The session that writes records (one per process, as SQLite has one writer).
     let writer: PostgresSession
+    /// The sessions of everything else (``PostgresEngine``), taken in turn. Each runs one
+    /// transaction at a time, so this many commands, exports and relays proceed at once.
+    private let others: [PostgresSession]
+    private let nextOther = Atomic<Int>(0)
     let logger: Logger
 
-    private init(location: PostgresLocation, writer: PostgresSession, logger: Logger) {
+    /// Sessions besides the writer, by default: the command server, the relays and the
+    /// scheduler each get one most of the time.
+    public static let defaultOtherSessions = 4
+
+    private init(location: PostgresLocation, writer: PostgresSession, others: [PostgresSession], logger: Logger) {
         self.location = location
         self.writer = writer
+        self.others = others
         self.logger = logger
+    }
+
+    func otherSession() -> PostgresSession {
+        others[nextOther.add(1, ordering: .relaxed).oldValue % others.count]
     }
 
     /// Connects and runs pending migrations.
     ///
     /// - Throws: if the server cannot be reached or refuses the login, or the database's schema
     ///   is newer than this binary knows (``DatabaseSchemaTooNew``).
-    public static func open(_ location: PostgresLocation, logger: Logger) async throws -> PatronPostgresDatabase {
+    public static func open(_ location: PostgresLocation, otherSessions: Int = defaultOtherSessions, logger: Logger) async throws -> PatronPostgresDatabase {
         let writer = try await PostgresSession.connect(location, label: "patron.postgres.writer", logger: logger)
+        var others: [PostgresSession] = []
         do {
             try await writer.perform { try PostgresMigrator.migrate($0.session, location: location) }
+            for index in 0..<max(1, otherSessions) {
+                others.append(try await PostgresSession.connect(location, label: "patron.postgres.session\(index)", logger: logger))
+            }
         } catch {
-            await writer.close()
+            for session in [writer] + others { await session.close() }
             throw error
         }
-        return PatronPostgresDatabase(location: location, writer: writer, logger: logger)
+        return PatronPostgresDatabase(location: location, writer: writer, others: others, logger: logger)
     }
 
     /// Creates an empty database on the server (the user must be allowed to) and says where it is.
@@ -59,7 +77,7 @@ public final class PatronPostgresDatabase: Sendable {
     }
 
     public func close() async {
-        await writer.close()
+        for session in [writer] + others { await session.close() }
     }
 }
 

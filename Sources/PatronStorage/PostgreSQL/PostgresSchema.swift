@@ -12,6 +12,7 @@
 enum PostgresSchema {
     static let migrations: [(identifier: String, sql: String)] = [
         ("p1-records-as-of-sqlite-v22", recordsAsOfV22),
+        ("p2-search-and-relay-claims", searchAndRelayClaims),
     ]
 
     private static let profileColumns = RecordSQL.profileColumns.map { $0.hasSuffix("_at") ? "\($0) BIGINT" : "\($0) TEXT" }
@@ -324,5 +325,41 @@ enum PostgresSchema {
         END $$;
         CREATE TRIGGER bookings_live_owner BEFORE UPDATE OF customer_id ON bookings
             FOR EACH ROW EXECUTE FUNCTION patron_booking_live_owner();
+        """
+
+    /// Search on the customers table itself (SQLite keeps a folded copy, `customer_search`,
+    /// which its triggers fill by calling Swift; PostgreSQL cannot). `patron_fold` folds as
+    /// EVENTS.md asks: lower case, no accents (`unaccent`), whitespace runs as one space. Query
+    /// words are folded by it too, so a row and a query always fold alike. Substrings go through
+    /// trigram indexes (`pg_trgm`) on the folded fields of live customers.
+    ///
+    /// `unaccent` and `pg_trgm` come with PostgreSQL (Debian's `postgresql-contrib`, part of
+    /// `postgresql`); creating them needs a superuser or a trusted-extension owner, so a DBA may
+    /// have to run the two CREATE EXTENSION lines once (README, "Scale-out").
+    ///
+    /// The relays' claims: several replicas read the same outboxes, and each row is published by
+    /// the one replica whose claim holds (until `claimed_until`, a lease that a replica's crash lets run out).
+    private static let searchAndRelayClaims = """
+        CREATE EXTENSION IF NOT EXISTS unaccent;
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        CREATE FUNCTION patron_fold(value TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+            SET search_path = public, pg_temp
+            AS $$ SELECT regexp_replace(btrim(lower(unaccent('unaccent'::regdictionary, value))), '\\s+', ' ', 'g') $$;
+        -- By last name, or the first name where there is none; byte order, as SQLite's.
+        CREATE FUNCTION patron_sort_name(first_name TEXT, last_name TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            SET search_path = public, pg_temp
+            AS $$ SELECT coalesce(nullif(patron_fold(last_name), ''), patron_fold(first_name), '') || chr(1) || coalesce(patron_fold(first_name), '') $$;
+        CREATE INDEX customers_sort_name ON customers ((patron_sort_name(first_name, last_name) COLLATE "C"), id) \(live);
+        CREATE INDEX customers_first_name_trgm ON customers USING gin (patron_fold(first_name) gin_trgm_ops) \(live);
+        CREATE INDEX customers_last_name_trgm ON customers USING gin (patron_fold(last_name) gin_trgm_ops) \(live);
+        CREATE INDEX customers_company_trgm ON customers USING gin (patron_fold(company) gin_trgm_ops) \(live);
+        CREATE INDEX customers_contact_trgm ON customers USING gin (patron_fold(contact) gin_trgm_ops) \(live);
+        CREATE INDEX customers_address_trgm ON customers
+            USING gin (patron_fold(coalesce(address_line1, '') || ' ' || coalesce(address_line2, '')) gin_trgm_ops) \(live);
+        CREATE INDEX customers_city_folded ON customers (patron_fold(city)) \(live);
+        CREATE INDEX customers_zip_folded ON customers (patron_fold(zip)) \(live);
+        CREATE INDEX customers_tags_trgm ON customers USING gin (patron_fold(tags) gin_trgm_ops) \(live);
+        ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;
+        ALTER TABLE dispatch_outbox ADD COLUMN claimed_until BIGINT;
         """
 }

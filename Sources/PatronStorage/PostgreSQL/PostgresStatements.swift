@@ -8,6 +8,26 @@ struct PostgresStatements: SQLStatements {
 
     func run(_ sql: String, _ values: [SQLValue]) throws { _ = try session.query(sql, values) }
 
+    func changes(_ sql: String, _ values: [SQLValue]) throws -> Int { try session.query(sql, values).metadata.rows ?? 0 }
+
+    /// Through a cursor of the transaction, a thousand rows at a time: the client never holds
+    /// more, however many rows the statement returns.
+    func each(_ sql: String, _ values: [SQLValue], read: (PostgresColumns) throws -> Void) throws {
+        try run("DECLARE patron_rows NO SCROLL CURSOR FOR " + sql, values)
+        while true {
+            let rows = try session.query("FETCH 1000 FROM patron_rows", [])
+            var count = 0
+            for row in rows {
+                try read(PostgresColumns(row: PostgresRandomAccessRow(row)))
+                count += 1
+            }
+            if count < 1000 { break }
+        }
+        try run("CLOSE patron_rows")
+    }
+
+    static let dialect = SQLDialect.postgres
+
     func first<T>(_ sql: String, _ values: [SQLValue], read: (PostgresColumns) throws -> T) throws -> T? {
         guard let row = try session.query(sql, values).first(where: { _ in true }) else { return nil }
         return try read(PostgresColumns(row: PostgresRandomAccessRow(row)))

@@ -40,6 +40,10 @@ protocol SQLStatements {
     associatedtype Row: ColumnReader
 
     func run(_ sql: String, _ values: [SQLValue]) throws
+    /// Runs a statement and says how many rows it inserted, updated or deleted.
+    func changes(_ sql: String, _ values: [SQLValue]) throws -> Int
+    /// Hands each row to `read` as it comes, without holding the result: for exports of any length.
+    func each(_ sql: String, _ values: [SQLValue], read: (Row) throws -> Void) throws
     /// The first row, read by `read`; nil when there is none.
     func first<T>(_ sql: String, _ values: [SQLValue], read: (Row) throws -> T) throws -> T?
     func all<T>(_ sql: String, _ values: [SQLValue], read: (Row) throws -> T) throws -> [T]
@@ -51,10 +55,65 @@ protocol SQLStatements {
     func replaceSQL(table: String, key: String, columns: [String], values: [String]) -> String
     /// Counts an event dropped because it predates an erasure.
     func countSuppressed() throws
+
+    /// What the engines spell differently outside the record rules.
+    static var dialect: SQLDialect { get }
+}
+
+/// The few expressions SQLite and PostgreSQL write differently.
+enum SQLDialect {
+    case sqlite, postgres
+
+    /// `expression` compared and sorted without regard to ASCII case (as SQLite's NOCASE, which
+    /// the unique names of groups and contacts use; PostgreSQL's unique indexes are on `lower`).
+    func caseless(_ expression: String) -> String {
+        switch self {
+        case .sqlite: "\(expression) COLLATE NOCASE"
+        case .postgres: "lower(\(expression))"
+        }
+    }
+
+    /// SQLite's `INDEXED BY`, where its planner was measured choosing worse; PostgreSQL has no hints.
+    func indexedBy(_ index: String) -> String {
+        self == .sqlite ? " INDEXED BY \(index)" : ""
+    }
+
+    /// A field of a time in microseconds since 1970, in UTC, as an integer.
+    func utc(_ field: TimeField, of microseconds: String) -> String {
+        switch (self, field) {
+        case (.sqlite, .weekday): "CAST(strftime('%w', \(microseconds) / 1000000, 'unixepoch') AS INTEGER)"
+        case (.sqlite, .hour): "CAST(strftime('%H', \(microseconds) / 1000000, 'unixepoch') AS INTEGER)"
+        case (.postgres, .weekday): "CAST(extract(dow FROM to_timestamp(\(microseconds) / 1000000.0) AT TIME ZONE 'UTC') AS BIGINT)"
+        case (.postgres, .hour): "CAST(extract(hour FROM to_timestamp(\(microseconds) / 1000000.0) AT TIME ZONE 'UTC') AS BIGINT)"
+        }
+    }
+
+    enum TimeField { case weekday, hour }
+
+    /// The notes of a customer joined with ` | ` in the order they were written.
+    func joinedNotes(of customer: String) -> String {
+        switch self {
+        case .sqlite: "(SELECT group_concat(text, ' | ') FROM (SELECT text FROM customer_notes n WHERE n.customer_id = \(customer) ORDER BY n.id))"
+        case .postgres: "(SELECT string_agg(text, ' | ' ORDER BY n.id) FROM customer_notes n WHERE n.customer_id = \(customer))"
+        }
+    }
+}
+
+/// A database whose connections run ``SQLStatements``. The stores written once for both engines
+/// (``SQLCustomerCatalog`` and the others in `Stores/`) take one, so their SQL is shared as the
+/// record rules' is.
+protocol SQLEngine: Sendable {
+    associatedtype Statements: SQLStatements
+    /// `body` in a read-only transaction (one snapshot), on a thread where it may block.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Statements) throws -> T) async throws -> T
+    /// `body` in a write transaction, committed when it returns and rolled back when it throws.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Statements) throws -> T) async throws -> T
 }
 
 extension SQLStatements {
     func run(_ sql: String, _ values: SQLValue...) throws { try run(sql, values) }
+    func changes(_ sql: String, _ values: SQLValue...) throws -> Int { try changes(sql, values) }
+    var dialect: SQLDialect { Self.dialect }
     func first<T>(_ sql: String, _ values: SQLValue..., read: (Row) throws -> T) throws -> T? { try first(sql, values, read: read) }
     func all<T>(_ sql: String, _ values: SQLValue..., read: (Row) throws -> T) throws -> [T] { try all(sql, values, read: read) }
 }

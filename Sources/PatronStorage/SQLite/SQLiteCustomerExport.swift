@@ -5,7 +5,7 @@ import PatronDomain
 /// The rows of an export, read from one snapshot and handed on one at a time, so a list of any
 /// length is never held in memory. Customers come in name order (the name index is walked, so
 /// SQLite sorts nothing); erased and merged-away customers have no search row and never appear.
-public struct SQLiteCustomerExport: Sendable {
+public struct SQLiteCustomerExport: CustomerRowSource {
     private let database: PatronDatabase
 
     public init(database: PatronDatabase) {
@@ -18,7 +18,7 @@ public struct SQLiteCustomerExport: Sendable {
     public func rows(_ request: ExportRequest, currency: String, row: @escaping @Sendable ([ExportValue]) throws -> Void) async throws -> Int {
         try await database.pool.read { db in
             let filter = try SearchFilter(request.search.conditions, db: db)
-            let columns = request.fields.map(Self.column)
+            let columns = request.fields.map { ExportColumns.sql($0, .sqlite) }
             var arguments: StatementArguments = request.fields.contains(.totalSpent) ? [currency] : []
             arguments += filter.arguments
             let cursor = try Row.fetchCursor(db, sql: """
@@ -28,7 +28,7 @@ public struct SQLiteCustomerExport: Sendable {
                 """, arguments: arguments)
             var count = 0
             while let values = try cursor.next() {
-                try row(request.fields.indices.map { Self.value(request.fields[$0], values, $0) })
+                try row(request.fields.indices.map { ExportColumns.cell(request.fields[$0], SQLValue(values[$0] as DatabaseValue)) })
                 count += 1
             }
             return count
@@ -46,36 +46,16 @@ public struct SQLiteCustomerExport: Sendable {
                 """, arguments: filter.arguments)
         }
     }
+}
 
-    /// The SQL for a field; `total_spent` binds the currency (first, as it comes first in the SELECT).
-    private static func column(_ field: ExportField) -> String {
-        switch field {
-        case .address: "trim(coalesce(c.address_line1, '') || ' ' || coalesce(c.address_line2, ''))"
-        case .group: "coalesce(g.name, c.auto_group)"
-        case .totalSpent: "(SELECT total_minor FROM customer_spend p WHERE p.customer_id = c.id AND p.currency = ?)"
-        case .notes: "(SELECT group_concat(text, ' | ') FROM (SELECT text FROM customer_notes n WHERE n.customer_id = c.id ORDER BY n.id))"
-        case .customerNo, .title, .firstName, .lastName, .company, .email, .phone, .mobile, .fax, .zip, .city, .country, .language,
-             .contact, .newsletter, .tags, .orders, .firstContactAt, .lastOrderAt:
-            "c.\(field.rawValue)"
-        }
-    }
-
-    private static func value(_ field: ExportField, _ row: Row, _ index: Int) -> ExportValue {
-        let database = row[index] as DatabaseValue
-        switch field {
-        // No spend in the currency is an amount too: a sum over the column should count it.
-        case .totalSpent:
-            return .money(Int64.fromDatabaseValue(database) ?? 0)
-        case .group where !database.isNull:
-            if let automatic = Int64.fromDatabaseValue(database) {
-                return .text((AutomaticGroup(rawValue: Int(automatic)) ?? .visitor).name)
-            }
-            return .text(String.fromDatabaseValue(database) ?? "")
-        case .tags where !database.isNull:
-            let tags = String.fromDatabaseValue(database) ?? ""
-            return tags.isEmpty ? .empty : .text(tags.split(separator: "\u{1F}").joined(separator: ", "))
-        default:
-            return ExportValue(database, as: field.kind)
+private extension SQLValue {
+    init(_ value: DatabaseValue) {
+        switch value.storage {
+        case .null: self = .null
+        case .int64(let integer): self = .integer(integer)
+        case .double(let double): self = .integer(Int64(double))
+        case .string(let text): self = .text(text)
+        case .blob(let data): self = .blob([UInt8](data))
         }
     }
 }

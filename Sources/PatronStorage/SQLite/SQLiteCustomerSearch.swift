@@ -5,7 +5,7 @@ import PatronDomain
 /// `customers.search` on SQLite: the request's conditions as one WHERE over live customers and
 /// their folded search row, ordered by one key per sort plus the id, so that a page continues
 /// strictly after the previous one's last (key, id) however many rows ingest adds meanwhile.
-public struct SQLiteCustomerSearch: Sendable {
+public struct SQLiteCustomerSearch: CustomerSearchSource {
     private let database: PatronDatabase
 
     public init(database: PatronDatabase) {
@@ -36,7 +36,7 @@ public struct SQLiteCustomerSearch: Sendable {
             }
             let shown = page.prefix(request.limit)
             let ids = shown.map { $0["id"] as CustomerID }
-            let summaries = try Self.summaries(of: ids, db: db)
+            let summaries = try CustomerSummaries.of(ids, in: SQLiteStatements(db: db))
             var next: String?
             if page.count > request.limit, let last = shown.last {
                 let lastKey: String = key.isText ? last["sort_key"] : String(last["sort_key"] as Int64)
@@ -160,43 +160,5 @@ public struct SQLiteCustomerSearch: Sendable {
             SortKey(expression: "c.first_contact_at", isText: false, bindsCurrency: false,
                     walk: SortIndex(source: "customers INDEXED BY customers_first_contact", id: "id", key: "first_contact_at", live: SearchFilter.liveColumns))
         }
-    }
-
-    /// The customer summaries of a page, by id.
-    private static func summaries(of ids: [CustomerID], db: Database) throws -> [CustomerID: JSONValue] {
-        guard !ids.isEmpty else { return [:] }
-        let spend = try spend(of: ids, db: db)
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT c.id, c.customer_no, c.title, c.first_name, c.last_name, c.company, c.email, c.phone, c.city, c.country, c.language,
-                   c.newsletter, c.auto_group, g.name AS custom_group, c.tags, c.orders, c.last_order_at
-            FROM customers c LEFT JOIN customer_groups g ON g.id = c.custom_group_id WHERE c.id IN (\(databaseQuestionMarks(count: ids.count)))
-            """, arguments: StatementArguments(ids))
-        return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as CustomerID, summary($0, spent: spend[$0["id"] as CustomerID] ?? [:])) })
-    }
-
-    private static func spend(of customers: [CustomerID], db: Database) throws -> [CustomerID: [String: Int64]] {
-        guard !customers.isEmpty else { return [:] }
-        var spend: [CustomerID: [String: Int64]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT customer_id, currency, total_minor FROM customer_spend WHERE customer_id IN (\(databaseQuestionMarks(count: customers.count)))",
-                                    arguments: StatementArguments(customers)) {
-            spend[row["customer_id"], default: [:]][row["currency"]] = row["total_minor"]
-        }
-        return spend
-    }
-
-    /// The customer summary of EVENTS.md.
-    private static func summary(_ row: Row, spent: [String: Int64]) -> JSONValue {
-        func text(_ column: String) -> JSONValue { (row[column] as String?).map(JSONValue.string) ?? .null }
-        let tags: String = row["tags"]
-        let group = (row["custom_group"] as String?) ?? (AutomaticGroup(rawValue: row["auto_group"]) ?? .visitor).name
-        return .object([
-            "customer_no": text("customer_no"), "title": text("title"), "first_name": text("first_name"), "last_name": text("last_name"),
-            "company": text("company"), "email": text("email"), "phone": text("phone"), "city": text("city"), "country": text("country"),
-            "language": text("language"), "newsletter": (row["newsletter"] as Bool?).map(JSONValue.bool) ?? .null,
-            "group": .string(group), "tags": .array(tags.isEmpty ? [] : tags.split(separator: "\u{1F}").map { .string(String($0)) }),
-            "orders": .integer(row["orders"]),
-            "total_spent": .object(JSONObject(Dictionary(uniqueKeysWithValues: spent.map { ($0.key, JSONValue.string(Money.format($0.value, currency: $0.key))) }))),
-            "last_order_at": (row["last_order_at"] as Int64?).map { .string(Timestamp(microseconds: $0).description) } ?? .null,
-        ])
     }
 }

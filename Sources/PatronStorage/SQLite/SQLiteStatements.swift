@@ -8,6 +8,17 @@ struct SQLiteStatements: SQLStatements {
 
     func run(_ sql: String, _ values: [SQLValue]) throws { try Prepared(db, sql).run(values) }
 
+    func changes(_ sql: String, _ values: [SQLValue]) throws -> Int {
+        try Prepared(db, sql).run(values)
+        return db.changesCount
+    }
+
+    func each(_ sql: String, _ values: [SQLValue], read: (Prepared.Columns) throws -> Void) throws {
+        try Prepared(db, sql).each(values, read: read)
+    }
+
+    static let dialect = SQLDialect.sqlite
+
     func first<T>(_ sql: String, _ values: [SQLValue], read: (Prepared.Columns) throws -> T) throws -> T? {
         try Prepared(db, sql).first(values, read: read)
     }
@@ -30,6 +41,19 @@ struct SQLiteStatements: SQLStatements {
 
     func countSuppressed() throws {
         try run("UPDATE ingest_state SET suppressed = suppressed + 1 WHERE id = 1")
+    }
+}
+
+/// The stores that share their SQL with PostgreSQL (``SQLEngine``), on the pool's connections.
+struct SQLiteEngine: SQLEngine {
+    let database: PatronDatabase
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteStatements) throws -> T) async throws -> T {
+        try await database.pool.read { try body(SQLiteStatements(db: $0)) }
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteStatements) throws -> T) async throws -> T {
+        try await database.pool.write { try body(SQLiteStatements(db: $0)) }
     }
 }
 
