@@ -61,6 +61,8 @@ public final class Patron: Sendable {
         self.logger = logger
         self.active = Mutex(configuration)
         self.handleSignals = handleSignals
+        // Everything that may fail comes before the database opens, which then needs closing.
+        templates = TemplateStore(try Self.loadTemplates(configuration))
         let location = try configuration.storage.location()
         storage = try await notifier.extendingStartTimeout(status: "opening the database (a migration may take minutes)") {
             try await Storage.open(location, logger: logger)
@@ -70,7 +72,6 @@ public final class Patron: Sendable {
         let hasher = HMACIdentityHasher(key: configuration.erasureHashKey)
         let applier = RecordApplier(rules: configuration.records, hasher: hasher)
         let dispatch = configuration.dispatch
-        templates = TemplateStore(try Self.loadTemplates(configuration))
         let tokens = UnsubscribeTokens(secret: configuration.erasureHashKey)
         let composer = DispatchComposer(templates: templates, settings: dispatch, phones: phones,
                                         defaultCountry: configuration.records.defaultCountry, tokens: tokens)
@@ -179,7 +180,13 @@ public final class Patron: Sendable {
             return state.shutdownRequested
         }
         if alreadyRequested { await group.triggerGracefulShutdown() }
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await storage.close()
+            throw error
+        }
+        await storage.close()
     }
 
     /// Starts graceful shutdown, as SIGTERM does; safe to call before or during ``run()``.

@@ -10,15 +10,15 @@ extension BrokerBacked {
             #expect(reply["error"]?["field"] == .string(field), comment)
         }
 
-        @Test func groupsAreCreatedListedWithMembersAndAssigned() async throws {
-            try await withRunningPatron { setup, broker, _ in
+        @Test(arguments: TestEngine.allCases) func groupsAreCreatedListedWithMembersAndAssigned(engine: TestEngine) async throws {
+            try await withRunningPatron(try await .on(engine)) { setup, broker, _ in
                 let exchange = setup.topology.eventsExchange
                 try await broker.publish([
                     RecordIngest.message("a1", "booking.created", minute: 1, exchange: exchange,
                                          #"{"customer":{"customer_no":"C-1","email":"ana@example.com","account":true},"booking":{"ref":"BK-1"}}"#),
                     RecordIngest.message("v1", "cart.updated", minute: 2, exchange: exchange, #"{"customer":{"email":"vic@example.com"},"cart":{"id":"K-1"}}"#),
                 ])
-                try await eventually("two events") { try setup.journalCount() == 2 }
+                try await eventually("two events") { try await setup.journalCount() == 2 }
                 try await withCommands(setup) { commands in
                     let created = try await commands.call("groups.create", args: ["name": .string("Corporate"), "discount_percent": .number("12.5")])
                     #expect(created["result"] == .object(["name": .string("Corporate"), "automatic": .bool(false),
@@ -47,8 +47,8 @@ extension BrokerBacked {
             }
         }
 
-        @Test func contactsTitlesThreadsAndCarts() async throws {
-            try await withRunningPatron { setup, broker, _ in
+        @Test(arguments: TestEngine.allCases) func contactsTitlesThreadsAndCarts(engine: TestEngine) async throws {
+            try await withRunningPatron(try await .on(engine)) { setup, broker, _ in
                 let exchange = setup.topology.eventsExchange
                 try await broker.publish([
                     RecordIngest.message("s1", "contact.submitted", minute: 1, exchange: exchange,
@@ -59,7 +59,7 @@ extension BrokerBacked {
                     RecordIngest.message("k2", "cart.updated", minute: 4, exchange: exchange,
                                          #"{"customer":{"customer_no":"C-1"},"cart":{"id":"K-ana","status":"abandoned"}}"#),
                 ])
-                try await eventually("four events") { try setup.journalCount() == 4 }
+                try await eventually("four events") { try await setup.journalCount() == 4 }
                 try await withCommands(setup) { commands in
                     let contact = try await commands.call("contacts.create", args: ["name": .string("Customer-Service"), "email": .string("cs@hotel.example")])
                     #expect(contact["result"]?["open_threads"] == .integer(1))

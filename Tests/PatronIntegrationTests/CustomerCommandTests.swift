@@ -17,11 +17,11 @@ extension BrokerBacked {
                 // The bridge: Ben's email with Ana's mobile merges Ben (P-000002) into Ana.
                 RecordIngest.message("m1", "customer.updated", minute: 3, exchange: exchange, #"{"customer":{"email":"ben@example.com","mobile":"+34 600 111 222"}}"#),
             ])
-            try await eventually("three events") { try setup.journalCount() == 3 }
+            try await eventually("three events") { try await setup.journalCount() == 3 }
         }
 
-        @Test func getFindsTheRecordByNumberEmailOrPhoneInAnyForm() async throws {
-            try await withRunningPatron { setup, broker, _ in
+        @Test(arguments: TestEngine.allCases) func getFindsTheRecordByNumberEmailOrPhoneInAnyForm(engine: TestEngine) async throws {
+            try await withRunningPatron(try await .on(engine)) { setup, broker, _ in
                 try await Self.publishAnaAndBen(setup, broker)
                 try await withCommands(setup) { commands in
                     let byNumber = try await commands.call("customers.get", args: ["customer_no": .string("C-1")])
@@ -42,8 +42,8 @@ extension BrokerBacked {
             }
         }
 
-        @Test func searchOverTheBroker() async throws {
-            try await withRunningPatron { setup, broker, _ in
+        @Test(arguments: TestEngine.allCases) func searchOverTheBroker(engine: TestEngine) async throws {
+            try await withRunningPatron(try await .on(engine)) { setup, broker, _ in
                 try await Self.publishAnaAndBen(setup, broker)
                 try await withCommands(setup) { commands in
                     let found = try await commands.call("customers.search", args: ["name": .string("garcia"), "city": .string("donostia")])
@@ -79,8 +79,8 @@ extension BrokerBacked {
             }
         }
 
-        @Test func unmergeSplitsAndEraseRemovesThroughCommands() async throws {
-            try await withRunningPatron { setup, broker, _ in
+        @Test(arguments: TestEngine.allCases) func unmergeSplitsAndEraseRemovesThroughCommands(engine: TestEngine) async throws {
+            try await withRunningPatron(try await .on(engine)) { setup, broker, _ in
                 try await Self.publishAnaAndBen(setup, broker)
                 try await withCommands(setup) { commands in
                     let split = try await commands.call("customers.unmerge", args: ["customer_no": .string("P-000002")])
@@ -97,18 +97,18 @@ extension BrokerBacked {
                     #expect(erased["result"] == .object(["customer_no": .string("C-1")]))
                     let gone = try await commands.call("customers.get", args: ["customer_no": .string("C-1")])
                     #expect(gone["error"]?["code"] == .string("not_found"))
-                    let lastNames = try setup.read { db in try String.fetchAll(db, sql: "SELECT last_name FROM customers WHERE last_name IS NOT NULL") }
+                    let lastNames = try await setup.texts("SELECT last_name FROM customers WHERE last_name IS NOT NULL")
                     #expect(lastNames.isEmpty)
                 }
             }
         }
 
-        @Test func staffTagNoteAndMergeThroughCommands() async throws {
-            try await withRunningPatron { setup, broker, _ in
+        @Test(arguments: TestEngine.allCases) func staffTagNoteAndMergeThroughCommands(engine: TestEngine) async throws {
+            try await withRunningPatron(try await .on(engine)) { setup, broker, _ in
                 try await Self.publishAnaAndBen(setup, broker)
                 try await broker.publish([RecordIngest.message("c2", "customer.updated", minute: 5, exchange: setup.topology.eventsExchange,
                                                                #"{"customer":{"customer_no":"C-2","email":"ana.g@example.com"}}"#)])
-                try await eventually("four events") { try setup.journalCount() == 4 }
+                try await eventually("four events") { try await setup.journalCount() == 4 }
                 try await withCommands(setup) { commands in
                     let tagged = try await commands.call("customers.tag", args: ["customer_no": .string("C-1"), "tag": .string("vip")])
                     #expect(tagged["result"]?["tags"] == .array([.string("VIP")]))

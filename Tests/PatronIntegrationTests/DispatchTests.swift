@@ -50,7 +50,7 @@ extension BrokerBacked {
         @Test func aSendAndABookingReachTheGatewaysQueueInTheContractsShape() async throws {
             try await withRunningPatron(try Self.setup()) { setup, broker, _ in
                 try await broker.publish(Self.customers(3, exchange: setup.topology.eventsExchange))
-                try await eventually("three customers") { try setup.journalCount() == 3 }
+                try await eventually("three customers") { try await setup.journalCount() == 3 }
                 try await withCommands(setup) { commands in
                     var preview = Self.newsletter
                     preview["dry_run"] = .bool(true)
@@ -216,7 +216,7 @@ extension BrokerBacked {
             let count = 1_500
             try await withRunningPatron(try Self.setup(rate: 300)) { setup, broker, _ in
                 try await broker.publish(Self.customers(count, exchange: setup.topology.eventsExchange))
-                try await eventually("the customers") { try setup.journalCount() == count }
+                try await eventually("the customers") { try await setup.journalCount() == count }
                 try await withCommands(setup) { commands in
                     let sent = try await commands.call("dispatch.send", args: Self.newsletter)
                     #expect(sent["result"]?["queued"] == .integer(Int64(count)))
@@ -247,7 +247,7 @@ extension BrokerBacked {
             var child: ChildPatrond? = try ChildPatrond(configurationPath: setup.configurationPath)
             try await eventually("patrond to consume") { (try? await broker.consumerCount(setup.topology.commandsQueue)) == 1 }
             try await broker.publish(Self.customers(count, exchange: setup.topology.eventsExchange))
-            try await eventually("the customers") { try setup.journalCount() == count }
+            try await eventually("the customers") { try await setup.journalCount() == count }
             try await withCommands(setup) { commands in
                 let sent = try await commands.call("dispatch.send", args: Self.newsletter)
                 #expect(sent["result"]?["queued"] == .integer(Int64(count)))

@@ -6,8 +6,8 @@ import Testing
 extension BrokerBacked {
     /// `exports.run` and `exports.log` over the broker: the file, the log, and `export.completed`.
     @Suite struct ExportCommands {
-        @Test func anExportIsWrittenLoggedAndAnnounced() async throws {
-            try await withRunningPatron(try TestSetup(roles: ["patron": "operator"])) { setup, broker, _ in
+        @Test(arguments: TestEngine.allCases) func anExportIsWrittenLoggedAndAnnounced(engine: TestEngine) async throws {
+            try await withRunningPatron(try await .on(engine, roles: ["patron": "operator"])) { setup, broker, _ in
                 let notes = try await broker.listen(to: setup.topology.notificationsExchange)
                 try await CustomerCommands.publishAnaAndBen(setup, broker)
                 try await withCommands(setup) { commands in

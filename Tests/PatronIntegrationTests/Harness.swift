@@ -4,6 +4,7 @@ import Logging
 import PatronAMQP
 import PatronDomain
 import PatronService
+@testable import PatronStorage
 import Testing
 
 /// Every broker-backed test runs in this one serialized suite: they share one broker (started
@@ -72,9 +73,30 @@ struct TestSetup {
     let configurationPath: String
     let yaml: String
     let topology: PatronConfiguration.Topology
+    /// The PostgreSQL database patrond uses instead of SQLite, opened here too so the test can look.
+    let postgres: PatronPostgresDatabase?
+
+    /// A setup on `engine`; PostgreSQL's is a fresh database on the test server.
+    static func on(_ engine: TestEngine, roles: [String: String] = ["patron": "admin"]) async throws -> TestSetup {
+        switch engine {
+        case .sqlite: return try TestSetup(roles: roles)
+        case .postgres:
+            guard let url = ProcessInfo.processInfo.environment["PATRON_TEST_DATABASE_URL"] else {
+                throw HarnessError("PATRON_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
+            }
+            let name = "patron_test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
+            let location = try await PatronPostgresDatabase.createDatabase(on: PostgresLocation(url: url), named: name, logger: Logger(label: "test"))
+            let database = try await PatronPostgresDatabase.open(location, otherSessions: 1, logger: Logger(label: "test"))
+            let credentials = try #require(URLComponents(string: url))
+            let databaseURL = "postgres://\(credentials.user ?? ""):\(credentials.password ?? "")@\(location.host):\(location.port)/\(location.database)"
+            return try TestSetup(roles: roles, databaseURL: databaseURL, postgres: database)
+        }
+    }
 
     init(batchSize: Int = 100, prefetch: Int = 500, roles: [String: String] = ["patron": "admin"],
-         url: String? = nil, heartbeatSeconds: Int = 10, connectTimeoutSeconds: Int = 10, extraYAML: String = "") throws {
+         url: String? = nil, heartbeatSeconds: Int = 10, connectTimeoutSeconds: Int = 10, extraYAML: String = "",
+         databaseURL: String? = nil, postgres: PatronPostgresDatabase? = nil) throws {
+        self.postgres = postgres
         let url = try url ?? TestEnvironment.amqpURL
         prefix = "t\(UUID().uuidString.prefix(8).lowercased())"
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-\(prefix)")
@@ -103,7 +125,7 @@ struct TestSetup {
             ingest:
               batch_size: \(batchSize)
             storage:
-              data_dir: \(directory.path)
+              data_dir: \(directory.path)\(databaseURL.map { "\n  database_url: \($0)" } ?? "")
             metrics:
               listen: off
             logging:
@@ -148,10 +170,21 @@ struct TestSetup {
         }
     }
 
+    /// The first column of a query's rows as text, on either engine.
+    func texts(_ sql: String) async throws -> [String] {
+        if let postgres {
+            return try await postgres.writer.perform { try $0.all(sql) { $0.text(0) } }
+        }
+        return try await readOnlyDatabase().read { db in try String.fetchAll(db, sql: sql) }
+    }
+
     /// Number of journal rows; cheap enough to poll while patrond writes.
-    func journalCount() throws -> Int {
+    func journalCount() async throws -> Int {
+        if let postgres {
+            return try await postgres.writer.perform { try $0.first("SELECT count(*) FROM event_journal") { Int($0.integer(0)) } ?? 0 }
+        }
         guard FileManager.default.fileExists(atPath: databasePath) else { return 0 }
-        return try readOnlyDatabase().read { db in
+        return try await readOnlyDatabase().read { db in
             guard try db.tableExists("event_journal") else { return 0 }
             return try Int.fetchOne(db, sql: "SELECT count(*) FROM event_journal") ?? 0
         }
@@ -274,6 +307,7 @@ func withRunningPatron(_ setup: TestSetup? = nil,
         outcome = .failure(error)
     }
     await setup.tearDown(broker)
+    await setup.postgres?.close()
     await broker.close()
     try outcome.get()
 }
@@ -438,4 +472,11 @@ final class CuttableProxy {
     /// No byte moves either way from now on; connections stay open.
     func cut() { kill(process.processIdentifier, SIGUSR1) }
     func restore() { kill(process.processIdentifier, SIGUSR2) }
+}
+
+/// The engines the command suites run on.
+enum TestEngine: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
 }

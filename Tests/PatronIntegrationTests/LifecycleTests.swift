@@ -124,15 +124,15 @@ extension BrokerBacked {
             let first = try ChildPatrond(configurationPath: setup.configurationPath, logName: "first.log")
             try await eventually("patrond to consume") { (try? await broker.consumerCount(setup.topology.ingestQueue)) == 1 }
             let publishing = Task { try await broker.publish(Self.stream(setup)) }
-            try await eventually("part of the stream to be applied") { try setup.journalCount() >= 1_000 }
+            try await eventually("part of the stream to be applied") { try await setup.journalCount() >= 1_000 }
             first.send(SIGKILL)
             #expect(try await first.waitForExit() == SIGKILL)
-            let appliedBeforeKill = try setup.journalCount()
+            let appliedBeforeKill = try await setup.journalCount()
             #expect(appliedBeforeKill < Self.streamSize, "the kill must land mid-stream")
 
             try await publishing.value
             let second = try ChildPatrond(configurationPath: setup.configurationPath, logName: "second.log")
-            try await eventually("the whole stream", timeout: .seconds(120)) { try setup.journalCount() >= Self.streamSize }
+            try await eventually("the whole stream", timeout: .seconds(120)) { try await setup.journalCount() >= Self.streamSize }
             try await eventually("the ingest queue to drain") { try await broker.queueDepth(setup.topology.ingestQueue) == 0 }
             try Self.expectEveryEventExactlyOnce(setup)
             second.send(SIGTERM)
@@ -148,12 +148,12 @@ extension BrokerBacked {
             let first = try ChildPatrond(configurationPath: setup.configurationPath, environment: ["NOTIFY_SOCKET": listener.path], logName: "first.log")
             try listener.waitFor("READY=1")
             let publishing = Task { try await broker.publish(Self.stream(setup)) }
-            try await eventually("part of the stream to be applied") { try setup.journalCount() >= 1_000 }
+            try await eventually("part of the stream to be applied") { try await setup.journalCount() >= 1_000 }
             first.send(SIGTERM)
             try listener.waitFor("STOPPING=1")
             #expect(try await first.waitForExit() == 0, "\(first.log)")
             try await publishing.value
-            let applied = try setup.journalCount()
+            let applied = try await setup.journalCount()
             #expect(applied < Self.streamSize, "the stop must land mid-stream")
             // What patrond committed it also acknowledged: the queue holds exactly the rest.
             try await eventually("the broker to count the unacknowledged rest") {
@@ -161,7 +161,7 @@ extension BrokerBacked {
             }
 
             let second = try ChildPatrond(configurationPath: setup.configurationPath, logName: "second.log")
-            try await eventually("the whole stream", timeout: .seconds(120)) { try setup.journalCount() >= Self.streamSize }
+            try await eventually("the whole stream", timeout: .seconds(120)) { try await setup.journalCount() >= Self.streamSize }
             try Self.expectEveryEventExactlyOnce(setup)
             second.send(SIGTERM)
             #expect(try await second.waitForExit() == 0)
@@ -175,15 +175,15 @@ extension BrokerBacked {
             let child = try ChildPatrond(configurationPath: setup.configurationPath)
             try await eventually("patrond to consume") { (try? await broker.consumerCount(setup.topology.ingestQueue)) == 1 }
             let publishing = Task { try await broker.publish(Self.stream(setup)) }
-            try await eventually("part of the stream to be applied") { try setup.journalCount() >= 1_000 }
+            try await eventually("part of the stream to be applied") { try await setup.journalCount() >= 1_000 }
             try TestEnvironment.brokerControl("stop_app")
-            let appliedDuringOutage = try setup.journalCount()
+            let appliedDuringOutage = try await setup.journalCount()
             #expect(appliedDuringOutage < Self.streamSize, "the outage must land mid-stream")
             try await Task.sleep(for: .seconds(2))
             try TestEnvironment.brokerControl("start_app")
             try await publishing.value
 
-            try await eventually("the whole stream after the restart", timeout: .seconds(120)) { try setup.journalCount() >= Self.streamSize }
+            try await eventually("the whole stream after the restart", timeout: .seconds(120)) { try await setup.journalCount() >= Self.streamSize }
             try Self.expectEveryEventExactlyOnce(setup)
             #expect(child.process.isRunning, "patrond rides out a broker restart")
             #expect(child.log.contains("broker connection unavailable; retrying"))
@@ -206,7 +206,7 @@ extension BrokerBacked {
             let child = try ChildPatrond(configurationPath: setup.configurationPath)
             try await eventually("patrond to consume") { (try? await broker.consumerCount(setup.topology.ingestQueue)) == 1 }
             let publishing = Task { try await broker.publish(Lifecycle.stream(setup)) }
-            try await eventually("part of the stream to be applied") { try setup.journalCount() >= 1_000 }
+            try await eventually("part of the stream to be applied") { try await setup.journalCount() >= 1_000 }
 
             proxy.cut()
             let cutAt = ContinuousClock.now
@@ -214,12 +214,12 @@ extension BrokerBacked {
                 child.log.contains("heartbeat timeout")
             }
             #expect(ContinuousClock.now - cutAt < .seconds(8), "two 2 s heartbeats, plus the wake-up interval")
-            #expect(try setup.journalCount() < Lifecycle.streamSize, "the cut must land mid-stream")
+            #expect(try await setup.journalCount() < Lifecycle.streamSize, "the cut must land mid-stream")
             try await publishing.value
             proxy.restore()
 
             try await eventually("the whole stream after the network returns", timeout: .seconds(120)) {
-                try setup.journalCount() >= Lifecycle.streamSize
+                try await setup.journalCount() >= Lifecycle.streamSize
             }
             try Lifecycle.expectEveryEventExactlyOnce(setup)
             child.send(SIGTERM)

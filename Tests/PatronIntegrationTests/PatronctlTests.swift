@@ -109,7 +109,7 @@ extension BrokerBacked {
         @Test func aLargeSendShowsItsProgress() async throws {
             try await withRunningPatron(try BrokerBacked.Dispatch.setup()) { setup, broker, _ in
                 try await broker.publish(BrokerBacked.Dispatch.customers(1_200, exchange: setup.topology.eventsExchange))
-                try await eventually("the customers") { try setup.journalCount() == 1_200 }
+                try await eventually("the customers") { try await setup.journalCount() == 1_200 }
                 let preview = try Self.patronctl(setup, ["dispatch", "send", "--template", "newsletter", "--purpose", "marketing", "--everyone", "--dry-run"])
                 #expect(preview.status == 0 && preview.output.hasPrefix("would queue 1200"), "\(preview.output) \(preview.errors)")
                 #expect(preview.errors.contains("… 500 of 1200 customers, 500 queued") && preview.errors.contains("… 1000 of 1200"), "\(preview.errors)")

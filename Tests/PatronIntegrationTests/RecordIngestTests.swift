@@ -48,7 +48,7 @@ extension BrokerBacked {
                     Self.message("e16", "customer.erasure_requested", minute: 18, exchange: exchange, #"{"customer":{"email":"carl@example.com"}}"#),
                 ]
                 try await broker.publish(messages)
-                try await eventually("every event journaled") { try setup.journalCount() == messages.count }
+                try await eventually("every event journaled") { try await setup.journalCount() == messages.count }
 
                 let ana = try setup.read { db in
                     try Row.fetchOne(db, sql: """

@@ -17,7 +17,7 @@ extension BrokerBacked {
                 let exchange = setup.topology.eventsExchange
                 let names = ["García", "Núñez", "Agirre", "Zubizarreta", "López", "Müller", "Pérez", "Øster", "Castaño", "Ibáñez"]
                 try await broker.publish((0..<60).map { Self.profile($0, name: names[$0 % names.count], minute: 1, exchange: exchange) })
-                try await eventually("60 customers") { try setup.journalCount() == 60 }
+                try await eventually("60 customers") { try await setup.journalCount() == 60 }
                 try await withCommands(setup) { commands in
                     var seen: [String] = []
                     var cursor: JSONValue?

@@ -4,11 +4,12 @@ import PatronDomain
 import PatronStorage
 import Testing
 
-/// Every search filter alone and combined, sorting and paging, on records built by real events.
+/// Every search filter alone and combined, sorting and paging, on records built by real events;
+/// the filters, sorts and pages on both engines, SQLite's index walks on SQLite.
 struct CustomerSearchTests {
     /// Seven customers with the fields the filters read.
-    static func fixture() async throws -> RecordsFixture {
-        let fixture = try RecordsFixture()
+    static func fixture(_ engine: Engine = .sqlite) async throws -> RecordsFixture {
+        let fixture = try await RecordsFixture.open(engine)
         func person(_ number: String, _ fields: String) -> String { #"{"customer_no":"\#(number)",\#(fields)}"# }
         try await fixture.ingest([
             Events.booking("e1", minute: 1, customer: person("C-1", #""first_name":"Ana María","last_name":"García","email":"ana@example.com","mobile":"600111222","company":"Acme SL","address":{"line1":"Calle Mayor 1","city":"Donostia","zip":"20001","country":"ES"},"language":"es","newsletter":true,"tags":["VIP"]"#),
@@ -23,11 +24,11 @@ struct CustomerSearchTests {
             Events.profile("e7", minute: 7, person("C-7", #""first_name":"李","last_name":"小龙","email":"li@example.cn""#)),
             Events.profile("e8", minute: 8, person("C-8", #""first_name":"Robert'); DROP TABLE customers;--","email":"bobby@example.com""#)),
         ])
-        try await fixture.database.pool.write { db in
-            // Booking details the shared booking builder does not set.
-            try db.execute(sql: "UPDATE bookings SET salesperson = 'María', transport = 'flight', departure = '2026-12-04' WHERE ref = 'BK-1'")
-            try db.execute(sql: "UPDATE bookings SET salesperson = 'Jon', transport = 'train', departure = '2027-01-10' WHERE ref = 'BK-5'")
-        }
+        // Booking details the shared booking builder does not set, with the folded keys the record rules would write.
+        try await fixture.run("UPDATE bookings SET salesperson = 'María', salesperson_key = 'maria', transport = 'flight', transport_key = 'flight', "
+                              + "departure = '2026-12-04' WHERE ref = 'BK-1'")
+        try await fixture.run("UPDATE bookings SET salesperson = 'Jon', salesperson_key = 'jon', transport = 'train', transport_key = 'train', "
+                              + "departure = '2027-01-10' WHERE ref = 'BK-5'")
         return fixture
     }
 
@@ -41,7 +42,7 @@ struct CustomerSearchTests {
 
     static func search(_ fixture: RecordsFixture, _ args: [String: JSONValue]) async throws -> SearchPage {
         let request = try CustomerSearch.parse(CommandArguments(args), phones: Phones(), rules: RecordRules())
-        return try await SQLiteCustomerSearch(database: fixture.database).search(request)
+        return try await fixture.stores.search.search(request)
     }
 
     static func numbers(_ page: SearchPage) -> [String] { page.customers.compactMap { $0["customer_no"]?.stringValue } }
@@ -62,8 +63,8 @@ struct CustomerSearchTests {
         return (numbers, totals)
     }
 
-    @Test func everyFilterAloneAndCombined() async throws {
-        let fixture = try await Self.fixture()
+    @Test(arguments: Engine.allCases) func everyFilterAloneAndCombined(engine: Engine) async throws {
+        let fixture = try await Self.fixture(engine)
         let cases: [([String: JSONValue], [String])] = [
             (["last_name": .string("garc")], ["C-2", "C-1"]),
             (["last_name": .string("arcí")], ["C-1"]),
@@ -151,9 +152,9 @@ struct CustomerSearchTests {
         }
     }
 
-    @Test(arguments: CustomerSearch.Sort.allCases)
-    func pagesFollowEachOtherWithoutGapOrRepeatWhileIngestAdds(_ sort: CustomerSearch.Sort) async throws {
-        let fixture = try await Self.fixture()
+    @Test(arguments: Engine.allCases, CustomerSearch.Sort.allCases)
+    func pagesFollowEachOtherWithoutGapOrRepeatWhileIngestAdds(engine: Engine, _ sort: CustomerSearch.Sort) async throws {
+        let fixture = try await Self.fixture(engine)
         let all = Self.numbers(try await Self.search(fixture, ["sort": .string(sort.rawValue), "limit": .integer(100)]))
         #expect(all.count == 7)
         var seen: [String] = []
@@ -174,8 +175,8 @@ struct CustomerSearchTests {
         #expect(Set(seen).count == seen.count, "\(sort): no repeats")
     }
 
-    @Test func sortsOrderAsDocumented() async throws {
-        let fixture = try await Self.fixture()
+    @Test(arguments: Engine.allCases) func sortsOrderAsDocumented(engine: Engine) async throws {
+        let fixture = try await Self.fixture(engine)
         func first(_ sort: String) async throws -> [String] {
             Array(Self.numbers(try await Self.search(fixture, ["sort": .string(sort), "limit": .integer(3)])))
         }

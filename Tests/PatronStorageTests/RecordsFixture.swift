@@ -147,6 +147,15 @@ final class RecordsFixture {
     }
 
     /// Runs SQL statements on the PostgreSQL database (a test's own trigger, say).
+    /// Runs a statement in the SQL both engines take, in a transaction of its own.
+    func run(_ sql: String, _ values: [SQLValue] = []) async throws {
+        if let postgres {
+            try await postgres.writer.perform { try $0.run(sql, values) }
+        } else {
+            try await database.pool.write { try SQLiteStatements(db: $0).run(sql, values) }
+        }
+    }
+
     func executeOnPostgres(_ script: String) async throws {
         try await postgres!.writer.perform { try $0.session.execute(script: script) }
     }
