@@ -27,6 +27,28 @@ struct ConfigurationLoaderTests {
         #expect(configuration.erasureHashKey == String(repeating: "s", count: 32))
     }
 
+    /// SQLite unless a PostgreSQL URL is given; the environment's URL wins over the file's.
+    @Test func aPostgresURLSelectsPostgreSQLAndTheEnvironmentOverridesIt() throws {
+        let records = "records:\n" + Self.key
+        let sqlite = try ConfigurationLoader.parse(yaml: "storage:\n  data_dir: /srv/patron\n" + records)
+        #expect(sqlite.storage.databaseURL == nil)
+        #expect(try sqlite.storage.location().description == "/srv/patron/patron.sqlite")
+        let file = try ConfigurationLoader.parse(yaml: "storage:\n  database_url: postgres://patron:secret@db1:5432/patron\n" + records)
+        #expect(try file.storage.location().description == "postgres://patron@db1:5432/patron", "the password stays out of logs")
+        let overridden = try ConfigurationLoader.parse(yaml: "storage:\n  database_url: postgres://patron:secret@db1/patron\n" + records,
+                                                       environment: ["PATRON_DATABASE_URL": "postgres://patron:secret@db2:5433/chain"])
+        #expect(try overridden.storage.location().description == "postgres://patron@db2:5433/chain")
+        for (yaml, environment, key) in [("storage:\n  database_url: mysql://x@h/db\n", [String: String](), "storage.database_url"),
+                                         ("", ["PATRON_DATABASE_URL": "postgres://h/db"], "PATRON_DATABASE_URL")] {
+            do {
+                _ = try ConfigurationLoader.parse(yaml: yaml + records, environment: environment)
+                Issue.record("accepted \(yaml) \(environment)")
+            } catch let error as ConfigurationError {
+                #expect(error.key == key)
+            }
+        }
+    }
+
     static let key = "  erasure_hash_key: 0123456789abcdef0123456789abcdef\n"
 
     @Test func recordRulesAreReadAndNormalized() throws {

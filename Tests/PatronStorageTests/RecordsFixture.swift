@@ -126,6 +126,13 @@ final class RecordsFixture {
                                   transactionSize: transactionSize)
     }
 
+    /// PostgreSQL only: another replica's stores besides the records, on a connection of its own.
+    func replicaStores() async throws -> Storage.Stores {
+        let database = try await PatronPostgresDatabase.open(postgres!.location, otherSessions: 1, logger: Logger(label: "test"))
+        replicas.append(database)
+        return try Storage.postgres(database).stores()
+    }
+
     @discardableResult
     func ingest(_ bodies: String...) async throws -> RecordOutcome { try await ingest(bodies) }
 

@@ -87,4 +87,50 @@ struct ReplicaTests {
         let again = try await store.record(batch)
         #expect(again.duplicates == 4 && again.recorded == 0 && Array(again.failed.keys) == [3])
     }
+
+    /// Two replicas' relays reading the same outboxes at once each get rows the other does not;
+    /// together all of them. A claim that is never followed by a publish (a replica killed)
+    /// runs out, and the rows are anyone's again; published rows are no one's.
+    @Test func relaysOnTwoReplicasClaimEachOutboxRowOnce() async throws {
+        let fixture = try await RecordsFixture.open(.postgres)
+        try await fixture.executeOnPostgres("""
+            INSERT INTO dispatch_outbox (job_id, channel, template, purpose, trigger, body, created_at, not_before)
+                SELECT 'job-' || n, 'email', 'newsletter', 'marketing', 'test', '\\x7b7d', 0, 0 FROM generate_series(1, 200) AS n;
+            INSERT INTO outbox (message_id, routing_key, body) SELECT 'm-' || n, 'export.completed', '\\x7b7d' FROM generate_series(1, 200) AS n;
+            """)
+        let replicas = [fixture.stores, try await fixture.replicaStores()]
+        let now = Timestamp(microseconds: 1_000_000)
+        let claimed = try await withThrowingTaskGroup(of: (jobs: [Int64], announcements: [Int64]).self) { group in
+            for stores in replicas {
+                group.addTask {
+                    var jobs: [Int64] = [], announcements: [Int64] = []
+                    // Bounded: without claims every read would return rows again.
+                    for _ in 0..<100 {
+                        let batch = try await stores.dispatchOutbox.pending(channel: .email, readyAt: now, after: 0, limit: 7).map(\.sequence)
+                        let notes = try await stores.announcements.pending(limit: 7, at: now).map(\.sequence)
+                        if batch.isEmpty && notes.isEmpty { return (jobs, announcements) }
+                        jobs += batch
+                        announcements += notes
+                    }
+                    return (jobs, announcements)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for kind in [\(jobs: [Int64], announcements: [Int64]).jobs, \.announcements] {
+            let (first, second) = (claimed[0][keyPath: kind], claimed[1][keyPath: kind])
+            #expect(Set(first).isDisjoint(with: second))
+            #expect(first.count + second.count == 200)
+            #expect(!first.isEmpty && !second.isEmpty, "both replicas took part")
+        }
+        let expired = now.adding(seconds: 61)
+        let again = try await replicas[1].dispatchOutbox.pending(channel: .email, readyAt: expired, after: 0, limit: 500)
+        #expect(again.count == 200, "claims that were never published run out")
+        try await replicas[1].dispatchOutbox.markPublished(again.map(\.sequence), at: expired)
+        #expect(try await replicas[0].dispatchOutbox.pending(channel: .email, readyAt: expired.adding(seconds: 120), after: 0, limit: 500).isEmpty)
+        let notes = try await replicas[0].announcements.pending(limit: 500, at: expired)
+        try await replicas[0].announcements.remove(notes.map(\.sequence))
+        #expect(notes.count == 200)
+        #expect(try await replicas[1].announcements.pending(limit: 500, at: expired.adding(seconds: 120)).isEmpty)
+    }
 }
