@@ -26,6 +26,34 @@ enum TestEnvironment {
     }
 
     static var amqpURL: String { get throws { try require("PATRON_TEST_AMQP_URL") } }
+    /// The three nodes of the test cluster (scripts/cluster, started by scripts/test).
+    static var clusterURLs: [String] { get throws { try require("PATRON_TEST_CLUSTER_URLS").split(separator: ",").map(String.init) } }
+
+    /// Runs `scripts/cluster ARGS…` against the test cluster (e.g. `node 3 stop`), on a thread of
+    /// its own. Spawned and reaped by hand: Foundation's `Process.waitUntilExit` was seen never
+    /// to return for `node 3 start`, whose script leaves a daemon behind (its zombie unreaped).
+    static func clusterControl(_ arguments: String...) async throws {
+        let script = try require("PATRON_TEST_CLUSTER_SCRIPT")
+        let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            Thread.detachNewThread {
+                var pid: pid_t = 0
+                var actions = posix_spawn_file_actions_t()
+                posix_spawn_file_actions_init(&actions)
+                posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+                let argv: [UnsafeMutablePointer<CChar>?] = ([script] + arguments).map { strdup($0) } + [nil]
+                defer { argv.forEach { free($0) } }
+                var status: Int32 = 0
+                if posix_spawn(&pid, script, &actions, nil, argv, environ) != 0 {
+                    status = -1
+                } else {
+                    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                }
+                posix_spawn_file_actions_destroy(&actions)
+                continuation.resume(returning: status)
+            }
+        }
+        guard status == 0 else { throw HarnessError("scripts/cluster \(arguments.joined(separator: " ")) failed (\(status))") }
+    }
 
     static var binDirectory: URL {
         if let directory = ProcessInfo.processInfo.environment["PATRON_TEST_BIN_DIR"] {
@@ -81,24 +109,29 @@ struct TestSetup {
         switch engine {
         case .sqlite: return try TestSetup(roles: roles)
         case .postgres:
-            guard let url = ProcessInfo.processInfo.environment["PATRON_TEST_DATABASE_URL"] else {
-                throw HarnessError("PATRON_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
-            }
-            let name = "patron_test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
-            let location = try await PatronPostgresDatabase.createDatabase(on: PostgresLocation(url: url), named: name, logger: Logger(label: "test"))
-            let database = try await PatronPostgresDatabase.open(location, otherSessions: 1, logger: Logger(label: "test"))
-            let credentials = try #require(URLComponents(string: url))
-            let databaseURL = "postgres://\(credentials.user ?? ""):\(credentials.password ?? "")@\(location.host):\(location.port)/\(location.database)"
-            return try TestSetup(roles: roles, databaseURL: databaseURL, postgres: database)
+            let (url, database) = try await freshPostgres()
+            return try TestSetup(roles: roles, databaseURL: url, postgres: database)
         }
+    }
+
+    /// A fresh database on the test PostgreSQL: its URL for patrond, and the test's own connection to it.
+    static func freshPostgres() async throws -> (url: String, database: PatronPostgresDatabase) {
+        let url = try TestEnvironment.require("PATRON_TEST_DATABASE_URL")
+        let name = "patron_test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
+        let location = try await PatronPostgresDatabase.createDatabase(on: PostgresLocation(url: url), named: name, logger: Logger(label: "test"))
+        let database = try await PatronPostgresDatabase.open(location, otherSessions: 1, logger: Logger(label: "test"))
+        let credentials = try #require(URLComponents(string: url))
+        return ("postgres://\(credentials.user ?? ""):\(credentials.password ?? "")@\(location.host):\(location.port)/\(location.database)", database)
     }
 
     init(batchSize: Int = 100, prefetch: Int = 500, roles: [String: String] = ["patron": "admin"],
          url: String? = nil, heartbeatSeconds: Int = 10, connectTimeoutSeconds: Int = 10, extraYAML: String = "",
-         databaseURL: String? = nil, postgres: PatronPostgresDatabase? = nil) throws {
+         databaseURL: String? = nil, postgres: PatronPostgresDatabase? = nil,
+         prefix: String? = nil, moreURLs: [String] = [], topologyYAML: String = "") throws {
         self.postgres = postgres
         let url = try url ?? TestEnvironment.amqpURL
-        prefix = "t\(UUID().uuidString.prefix(8).lowercased())"
+        let prefix = prefix ?? "t\(UUID().uuidString.prefix(8).lowercased())"
+        self.prefix = prefix
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-\(prefix)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let names = PatronConfiguration.Topology.prefixed(prefix)
@@ -107,6 +140,7 @@ struct TestSetup {
         yaml = """
             amqp:
               url: \(url)
+              urls: [\(moreURLs.joined(separator: ", "))]
               prefetch: \(prefetch)
               heartbeat_seconds: \(heartbeatSeconds)
               connect_timeout_seconds: \(connectTimeoutSeconds)
@@ -121,7 +155,7 @@ struct TestSetup {
               commands_exchange: \(names.commandsExchange)
               commands_queue: \(names.commandsQueue)
               dispatch_exchange: \(names.dispatchExchange)
-              notifications_exchange: \(names.notificationsExchange)
+              notifications_exchange: \(names.notificationsExchange)\(topologyYAML)
             ingest:
               batch_size: \(batchSize)
             storage:
@@ -216,9 +250,10 @@ final class TestBroker: Sendable {
     let client: AMQPClient
     private let runner: Task<Void, any Error>
 
-    init() async throws {
+    /// Connected to the test broker, or to the first of `urls` that answers.
+    init(urls: [String]? = nil) async throws {
         client = AMQPClient(configuration: AMQPClient.Configuration(
-            urls: [try AMQPURL(parsing: try TestEnvironment.amqpURL)], heartbeatSeconds: 10,
+            urls: try (urls ?? [try TestEnvironment.amqpURL]).map { try AMQPURL(parsing: $0) }, heartbeatSeconds: 10,
             reconnectInitialDelay: .milliseconds(100), reconnectMaximumDelay: .seconds(1), connectionName: "test-harness"),
             logger: TestEnvironment.quietLogger)
         let client = self.client
@@ -350,7 +385,8 @@ final class ChildPatrond: @unchecked Sendable {
         process.executableURL = TestEnvironment.binDirectory.appendingPathComponent("patrond")
         process.arguments = ["--config", configurationPath]
         var merged = ProcessInfo.processInfo.environment
-        for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "PATRON_AMQP_URL", "PATRON_DATA_DIR", "PATRON_LOG_LEVEL", "PATRON_METRICS_LISTEN"] {
+        for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "PATRON_AMQP_URL", "PATRON_DATA_DIR", "PATRON_DATABASE_URL", "PATRON_LOG_LEVEL",
+                    "PATRON_METRICS_LISTEN"] {
             merged[key] = nil
         }
         merged.merge(environment) { $1 }

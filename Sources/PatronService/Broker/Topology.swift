@@ -7,7 +7,7 @@ public enum Topology {
     public static func declare(_ names: PatronConfiguration.Topology, on broker: AMQPManagement) throws {
         try broker.declareExchange(names.eventsExchange, type: "topic")
         try broker.declareExchange(names.deadExchange, type: "fanout")
-        try broker.declareQueue(names.deadQueue)
+        try broker.declareQueue(names.deadQueue, arguments: queueType(names.deadQueueType))
         try broker.bindQueue(names.deadQueue, to: names.deadExchange, routingKey: "")
 
         var ingestArguments: AMQPTable = [
@@ -21,7 +21,7 @@ public enum Topology {
         try broker.bindQueue(names.ingestQueue, to: names.eventsExchange, routingKey: "#")
 
         try broker.declareExchange(names.commandsExchange, type: "direct")
-        try broker.declareQueue(names.commandsQueue)
+        try broker.declareQueue(names.commandsQueue, arguments: queueType(names.commandsQueueType))
         try broker.bindQueue(names.commandsQueue, to: names.commandsExchange, routingKey: names.commandsQueue)
 
         try broker.declareExchange(names.dispatchExchange, type: "topic")
@@ -32,5 +32,11 @@ public enum Topology {
             }
         }
         try broker.declareExchange(names.notificationsExchange, type: "topic")
+    }
+
+    /// Classic queues are declared without the argument, as they were before it could be set:
+    /// the broker compares a redeclaration's arguments with those the queue was made with.
+    private static func queueType(_ type: String) -> AMQPTable {
+        type == "classic" ? AMQPTable() : ["x-queue-type": .string(type)]
     }
 }

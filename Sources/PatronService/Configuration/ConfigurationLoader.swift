@@ -96,7 +96,8 @@ public enum ConfigurationLoader {
             ("dead_queue", \.deadQueue), ("commands_exchange", \.commandsExchange), ("commands_queue", \.commandsQueue),
             ("dispatch_exchange", \.dispatchExchange), ("notifications_exchange", \.notificationsExchange),
         ]
-        try topology.onlyKeys(Set(names.map(\.0) + ["ingest_queue_type", "delivery_limit", "dispatch_queues"]))
+        try topology.onlyKeys(Set(names.map(\.0) + ["ingest_queue_type", "dead_queue_type", "commands_queue_type", "delivery_limit",
+                                                      "dispatch_queues"]))
         configuration.topology.dispatchQueues = try topology.bool("dispatch_queues") ?? true
         for (key, path) in names {
             if let value = try topology.string(key) {
@@ -106,11 +107,13 @@ public enum ConfigurationLoader {
                 configuration.topology[keyPath: path] = value
             }
         }
-        if let type = try topology.string("ingest_queue_type") {
+        for (key, path) in [("ingest_queue_type", \PatronConfiguration.Topology.ingestQueueType), ("dead_queue_type", \.deadQueueType),
+                            ("commands_queue_type", \.commandsQueueType)] {
+            guard let type = try topology.string(key) else { continue }
             guard ["quorum", "classic"].contains(type) else {
-                throw ConfigurationError(key: "topology.ingest_queue_type", reason: "must be quorum or classic")
+                throw ConfigurationError(key: "topology.\(key)", reason: "must be quorum or classic")
             }
-            configuration.topology.ingestQueueType = type
+            configuration.topology[keyPath: path] = type
         }
         configuration.topology.deliveryLimit = try topology.int("delivery_limit", in: 1...1000) ?? 20
 

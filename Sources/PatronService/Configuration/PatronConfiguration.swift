@@ -34,6 +34,12 @@ public struct PatronConfiguration: Sendable, Equatable {
         public var deadQueue = "patron.dead"
         public var commandsExchange = "patron.commands"
         public var commandsQueue = "patron.commands"
+        /// `patron.dead` and `patron.commands`: classic by default, as brokers from before these
+        /// settings have them (a broker refuses to redeclare a queue as another type). On a
+        /// cluster they must be quorum: a classic queue lives on one node, and while that node is
+        /// down no replica can declare it, so none could reconnect.
+        public var deadQueueType = "classic"
+        public var commandsQueueType = "classic"
         public var dispatchExchange = "patron.dispatch"
         /// Declare `<dispatch exchange>.email` and `.sms`, bound by routing key, so jobs confirmed
         /// while no gateway is connected wait in a queue instead of being dropped as unroutable.
