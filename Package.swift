@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "PatronStorage",
             dependencies: [
-                "PatronDomain",
+                "PatronDomain", "CPatronShims",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -95,7 +95,8 @@ let package = Package(
         .executableTarget(
             name: "patronctl",
             dependencies: [
-                "PatronService", "PatronAMQP",
+                "PatronService", "PatronAMQP", "PatronStorage",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -147,5 +147,44 @@ extension BrokerBacked {
                                                                   "reason": .string("not an ISO 3166-1 alpha-2 code or a known country name")])]))
             }
         }
+
+        /// `migrate-storage` on the files of a stopped patrond: the copy verifies, a second run
+        /// copies nothing, and bad arguments get their exit codes.
+        @Test func migrateStorageCopiesAStoppedPatronsDatabaseIntoPostgreSQL() async throws {
+            try await withRunningPatron { setup, broker, patron in
+                try await CustomerCommands.publishAnaAndBen(setup, broker)
+                try await patron.stop()
+                let (url, database) = try await TestSetup.freshPostgres()
+                await database.close()
+                func migrate(_ arguments: [String]) throws -> Run {
+                    let process = Process()
+                    process.executableURL = TestEnvironment.binDirectory.appendingPathComponent("patronctl")
+                    process.arguments = ["migrate-storage"] + arguments
+                    var environment = ProcessInfo.processInfo.environment
+                    environment["PATRON_DATABASE_URL"] = nil
+                    process.environment = environment
+                    let (output, errors) = (Pipe(), Pipe())
+                    process.standardOutput = output
+                    process.standardError = errors
+                    try process.run()
+                    let out = output.fileHandleForReading.readDataToEndOfFile()
+                    let err = errors.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+                }
+                let first = try migrate(["--from", setup.databasePath, "--to", url, "--json"])
+                #expect(first.status == 0, "\(first.errors)")
+                let tables = try JSONParser.parse(Array(first.output.utf8)).arrayValue ?? []
+                #expect(tables.allSatisfy { $0["verified"] == .bool(true) })
+                #expect(tables.first { $0["table"] == .string("event_journal") }?["copied"] == .integer(3))
+                let second = try migrate(["--from", setup.databasePath, "--to", url])
+                #expect(second.status == 0, "\(second.errors)")
+                let rows = second.output.split(separator: "\n").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+                #expect(!rows.isEmpty && rows.allSatisfy { $0.hasSuffix("yes") }, "\(second.output)")
+                #expect(try migrate(["--from", setup.directory.appendingPathComponent("missing.sqlite").path, "--to", url]).status == 66)
+                #expect(try migrate(["--from", setup.databasePath, "--to", "mysql://x@h/db"]).status == 64)
+                #expect(try migrate(["--from", setup.databasePath]).status == 64, "no URL and no PATRON_DATABASE_URL")
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ import PatronDomain
 /// Databases from before this file kept the log in their own `command_audit` table: opening moves
 /// those rows here (same ids, so a move cut short is simply done again) and then drops the table.
 public final class SQLiteCommandAudit: CommandAudit {
-    private let queue: DatabaseQueue
+    let queue: DatabaseQueue
     public let path: String
 
     /// Opens (creating if needed) the audit file of `database` and moves the rows of its old table.
