@@ -39,8 +39,12 @@ struct ConfigurationLoaderTests {
         let overridden = try ConfigurationLoader.parse(yaml: "storage:\n  database_url: postgres://patron:secret@db1/patron\n" + records,
                                                        environment: ["PATRON_DATABASE_URL": "postgres://patron:secret@db2:5433/chain"])
         #expect(try overridden.storage.location().description == "postgres://patron@db2:5433/chain")
+        let replica = try ConfigurationLoader.parse(yaml: records, environment: ["PATRON_REPLICA": "9465",
+                                                                                 "PATRON_DATABASE_URL": "postgres://patron@db1/patron"])
+        #expect(replica.storage.databaseURL != nil)
         for (yaml, environment, key) in [("storage:\n  database_url: mysql://x@h/db\n", [String: String](), "storage.database_url"),
-                                         ("", ["PATRON_DATABASE_URL": "postgres://h/db"], "PATRON_DATABASE_URL")] {
+                                         ("", ["PATRON_DATABASE_URL": "postgres://h/db"], "PATRON_DATABASE_URL"),
+                                         ("", ["PATRON_REPLICA": "9465"], "storage.database_url")] {
             do {
                 _ = try ConfigurationLoader.parse(yaml: yaml + records, environment: environment)
                 Issue.record("accepted \(yaml) \(environment)")

@@ -1,9 +1,13 @@
 import Foundation
 import Testing
 
-/// systemd/patrond.service must pass `systemd-analyze verify` and score 2.0 or lower ("OK") in
+/// systemd/patrond.service, and the replicas' template patrond@.service as its instance
+/// patrond@9465.service, must pass `systemd-analyze verify` and score 2.0 or lower ("OK") in
 /// `systemd-analyze security --offline=true`.
 struct SystemdUnitTests {
+    /// Each unit file, and the unit name systemd-analyze is asked about.
+    static let units = [("patrond.service", "patrond.service"), ("patrond@.service", "patrond@9465.service")]
+
     private static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
@@ -17,29 +21,29 @@ struct SystemdUnitTests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// A copy of the unit whose ExecStart names the binary this build produced.
-    private static func unitUnderTest() throws -> URL {
+    /// A copy of the unit whose ExecStart names the binary this build produced; the URL of the
+    /// unit to analyse beside it.
+    private static func unitUnderTest(_ file: String = "patrond.service", as name: String = "patrond.service") throws -> URL {
         let binary = ProcessInfo.processInfo.environment["PATRON_TEST_BIN_DIR"].map { $0 + "/patrond" }
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("patrond").path
-        let unit = try String(contentsOfFile: "systemd/patrond.service", encoding: .utf8)
+        let unit = try String(contentsOfFile: "systemd/" + file, encoding: .utf8)
             .replacingOccurrences(of: "/usr/local/bin/patrond", with: binary)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-unit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent("patrond.service")
-        try unit.write(to: url, atomically: true, encoding: .utf8)
-        return url
+        try unit.write(to: directory.appendingPathComponent(file), atomically: true, encoding: .utf8)
+        return directory.appendingPathComponent(name)
     }
 
-    @Test func unitVerifies() throws {
-        let unit = try Self.unitUnderTest()
+    @Test(arguments: units) func unitVerifies(file: String, name: String) throws {
+        let unit = try Self.unitUnderTest(file, as: name)
         defer { try? FileManager.default.removeItem(at: unit.deletingLastPathComponent()) }
         let (status, output) = try Self.run(["verify", unit.path])
         #expect(status == 0, "\(output)")
         #expect(!output.contains(unit.lastPathComponent + ":"), "verify complained: \(output)")
     }
 
-    @Test func unitIsHardenedToExposureTwoOrLess() throws {
-        let unit = try Self.unitUnderTest()
+    @Test(arguments: units) func unitIsHardenedToExposureTwoOrLess(file: String, name: String) throws {
+        let unit = try Self.unitUnderTest(file, as: name)
         defer { try? FileManager.default.removeItem(at: unit.deletingLastPathComponent()) }
         let (_, output) = try Self.run(["security", "--offline=true", "--no-pager", unit.path])
         let line = try #require(output.split(separator: "\n").first { $0.contains("Overall exposure level") })
@@ -52,5 +56,14 @@ struct SystemdUnitTests {
         #expect(unit.contains("RestartPreventExitStatus=78"))
         #expect(unit.contains("Type=notify"))
         #expect(unit.contains("StateDirectory=patron"))
+    }
+
+    /// Each replica its own state directory and metrics port, and a database it shares.
+    @Test func replicaTemplateSeparatesWhatEachReplicaOwns() throws {
+        let unit = try String(contentsOfFile: "systemd/patrond@.service", encoding: .utf8)
+        for line in ["StateDirectory=patron/%i", "Environment=PATRON_DATA_DIR=/var/lib/patron/%i", "Environment=PATRON_METRICS_LISTEN=127.0.0.1:%i",
+                     "Environment=PATRON_REPLICA=%i", "Type=notify", "RestartPreventExitStatus=78"] {
+            #expect(unit.contains(line + "\n"), "\(line)")
+        }
     }
 }

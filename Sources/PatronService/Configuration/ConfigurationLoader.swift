@@ -151,6 +151,11 @@ public enum ConfigurationLoader {
             }
             configuration.storage.databaseURL = url
         }
+        // Set by patrond@.service: replicas on SQLite would each keep records of their own.
+        if let replica = environment["PATRON_REPLICA"], !replica.isEmpty, configuration.storage.databaseURL == nil {
+            throw ConfigurationError(key: "storage.database_url",
+                                     reason: "required for a replica (PATRON_REPLICA=\(replica)): replicas share a PostgreSQL database; on SQLite each would have its own")
+        }
 
         let exports = try document.section("exports")
         try exports.onlyKeys(["directory", "retention_days", "pdf_font"])
