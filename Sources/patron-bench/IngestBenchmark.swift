@@ -40,8 +40,18 @@ extension PatronBench {
         @Option(help: "Also ingest into PostgreSQL: a fresh database on this server (postgres://user:password@host:port/database; the user creates databases).")
         var postgres: String?
 
-        @Option(help: "With --postgres: ingest with 1, 2, … replicas at once, one run per count (comma-separated).")
+        @Option(help: "sqlite, or postgres: also ingest into PostgreSQL, on --postgres, else $PATRON_DATABASE_URL, else scripts/postgres's server.")
+        var storage = "sqlite"
+
+        @Option(help: "With PostgreSQL: ingest with 1, 2, … replicas at once, one run per count (comma-separated).")
         var replicas = "1"
+
+        /// The PostgreSQL server to create the bench's database on, if PostgreSQL is measured.
+        var postgresServer: String? {
+            if let postgres { return postgres }
+            guard storage == "postgres" else { return nil }
+            return ProcessInfo.processInfo.environment["PATRON_DATABASE_URL"] ?? "postgres://patron:patron@127.0.0.1:5433/patron"
+        }
 
         func validate() throws {
             guard events >= 1000 else { throw ValidationError("--events must be at least 1000") }
@@ -49,8 +59,9 @@ extension PatronBench {
             guard batchSize >= 1, batchSize <= prefetch, prefetch <= 65535 else {
                 throw ValidationError("need 1 ≤ --batch-size ≤ --prefetch ≤ 65535")
             }
-            if let postgres {
-                do { _ = try PostgresLocation(url: postgres) } catch { throw ValidationError("--postgres: \(error)") }
+            guard ["sqlite", "postgres"].contains(storage) else { throw ValidationError("--storage: sqlite or postgres") }
+            if let postgresServer {
+                do { _ = try PostgresLocation(url: postgresServer) } catch { throw ValidationError("--postgres: \(error)") }
             }
             guard let counts = Optional(replicaCounts), !counts.isEmpty, counts.allSatisfy({ (1...8).contains($0) }) else {
                 throw ValidationError("--replicas: counts from 1 to 8, comma-separated")
@@ -82,7 +93,7 @@ extension PatronBench {
                 return configuration
             }
             let runs = customers > 0 ? ["empty", "seeded"] : ["empty"]
-            let postgresRuns = postgres == nil ? [] : replicaCounts.map { "postgres\($0)" }
+            let postgresRuns = postgresServer == nil ? [] : replicaCounts.map { "postgres\($0)" }
             let configurations = try runs.map(configuration)
             let postgresConfigurations = try postgresRuns.map(configuration)
             let exchange = "\(prefix).events"
@@ -186,7 +197,7 @@ extension PatronBench {
         /// once, each as a patrond replica runs it: its own broker connection on the shared queue,
         /// its own database connection and store.
         func ingestIntoPostgres(replicas: Int, configuration: PatronConfiguration, logger: Logger, drainRate: Double, sqliteRate: Double) async throws {
-            let server = try PostgresLocation(url: postgres!)
+            let server = try PostgresLocation(url: postgresServer!)
             let location = try await PatronPostgresDatabase.createDatabase(on: server, named: "patron_bench_\(UInt32.random(in: 0...UInt32.max))", logger: logger)
             var databases: [PatronPostgresDatabase] = []
             for _ in 0..<replicas { databases.append(try await PatronPostgresDatabase.open(location, logger: logger)) }
