@@ -14,9 +14,15 @@ extension BrokerBacked {
         }
 
         static func patronctl(_ setup: TestSetup, _ arguments: [String]) throws -> Run {
+            try patronctl(arguments + ["--config", setup.configurationPath])
+        }
+
+        /// patronctl with these arguments, and the test's environment less `unset`.
+        static func patronctl(_ arguments: [String], unset: [String] = []) throws -> Run {
             let process = Process()
             process.executableURL = TestEnvironment.binDirectory.appendingPathComponent("patronctl")
-            process.arguments = arguments + ["--config", setup.configurationPath]
+            process.arguments = arguments
+            if !unset.isEmpty { process.environment = ProcessInfo.processInfo.environment.filter { !unset.contains($0.key) } }
             let (output, errors) = (Pipe(), Pipe())
             process.standardOutput = output
             process.standardError = errors
@@ -157,20 +163,7 @@ extension BrokerBacked {
                 let (url, database) = try await TestSetup.freshPostgres()
                 await database.close()
                 func migrate(_ arguments: [String]) throws -> Run {
-                    let process = Process()
-                    process.executableURL = TestEnvironment.binDirectory.appendingPathComponent("patronctl")
-                    process.arguments = ["migrate-storage"] + arguments
-                    var environment = ProcessInfo.processInfo.environment
-                    environment["PATRON_DATABASE_URL"] = nil
-                    process.environment = environment
-                    let (output, errors) = (Pipe(), Pipe())
-                    process.standardOutput = output
-                    process.standardError = errors
-                    try process.run()
-                    let out = output.fileHandleForReading.readDataToEndOfFile()
-                    let err = errors.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+                    try Self.patronctl(["migrate-storage"] + arguments, unset: ["PATRON_DATABASE_URL"])
                 }
                 let first = try migrate(["--from", setup.databasePath, "--to", url, "--json"])
                 #expect(first.status == 0, "\(first.errors)")
