@@ -72,7 +72,10 @@ struct PostgresSchemaTests {
         ("mysql://a@b/c", "expected postgres://"),
         ("postgres://localhost/", "names no database"),
         ("postgres://localhost/patron", "names no user"),
-        ("postgres://a@localhost/patron?sslmode=require", "takes no options (sslmode)"),
+        ("postgres://a@localhost/patron?application_name=x", "takes no option application_name (only sslmode and sslrootcert)"),
+        ("postgres://a@localhost/patron?sslmode=prefer", "sslmode prefer: one of disable, require, verify-full"),
+        ("postgres://a@localhost/patron?sslmode=require&sslrootcert=/etc/hostname", "sslrootcert needs sslmode=verify-full"),
+        ("postgres://a@localhost/patron?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem", "sslrootcert /nonexistent/ca.pem: cannot be read"),
     ])
     func badURLsNameTheirFault(url: String, reason: String) {
         #expect { try PostgresLocation(url: url) } throws: { "\($0)".contains(reason) }
@@ -83,6 +86,33 @@ struct PostgresSchemaTests {
         #expect(location.user == "pat@ron" && location.host == "db.example" && location.port == 6432 && location.database == "crm")
         #expect(location.description == "postgres://pat@ron@db.example:6432/crm")
         #expect(location.database("other").database == "other")
+    }
+
+    /// Whether the session is encrypted, as the server sees it.
+    static func encrypted(_ location: PostgresLocation) async throws -> Bool {
+        let database = try await PatronPostgresDatabase.open(location, otherSessions: 1, logger: Logger(label: "test"))
+        let encrypted = try await database.writer.perform {
+            try $0.first("SELECT CASE WHEN ssl THEN 1 ELSE 0 END FROM pg_stat_ssl WHERE pid = pg_backend_pid()") { $0.integer(0) == 1 }
+        }
+        await database.close()
+        return encrypted == true
+    }
+
+    /// TLS as libpq's sslmode says: verify-full checks the certificate against the CA given (and
+    /// refuses one that the system's CAs did not sign), require encrypts without checking.
+    @Test func tlsModesEncryptAndVerifyAsTheirNamesSay() async throws {
+        let plain = try await TestPostgres.freshDatabase()
+        let ca = try #require(ProcessInfo.processInfo.environment["PATRON_TEST_POSTGRES_CA"], "run with scripts/test, which sets PATRON_TEST_POSTGRES_CA")
+        let base = "postgres://patron:patron@\(plain.host):\(plain.port)/\(plain.database)"
+        #expect(try await Self.encrypted(plain) == false)
+        let verified = try PostgresLocation(url: base + "?sslmode=verify-full&sslrootcert=" + ca)
+        #expect(verified.description == "postgres://patron@\(plain.host):\(plain.port)/\(plain.database)?sslmode=verify-full")
+        #expect(try await Self.encrypted(verified))
+        #expect(try await Self.encrypted(try PostgresLocation(url: base + "?sslmode=require")))
+        // The test CA is not among the system's: the error says why the connection failed.
+        await #expect {
+            _ = try await Self.encrypted(try PostgresLocation(url: base + "?sslmode=verify-full"))
+        } throws: { "\($0)".contains("CERTIFICATE_VERIFY_FAILED") }
     }
 
     @Test func parametersAreNumberedOutsideQuotes() {

@@ -11,7 +11,9 @@ public struct PostgresFailure: Error, CustomStringConvertible {
 
     init(_ error: PSQLError, sql: String) {
         sqlState = error.serverInfo?[.sqlState]
-        message = error.serverInfo?[.message] ?? "\(error.code)"
+        // Without the server's word, the cause underneath (refused, TLS handshake, certificate):
+        // it carries no values of a statement.
+        message = error.serverInfo?[.message] ?? (error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)")
         self.sql = sql
     }
 

@@ -26,7 +26,7 @@ public final class PostgresSession: @unchecked Sendable {
 
     static func connect(_ location: PostgresLocation, label: String, logger: Logger) async throws -> PostgresSession {
         do {
-            let connection = try await PostgresConnection.connect(configuration: location.configuration, id: Int.random(in: 1...Int(Int32.max)),
+            let connection = try await PostgresConnection.connect(configuration: try location.configuration(), id: Int.random(in: 1...Int(Int32.max)),
                                                                   logger: logger)
             return PostgresSession(connection: connection, label: label, logger: logger)
         } catch let error as PSQLError {
