@@ -114,7 +114,8 @@ public final class Patron: Sendable {
         let scheduleActions = ScheduleActions(exporter: exporter, phones: phones, rules: configuration.records,
                                               defaultLanguage: configuration.defaultLanguage, sender: sender)
         let schedules = stores.schedules
-        scheduler = Scheduler(store: schedules, actions: scheduleActions, catchUpMissed: configuration.schedules.catchUpMissed, logger: logger)
+        scheduler = Scheduler(store: schedules, actions: scheduleActions, catchUpMissed: configuration.schedules.catchUpMissed, logger: logger,
+                              sharedStorage: storage.isShared)
         commands = CommandServer(client: commandClient, queue: names.commandsQueue, deadExchange: names.deadExchange,
                                  roles: configuration.roles, audit: stores.audit, logger: logger)
         if let registry = metricsRegistry, let host = configuration.metrics.listenHost {

@@ -33,6 +33,12 @@ public enum Storage: Sendable {
         }
     }
 
+    /// Other patrond replicas may use the same database (PostgreSQL): what runs once must be
+    /// claimed there, and a claim that looks abandoned may be another replica's work in progress.
+    public var isShared: Bool {
+        if case .postgres = self { true } else { false }
+    }
+
     /// Where it is, without a password: for logs.
     public var description: String {
         switch self {

@@ -76,4 +76,33 @@ struct ScheduleStoreTests {
         #expect(try await exportLog.entries(limit: 10).count == 1)
         #expect(try await store.schedule(named: "skipped")?.lastResult?.hasPrefix("missed") == true)
     }
+
+    /// A replica starting while another runs a schedule leaves that run alone while its claim is
+    /// renewed, and reports it once the claim has lapsed (its replica died). Alone on SQLite,
+    /// patrond reports every run still marked running at its start.
+    @Test func aRunInProgressOnAnotherReplicaIsNotTakenForInterrupted() async throws {
+        let fixture = try await RecordsFixture.open(.postgres)
+        let store = fixture.stores.schedules
+        let start = Timestamp.now
+        try await store.create(try Self.daily(next: Self.planned), by: "alice", at: start)
+        // Another replica claimed the run at `start` and renews it every 30 s.
+        #expect(try await store.claim("daily list", planned: Self.planned, next: Self.following, at: start))
+        let actions = ScheduleActions(exporter: CustomerExporter(stores: fixture.stores, directory: fixture.directory.path, currency: "EUR"),
+                                      phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender())
+        let replica = Scheduler(store: store, actions: actions, catchUpMissed: true, logger: Logger(label: "test"), sharedStorage: true)
+        try await replica.closeAbandonedRuns(now: start.adding(seconds: 60), atStart: true)
+        try await store.renew("daily list", at: start.adding(seconds: 60))
+        try await replica.closeAbandonedRuns(now: start.adding(seconds: 120), atStart: false)
+        #expect(try await store.claimNow("daily list", at: start.adding(seconds: 120)) == false, "still running: run_now refused")
+        // No renewal for more than three intervals: its replica is gone.
+        try await replica.closeAbandonedRuns(now: start.adding(seconds: 60 + 91), atStart: false)
+        #expect(try await store.schedule(named: "daily list")?.lastResult?.hasPrefix("interrupted") == true)
+
+        let alone = try RecordsFixture()
+        try await alone.stores.schedules.create(try Self.daily(next: Self.planned), by: "alice", at: start)
+        #expect(try await alone.stores.schedules.claim("daily list", planned: Self.planned, next: Self.following, at: start))
+        let single = Scheduler(store: alone.stores.schedules, actions: actions, catchUpMissed: true, logger: Logger(label: "test"))
+        try await single.closeAbandonedRuns(now: start.adding(seconds: 1), atStart: true)
+        #expect(try await alone.stores.schedules.schedule(named: "daily list")?.lastResult?.hasPrefix("interrupted") == true)
+    }
 }

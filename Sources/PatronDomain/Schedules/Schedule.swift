@@ -147,7 +147,10 @@ public protocol ScheduleStore: Sendable {
     /// A missed run that is not caught up: recorded, and the plan moved on.
     func skip(_ name: String, planned: Timestamp, next: Timestamp?, result: String) async throws -> Bool
     func finish(_ name: String, result: String) async throws
-    /// Runs that were claimed before `time` and never finished: patrond stopped during them.
-    /// They are reported, not run again. Returns their names.
+    /// A run in progress says it still is: on a shared database, other replicas take a run that
+    /// has not said so for a while for one whose replica died.
+    func renew(_ name: String, at time: Timestamp) async throws
+    /// Runs that were claimed (or last renewed) before `time` and never finished: patrond stopped
+    /// during them. They are reported, not run again. Returns their names.
     func closeInterrupted(startedBefore time: Timestamp) async throws -> [String]
 }

@@ -6,8 +6,12 @@ import ServiceLifecycle
 
 /// Runs Show Schedules when they are due. Each run is claimed in the database first
 /// (``ScheduleStore/claim(_:planned:next:at:)``), so it happens once however many patrond
-/// processes run and across restarts; a run cut short by a crash is reported at the next start,
-/// never repeated.
+/// processes run and across restarts; a run cut short by a crash is reported, never repeated.
+///
+/// When its patrond is the only one on the database (SQLite), every run still marked running at
+/// start was cut short. When replicas share the database, a run may be another replica's: each
+/// run renews its claim every `leaseInterval`, and only runs not renewed for three intervals are
+/// taken for cut short, at start and on every pass.
 public final class Scheduler: Service, Sendable {
     private let store: any ScheduleStore
     private let actions: ScheduleActions
@@ -15,23 +19,26 @@ public final class Scheduler: Service, Sendable {
     private let logger: Logger
     /// How long the loop sleeps at most, so a schedule created meanwhile is picked up.
     private let pollInterval: Duration
+    private let sharedStorage: Bool
+    private let leaseInterval: Duration
 
     public init(store: any ScheduleStore, actions: ScheduleActions, catchUpMissed: Bool, logger: Logger,
-                pollInterval: Duration = .seconds(10)) {
+                pollInterval: Duration = .seconds(10), sharedStorage: Bool = false, leaseInterval: Duration = .seconds(30)) {
         self.store = store
         self.actions = actions
         self.catchUpMissed = catchUpMissed
         self.logger = logger
         self.pollInterval = pollInterval
+        self.sharedStorage = sharedStorage
+        self.leaseInterval = leaseInterval
     }
 
     public func run() async throws {
-        for name in try await store.closeInterrupted(startedBefore: .now) {
-            logger.warning("a scheduled run was interrupted by a stop; it is not run again", metadata: ["schedule": "\(name)"])
-        }
+        try await closeAbandonedRuns(now: .now, atStart: true)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var wait = pollInterval
             do {
+                if sharedStorage { try await closeAbandonedRuns(now: .now, atStart: false) }
                 try await runDue(now: .now)
                 if let next = try await store.earliestNextRun() {
                     let until = Duration.microseconds(max(0, next.microseconds - Timestamp.now.microseconds))
@@ -46,6 +53,33 @@ public final class Scheduler: Service, Sendable {
         }
     }
 
+    /// Reports the runs cut short by a stop: at start, all of them when this patrond is alone on
+    /// its database; otherwise those whose claim was not renewed for three lease intervals.
+    func closeAbandonedRuns(now: Timestamp, atStart: Bool) async throws {
+        let cutoff = sharedStorage ? Timestamp(microseconds: now.microseconds - Int64(3 * leaseInterval.inSeconds * 1_000_000)) : now
+        guard sharedStorage || atStart else { return }
+        for name in try await store.closeInterrupted(startedBefore: cutoff) {
+            logger.warning("a scheduled run was interrupted by a stop; it is not run again", metadata: ["schedule": "\(name)"])
+        }
+    }
+
+    /// The action, its claim renewed meanwhile when replicas share the database.
+    private func perform(_ schedule: Schedule, run: Timestamp) async -> String {
+        guard sharedStorage else { return await actions.perform(schedule, run: run) }
+        let (store, name, interval, logger) = (self.store, schedule.name, leaseInterval, self.logger)
+        let renewal = Task {
+            while (try? await Task.sleep(for: interval)) != nil {
+                do {
+                    try await store.renew(name, at: .now)
+                } catch {
+                    logger.warning("a scheduled run's claim could not be renewed", metadata: ["schedule": "\(name)", "error": "\(error)"])
+                }
+            }
+        }
+        defer { renewal.cancel() }
+        return await actions.perform(schedule, run: run)
+    }
+
     /// Runs (or, with catching up off, skips) every schedule due at `now`.
     public func runDue(now: Timestamp) async throws {
         for schedule in try await store.due(at: now) {
@@ -58,7 +92,7 @@ public final class Scheduler: Service, Sendable {
                                          result: "missed: planned for \(planned.rfc3339(in: schedule.timeZone)) while patrond was not running; not caught up")
             case .run(let next):
                 guard try await store.claim(schedule.name, planned: planned, next: next, at: now) else { continue }
-                try await store.finish(schedule.name, result: await actions.perform(schedule, run: planned))
+                try await store.finish(schedule.name, result: await perform(schedule, run: planned))
             }
         }
     }
@@ -66,7 +100,7 @@ public final class Scheduler: Service, Sendable {
     /// `schedules.run_now`: runs it at once, outside its plan; nil if it is running already.
     public func runNow(_ schedule: Schedule) async throws -> String? {
         guard try await store.claimNow(schedule.name, at: .now) else { return nil }
-        let result = await actions.perform(schedule, run: .now)
+        let result = await perform(schedule, run: .now)
         try await store.finish(schedule.name, result: result)
         return result
     }

@@ -69,6 +69,12 @@ struct SQLScheduleStore<Engine: SQLEngine>: ScheduleStore {
         try await engine.write { try $0.run("UPDATE schedules SET last_result = ?, running_since = NULL WHERE name = ?", .text(result), .text(name)) }
     }
 
+    func renew(_ name: String, at time: Timestamp) async throws {
+        try await engine.write { statements in
+            try statements.run("UPDATE schedules SET running_since = ? WHERE name = ? AND running_since IS NOT NULL", .of(time), .text(name))
+        }
+    }
+
     func closeInterrupted(startedBefore time: Timestamp) async throws -> [String] {
         try await engine.write { statements in
             let names = try statements.all("SELECT name FROM schedules WHERE running_since < ?", .of(time)) { $0.text(0) }
