@@ -3,6 +3,7 @@ import GRDB
 import PatronAMQP
 import PatronDomain
 import PatronService
+import PatronStorage
 import Testing
 
 extension BrokerBacked {
@@ -10,7 +11,8 @@ extension BrokerBacked {
     /// restart mid-send and a kill -9 between commit and publish lose no job and never give a
     /// customer two job ids.
     @Suite struct Dispatch {
-        static func setup(rate: Int? = nil, roles: [String: String] = ["patron": "admin"]) throws -> TestSetup {
+        static func setup(rate: Int? = nil, roles: [String: String] = ["patron": "admin"], databaseURL: String? = nil,
+                          postgres: PatronPostgresDatabase? = nil) throws -> TestSetup {
             try TestSetup(roles: roles, extraYAML: """
                 dispatch:
                   templates: \(TestSetup.exampleTemplates)
@@ -20,7 +22,13 @@ extension BrokerBacked {
                   rules:
                     booking_confirmation: {when: booking_confirmed, channel: email, template: booking_confirmation, purpose: transactional}
                 \(rate.map { "  rate_limits: {email: \($0)}" } ?? "")
-                """)
+                """, databaseURL: databaseURL, postgres: postgres)
+        }
+
+        static func setup(_ engine: TestEngine) async throws -> TestSetup {
+            guard engine == .postgres else { return try setup() }
+            let (url, database) = try await TestSetup.freshPostgres()
+            return try setup(databaseURL: url, postgres: database)
         }
 
         /// `count` opted-in customers C-1…, as profile events published now.
@@ -47,8 +55,8 @@ extension BrokerBacked {
             return ids
         }
 
-        @Test func aSendAndABookingReachTheGatewaysQueueInTheContractsShape() async throws {
-            try await withRunningPatron(try Self.setup()) { setup, broker, _ in
+        @Test(arguments: TestEngine.allCases) func aSendAndABookingReachTheGatewaysQueueInTheContractsShape(engine: TestEngine) async throws {
+            try await withRunningPatron(try await Self.setup(engine)) { setup, broker, _ in
                 try await broker.publish(Self.customers(3, exchange: setup.topology.eventsExchange))
                 try await eventually("three customers") { try await setup.journalCount() == 3 }
                 try await withCommands(setup) { commands in

@@ -11,9 +11,9 @@ extension BrokerBacked {
                                  #"{"customer":{"customer_no":"C-\#(index)","last_name":"\#(name)","email":"c\#(index)@example.com"}}"#)
         }
 
-        @Test(arguments: ["name", "first_contact"])
-        func pagesNeitherSkipNorRepeatWhileIngestRuns(_ sort: String) async throws {
-            try await withRunningPatron { setup, broker, _ in
+        @Test(arguments: TestEngine.allCases, ["name", "first_contact"])
+        func pagesNeitherSkipNorRepeatWhileIngestRuns(engine: TestEngine, _ sort: String) async throws {
+            try await withRunningPatron(try await .on(engine)) { setup, broker, _ in
                 let exchange = setup.topology.eventsExchange
                 let names = ["García", "Núñez", "Agirre", "Zubizarreta", "López", "Müller", "Pérez", "Øster", "Castaño", "Ibáñez"]
                 try await broker.publish((0..<60).map { Self.profile($0, name: names[$0 % names.count], minute: 1, exchange: exchange) })

@@ -9,8 +9,8 @@ import Testing
 struct ReportTests {
     static let now = Timestamp(rfc3339: "2026-12-02T09:00:00Z")!
 
-    static func fixture() async throws -> RecordsFixture {
-        let fixture = try RecordsFixture()
+    static func fixture(_ engine: Engine = .sqlite) async throws -> RecordsFixture {
+        let fixture = try await RecordsFixture.open(engine)
         func person(_ number: String, _ last: String, _ extra: String = "") -> String {
             #"{"customer_no":"\#(number)","last_name":"\#(last)","email":"\#(number.lowercased())@example.com","language":"es"\#(extra)}"#
         }
@@ -46,8 +46,8 @@ struct ReportTests {
         func append(_ row: [String]) { rows.append(row) }
     }
 
-    @Test func everyReportFindsItsRowsAndNeverAnErasedCustomer() async throws {
-        let fixture = try await Self.fixture()
+    @Test(arguments: Engine.allCases) func everyReportFindsItsRowsAndNeverAnErasedCustomer(engine: Engine) async throws {
+        let fixture = try await Self.fixture(engine)
         // November in Madrid; the cancelled stay and the erased C-4 are out, the stay ending in December too.
         #expect(try await Self.rows(fixture, ["report": .string("follow_up"), "format": .string("csv")]) == [
             ["C-1", "", "Aguirre", "c-1@example.com", "", "es", "yes", "Hotel Donostia", "2026-11-15"],

@@ -24,9 +24,10 @@ struct SQLReports<Engine: SQLEngine>: ReportSource {
             // One line per customer: the last stay that ended in the period.
             query = ("""
                 SELECT \(person), c.language, c.newsletter, b.hotel, b.departure FROM customers c
-                JOIN (SELECT customer_id, hotel, max(departure) AS departure FROM bookings
+                JOIN (SELECT customer_id, hotel, departure, row_number() OVER (PARTITION BY customer_id ORDER BY departure DESC, ref DESC) AS nth
+                      FROM bookings
                       WHERE departure BETWEEN ? AND ? AND coalesce(status, '') NOT IN ('cancelled', 'no_show') AND customer_id IS NOT NULL
-                      GROUP BY customer_id) b ON b.customer_id = c.id
+                     ) b ON b.customer_id = c.id AND b.nth = 1
                 WHERE \(live) ORDER BY b.departure, c.last_name, c.id
                 """, [.text(days.lowerBound), .text(days.upperBound)])
         case .abandonedCarts:
