@@ -1,11 +1,10 @@
 import Foundation
-import GRDB
 import PatronDomain
 @testable import PatronService
-import PatronStorage
+@testable import PatronStorage
 import Testing
 
-/// Dispatch on a real SQLite file: rules queue jobs in the event's transaction and set timers
+/// Dispatch on a real database (both engines): rules queue jobs in the event's transaction and set timers
 /// for later ones; the same trigger never yields a second job; consent, erasure and quiet hours
 /// decide who gets what; a dry run counts exactly what a send does.
 struct DispatchStoreTests {
@@ -34,19 +33,18 @@ struct DispatchStoreTests {
     }
 
     static func jobs(_ fixture: RecordsFixture) async throws -> [(jobID: String, trigger: String, body: JSONValue, notBefore: Int64)] {
-        try await fixture.read { db in
-            try Row.fetchAll(db, sql: "SELECT job_id, trigger, body, not_before FROM dispatch_outbox ORDER BY id").map {
-                ($0[0], $0[1], try JSONValue(parsing: [UInt8]($0[2] as Data)), $0[3])
-            }
+        try await fixture.rows("SELECT job_id, trigger, body, not_before FROM dispatch_outbox ORDER BY id").map { row in
+            guard case .blob(let body) = row["body"] else { throw TestSetupError("dispatch_outbox.body is not a blob") }
+            return (row.text("job_id") ?? "", row.text("trigger") ?? "", try JSONValue(parsing: body), row["not_before"]?.integerValue ?? 0)
         }
     }
 
     static func timers(_ fixture: RecordsFixture) async throws -> [String] {
-        try await fixture.read { try String.fetchAll($0, sql: "SELECT key FROM dispatch_timers ORDER BY key") }
+        try await fixture.texts("SELECT key FROM dispatch_timers ORDER BY key")
     }
 
-    @Test func aConfirmedBookingQueuesItsConfirmationOnceAndTimesItsReminders() async throws {
-        let fixture = try RecordsFixture(dispatch: try Self.settings())
+    @Test(arguments: Engine.allCases) func aConfirmedBookingQueuesItsConfirmationOnceAndTimesItsReminders(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
         try await fixture.ingest(Self.booking("e1"))
         // The publisher sends the booking again under a new event id: still one confirmation.
         try await fixture.ingest(Self.booking("e2", type: "booking.updated"))
@@ -62,8 +60,8 @@ struct DispatchStoreTests {
         ])
     }
 
-    @Test func dueTimersBecomeJobsUnlessTheStayChangedOrTheCustomerWasErased() async throws {
-        let fixture = try RecordsFixture(dispatch: try Self.settings())
+    @Test(arguments: Engine.allCases) func dueTimersBecomeJobsUnlessTheStayChangedOrTheCustomerWasErased(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
         try await fixture.ingest(Self.booking("e1", arrival: 10), Self.booking("e2", ref: "BK-2", customer: #"{"customer_no":"C-2","email":"luis@example.com","mobile":"600222333"}"#, arrival: 10),
                                  Self.booking("e3", ref: "BK-3", customer: #"{"customer_no":"C-3","email":"zoe@example.com"}"#, arrival: 10))
         try await fixture.ingest(Self.event("e4", "booking.cancelled", #"{"booking":{"ref":"BK-2"}}"#))
@@ -85,8 +83,8 @@ struct DispatchStoreTests {
         #expect(left.allSatisfy { !$0.hasPrefix("pre_arrival:") } && left.contains("pre_arrival_sms:BK-1:\(Self.day(10))"), "\(left)")
     }
 
-    @Test func aStaffReplyIsMailedAtOnceAndAnAbandonedCartRemindedLaterIfStillAbandoned() async throws {
-        let fixture = try RecordsFixture(dispatch: try Self.settings())
+    @Test(arguments: Engine.allCases) func aStaffReplyIsMailedAtOnceAndAnAbandonedCartRemindedLaterIfStillAbandoned(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
         let ana = #"{"customer_no":"C-1","first_name":"Ana","email":"ana@example.com","newsletter":true}"#
         try await fixture.ingest(
             Self.event("q1", "contact.submitted", secondsAgo: 60, #"{"customer":\#(ana),"message":{"thread_id":"T-1","subject":"Late arrival","body":"We land at 23:00"}}"#),
@@ -108,8 +106,8 @@ struct DispatchStoreTests {
         #expect(try await Self.timers(fixture).isEmpty)
     }
 
-    @Test func aScheduledSendIsCheckedWhenCreated() async throws {
-        let fixture = try RecordsFixture(dispatch: try Self.settings())
+    @Test(arguments: Engine.allCases) func aScheduledSendIsCheckedWhenCreated(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
         let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
         let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "es",
                                       sender: fixture.dispatchSender())
@@ -132,8 +130,8 @@ struct DispatchStoreTests {
         }
     }
 
-    @Test func aReplayOfOldBookingsQueuesNothing() async throws {
-        let fixture = try RecordsFixture(dispatch: try Self.settings())
+    @Test(arguments: Engine.allCases) func aReplayOfOldBookingsQueuesNothing(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
         try await fixture.ingest(Self.booking("old", arrival: -30, secondsAgo: 40 * 86_400))
         let jobs = try await Self.jobs(fixture)
         let timers = try await Self.timers(fixture)
@@ -205,8 +203,8 @@ struct DispatchStoreTests {
         #expect(job.body["body"]?.stringValue?.hasSuffix(" Baja: responde STOP") == true && job.body["subject"] == nil)
     }
 
-    @Test func transactionalSendsAreAboutTheRecipientsOwnBookingAndUnknownNumbersAreCounted() async throws {
-        let fixture = try RecordsFixture(dispatch: try Self.settings())
+    @Test(arguments: Engine.allCases) func transactionalSendsAreAboutTheRecipientsOwnBookingAndUnknownNumbersAreCounted(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
         try await fixture.ingest(Self.booking("e1"), Self.event("p", "customer.updated", #"{"customer":{"customer_no":"C-9","email":"nine@example.com"}}"#))
         let sent = try await fixture.dispatchSender().send(try Self.request(.email, "pre_arrival", .transactional, numbers: ["C-1", "C-9", "C-404"]),
                                                            trigger: "send:test:t")
