@@ -7,7 +7,7 @@ import PatronService
 import PatronStorage
 import Testing
 
-/// Exports on real SQLite files, read back with an independent CSV reader and `sha256sum`.
+/// Exports on real databases (the CSV ones on both engines), read back with an independent CSV reader and `sha256sum`.
 struct CustomerExportTests {
     static func exporter(_ fixture: RecordsFixture, directory: URL) -> CustomerExporter {
         CustomerExporter(stores: fixture.stores, directory: directory.path, currency: "EUR")
@@ -28,8 +28,8 @@ struct CustomerExportTests {
         try SpreadsheetAndPDFExportTests.run("sha256sum", [path]).output.split(separator: " ").first.map(String.init) ?? ""
     }
 
-    @Test func aFilteredExportIsWholeOwnerOnlyLoggedAndAnnounced() async throws {
-        let fixture = try await CustomerSearchTests.fixture()
+    @Test(arguments: Engine.allCases) func aFilteredExportIsWholeOwnerOnlyLoggedAndAnnounced(engine: Engine) async throws {
+        let fixture = try await CustomerSearchTests.fixture(engine)
         let directory = fixture.directory.appendingPathComponent("exports")
         let entry = try await Self.exporter(fixture, directory: directory).run(
             try Self.request(["format": .string("csv"), "filter": .object(["city": .string("donostia")]),
@@ -58,8 +58,8 @@ struct CustomerExportTests {
                 && body["file"] == .string(entry.file))
     }
 
-    @Test func spanishHeadersSemicolonsAndByteOrderMark() async throws {
-        let fixture = try await CustomerSearchTests.fixture()
+    @Test(arguments: Engine.allCases) func spanishHeadersSemicolonsAndByteOrderMark(engine: Engine) async throws {
+        let fixture = try await CustomerSearchTests.fixture(engine)
         let entry = try await Self.exporter(fixture, directory: fixture.directory.appendingPathComponent("exports")).run(
             try Self.request(["format": .string("csv"), "language": .string("es"), "delimiter": .string(";"), "bom": .bool(true),
                               "filter": .object(["customer_no": .string("C-1")]), "fields": .array([.string("last_name"), .string("newsletter")])]),
@@ -69,8 +69,8 @@ struct CustomerExportTests {
         #expect(String(decoding: bytes.dropFirst(3), as: UTF8.self) == "Apellidos;Boletín\r\nGarcía;sí\r\n")
     }
 
-    @Test func theDefaultIsEveryLiveCustomerByNameWithTheSummaryFieldsAndNoNotes() async throws {
-        let fixture = try await CustomerSearchTests.fixture()
+    @Test(arguments: Engine.allCases) func theDefaultIsEveryLiveCustomerByNameWithTheSummaryFieldsAndNoNotes(engine: Engine) async throws {
+        let fixture = try await CustomerSearchTests.fixture(engine)
         let ana = try await StaffEditTests.id(fixture, "C-1")
         try await fixture.store.change { applier, records in
             try applier.addNote(ana, text: "Prefers a quiet room", author: "maria", at: Timestamp(microseconds: 9), store: records)
