@@ -69,7 +69,10 @@ final class RecordsFixture {
         case .postgres:
             // One session besides the writer: the suites run in parallel, each fixture with a database of its own.
             let database = try await PatronPostgresDatabase.open(try await TestPostgres.freshDatabase(), otherSessions: 1, logger: Logger(label: "test"))
-            return try RecordsFixture(engine: .postgres, directory: FileManager.default.temporaryDirectory, sqlite: nil, postgres: database,
+            // A directory of its own too, for the files its exports write.
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-records-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            return try RecordsFixture(engine: .postgres, directory: directory, sqlite: nil, postgres: database,
                                       rules: rules, dispatch: dispatch)
         }
     }
@@ -99,7 +102,7 @@ final class RecordsFixture {
 
     deinit {
         for database in replicas + [postgres].compactMap({ $0 }) { Task { await database.close() } }
-        if engine == .sqlite { try? FileManager.default.removeItem(at: directory) }
+        try? FileManager.default.removeItem(at: directory)
     }
 
     /// Decodes (must be accepted) and records the events as one batch.
