@@ -153,6 +153,15 @@ public struct SQLiteToPostgres: Sendable {
             }
             guard let last = page.last else {
                 try await setSelfReferences(table, from: reader)
+                try await engine.write { statements in
+                    // New rows on PostgreSQL take ids after the copied ones.
+                    for column in table.identity {
+                        _ = try statements.first("""
+                            SELECT setval(pg_get_serial_sequence('\(table.name)', '\(column)'), coalesce(max(\(table.quoted(column))), 0) + 1, false)
+                            FROM \(table.name)
+                            """) { _ in true }
+                    }
+                }
                 return copied
             }
             let written = try await engine.write { statements in
@@ -163,11 +172,6 @@ public struct SQLiteToPostgres: Sendable {
                         INSERT INTO \(table.name) (\(table.list(table.columns))) \(table.identity.isEmpty ? "" : "OVERRIDING SYSTEM VALUE ")
                         VALUES \(Array(repeating: rowValues, count: chunk.count).joined(separator: ", ")) ON CONFLICT DO NOTHING
                         """, chunk.flatMap { $0 })
-                }
-                for column in table.identity {
-                    _ = try statements.first("""
-                        SELECT setval(pg_get_serial_sequence('\(table.name)', '\(column)'), coalesce(max(\(table.quoted(column))), 0) + 1, false) FROM \(table.name)
-                        """) { _ in true }
                 }
                 return written
             }
