@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The stores that share their SQL with SQLite (``SQLEngine``), on the database's other
 /// sessions: the writer stays the record rules' own, so a long export never holds up ingest.
 struct PostgresEngine: SQLEngine {

@@ -19,7 +19,7 @@ public struct SQLiteCustomerExport: CustomerRowSource {
         try await database.pool.read { db in
             let filter = try SearchFilter(request.search.conditions, db: db)
             let columns = request.fields.map { ExportColumns.sql($0, .sqlite) }
-            var arguments: StatementArguments = request.fields.contains(.totalSpent) ? [currency] : []
+            var arguments: StatementArguments = ExportColumns.bindsCurrency(request.fields) ? [currency] : []
             arguments += filter.arguments
             let cursor = try Row.fetchCursor(db, sql: """
                 SELECT \(columns.joined(separator: ", ")) FROM customer_search s INDEXED BY customer_search_sort_name
