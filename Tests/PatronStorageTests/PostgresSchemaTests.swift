@@ -112,7 +112,7 @@ struct PostgresSchemaTests {
         // The test CA is not among the system's: the error says why the connection failed.
         await #expect {
             _ = try await Self.encrypted(try PostgresLocation(url: base + "?sslmode=verify-full"))
-        } throws: { "\($0)".contains("CERTIFICATE_VERIFY_FAILED") }
+        } throws: { "\($0)".contains("certificate verify failed") }
     }
 
     @Test func parametersAreNumberedOutsideQuotes() {
@@ -122,16 +122,63 @@ struct PostgresSchemaTests {
             "VALUES ($1, $2, (SELECT id FROM c WHERE id = $2))")
     }
 
-    @Test func scriptsSplitAtStatementsNotInsideBodiesQuotesOrComments() {
-        let script = """
-            CREATE TABLE a (x TEXT DEFAULT ';'); -- it's a comment; with a semicolon
-            CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
-            SELECT 1
-            """
-        #expect(PostgresSession.statements(in: script) == [
-            "CREATE TABLE a (x TEXT DEFAULT ';')",
-            "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
-            "SELECT 1",
-        ])
+    /// A server restart or a killed backend costs the statement that meets it, never the session:
+    /// the next statement runs on a new connection.
+    @Test func aSessionWhoseConnectionWasEndedConnectsAgain() async throws {
+        let location = try await TestPostgres.freshDatabase()
+        let session = try await PostgresSession.connect(location, label: "test.session", logger: Logger(label: "test"))
+        let other = try await PostgresSession.connect(location, label: "test.other", logger: Logger(label: "test"))
+        let backend = try await session.perform { try $0.first("SELECT pg_backend_pid()") { $0.integer(0) } }
+        try await other.perform { _ = try $0.first("SELECT CAST(pg_terminate_backend(CAST(? AS integer)) AS integer)", .integer(backend!)) { $0.integer(0) } }
+        await #expect {
+            try await session.perform { try $0.run("SELECT 1") }
+        } throws: { ($0 as? PostgresFailure)?.isEnvironmental == true }
+        let again = try await session.perform { try $0.first("SELECT pg_backend_pid()") { $0.integer(0) } }
+        #expect(again != nil && again != backend)
+        await session.close()
+        await other.close()
+    }
+
+    /// Parameters reach PostgreSQL as the values they are, the empty ones and NULL too; a text
+    /// with a NUL, which PostgreSQL cannot store, is refused rather than cut short.
+    @Test func parametersRoundTripAndNULInTextIsRefused() async throws {
+        let location = try await TestPostgres.freshDatabase()
+        let session = try await PostgresSession.connect(location, label: "test.session", logger: Logger(label: "test"))
+        let row = try await session.perform { statements in
+            try statements.first("SELECT ?::bigint, ?::text, ?::bytea, ?::bytea, ?::text, ?::bigint",
+                                 .integer(-9_223_372_036_854_775_808), .text("Ñandú – 東京"), .blob([0, 255, 16]), .blob([]), .text(""), .null) {
+                [$0.value(0), $0.value(1), $0.value(2), $0.value(3), $0.value(4), $0.value(5)]
+            }
+        }
+        #expect(row == [.integer(-9_223_372_036_854_775_808), .text("Ñandú – 東京"), .blob([0, 255, 16]), .blob([]), .text(""), .null])
+        await #expect {
+            try await session.perform { try $0.run("SELECT ?::text", .text("a\u{0}b")) }
+        } throws: { "\($0)".contains("NUL") }
+        await session.close()
+    }
+
+    /// Writes sent without waiting: the first error among them is the next reading statement's,
+    /// the statements after it did not run, and a statement first prepared among those skipped
+    /// is prepared again when next used rather than asked for by a name the server never took.
+    @Test func anErrorAmongSentWritesSurfacesAtTheNextReadAndSkipsWhatFollows() async throws {
+        let location = try await TestPostgres.freshDatabase()
+        let session = try await PostgresSession.connect(location, label: "test.session", logger: Logger(label: "test"))
+        try await session.perform { try $0.run("CREATE TABLE pipelined (n BIGINT PRIMARY KEY)") }
+        await #expect {
+            try await session.perform(sendingWrites: true) { statements in
+                try statements.run("BEGIN")
+                try statements.run("INSERT INTO pipelined (n) VALUES (?)", .integer(1))
+                try statements.run("INSERT INTO pipelined (n) VALUES (?)", .integer(1))
+                try statements.run("INSERT INTO pipelined (n) SELECT ? + 1", .integer(1))
+                _ = try statements.first("SELECT count(*) FROM pipelined") { $0.integer(0) }
+            }
+        } throws: { ($0 as? PostgresFailure)?.sqlState == "23505" }
+        try await session.perform { try $0.undo("ROLLBACK") }
+        let count = try await session.perform(sendingWrites: true) { statements in
+            try statements.run("INSERT INTO pipelined (n) SELECT ? + 1", .integer(1))
+            return try statements.first("SELECT count(*) FROM pipelined") { $0.integer(0) }
+        }
+        #expect(count == 1)
+        await session.close()
     }
 }

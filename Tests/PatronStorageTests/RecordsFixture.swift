@@ -6,7 +6,6 @@ import PatronPhone
 import Logging
 @testable import PatronService
 @testable import PatronStorage
-import PostgresNIO
 
 /// The engines the record suites run on. PostgreSQL is the server scripts/test starts
 /// (`PATRON_TEST_DATABASE_URL`); a test that cannot reach it fails.

@@ -1,6 +1,5 @@
 import Logging
 import PatronDomain
-import PostgresNIO
 import Synchronization
 
 /// A Patron database on PostgreSQL, for deployments that outgrow one SQLite file: several
@@ -94,9 +93,7 @@ enum PostgresMigrator {
             CREATE TABLE IF NOT EXISTS patron_migrations (identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
             """)
         do {
-            let applied = Set(try session.query("SELECT identifier FROM patron_migrations", []).map { row in
-                try row.decode(String.self)
-            })
+            let applied = Set(try session.query("SELECT identifier FROM patron_migrations", []).rows().map { $0.text(0) })
             let known = Set(PostgresSchema.migrations.map(\.identifier))
             guard applied.isSubset(of: known) else {
                 throw DatabaseSchemaTooNew(path: location.description)

@@ -1,6 +1,5 @@
 import Logging
 import PatronDomain
-import PostgresNIO
 
 /// The journal and the customer records in PostgreSQL, under the same rules as
 /// ``SQLiteEventStore``, for several replicas at once.
@@ -57,11 +56,11 @@ public struct PostgresEventStore: EventStore, RecordStore {
     private func recordInOneTransaction(_ events: [AcceptedEvent], dryRun: Bool) async throws -> RecordOutcome {
         let applier = self.applier
         let reactor = dryRun ? nil : self.reactor
-        return try await serializable(rollingBack: dryRun) { statements in
+        return try await serializable(rollingBack: dryRun, sendingWrites: true) { statements in
             do {
                 return try Self.record(events, isolatingEvents: false, applier: applier, reactor: reactor, statements: statements)
             } catch is EventFailure {
-                try statements.run("ROLLBACK")
+                try statements.undo("ROLLBACK")
                 try statements.run("BEGIN ISOLATION LEVEL SERIALIZABLE")
                 return try Self.record(events, isolatingEvents: true, applier: applier, reactor: reactor, statements: statements)
             }
@@ -70,7 +69,7 @@ public struct PostgresEventStore: EventStore, RecordStore {
 
     public func change<T: Sendable>(rollingBack: Bool = false, _ body: @escaping @Sendable (RecordApplier, any DispatchTransaction) throws -> T) async throws -> T {
         let applier = self.applier
-        return try await serializable(rollingBack: rollingBack) { statements in
+        return try await serializable(rollingBack: rollingBack, sendingWrites: false) { statements in
             try body(applier, SQLRecordTransaction(statements))
         }
     }
@@ -93,23 +92,27 @@ public struct PostgresEventStore: EventStore, RecordStore {
     private struct EventFailure: Error {}
 
     /// Runs `body` in a SERIALIZABLE transaction on the writer, again from the start after a
-    /// serialization failure or deadlock.
-    private func serializable<T: Sendable>(rollingBack: Bool, _ body: @escaping @Sendable (PostgresStatements) throws -> T) async throws -> T {
+    /// serialization failure or deadlock. `sendingWrites`: see ``PostgresSession/perform(sendingWrites:_:)``.
+    private func serializable<T: Sendable>(rollingBack: Bool, sendingWrites: Bool,
+                                           _ body: @escaping @Sendable (PostgresStatements) throws -> T) async throws -> T {
         var attempt = 1
         while true {
             do {
-                return try await database.writer.perform { statements in
+                return try await database.writer.perform(sendingWrites: sendingWrites) { statements in
                     try statements.run("BEGIN ISOLATION LEVEL SERIALIZABLE")
                     do {
                         let result = try body(statements)
-                        try statements.run(rollingBack ? "ROLLBACK" : "COMMIT")
+                        try statements.runAndWait(rollingBack ? "ROLLBACK" : "COMMIT")
                         return result
                     } catch {
-                        _ = try? statements.run("ROLLBACK")
+                        _ = try? statements.undo("ROLLBACK")
                         throw error
                     }
                 }
             } catch let error as PostgresFailure where error.isRetryable && attempt < attempts {
+                // After a random pause that grows with the attempts: replicas that met on the same
+                // customers would otherwise meet again at once.
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
                 attempt += 1
                 database.logger.debug("batch retried after a conflict with another transaction", metadata: ["attempt": "\(attempt)"])
             }
@@ -140,23 +143,29 @@ public struct PostgresEventStore: EventStore, RecordStore {
                     continue
                 }
                 let decoded = DecodedEvent(envelope: envelope, payload: event.payload)
+                var created: CustomerID?
+                var suppressed = false
                 switch try applier.apply(decoded, in: records, checkErasures: checkErasures) {
                 case .applied(let id):
                     try reactor?.react(to: decoded, customer: id, in: records)
                     if let id {
                         try statements.run("UPDATE event_journal SET customer_id = ? WHERE seq = ?", .integer(id), .integer(seq))
-                        if records.created.contains(id), createdInBatch.insert(id).inserted { outcome.created += 1 }
+                        if records.created.contains(id) { created = id }
                     }
                 case .suppressed:
                     try statements.run("UPDATE event_journal SET payload = ? WHERE seq = ?", .blob([]), .integer(seq))
-                    outcome.suppressed += 1
+                    suppressed = true
                 }
-                if isolatingEvents { try statements.run("RELEASE SAVEPOINT event") }
+                // Waited for: an error of this event's writes must surface while it is the one undone,
+                // and before it is counted.
+                if isolatingEvents { try statements.runAndWait("RELEASE SAVEPOINT event") }
+                if let created, createdInBatch.insert(created).inserted { outcome.created += 1 }
+                if suppressed { outcome.suppressed += 1 }
             } catch let error as PostgresFailure where error.isEnvironmental {
                 throw error
             } catch {
                 guard isolatingEvents else { throw EventFailure() }
-                try statements.run("ROLLBACK TO SAVEPOINT event")
+                try statements.undo("ROLLBACK TO SAVEPOINT event")
                 records.forgetLoadedRows()
                 outcome.failed[index] = Rejection(.unprocessable, field: "data", "could not be applied: \(error)")
                 continue
@@ -165,6 +174,16 @@ public struct PostgresEventStore: EventStore, RecordStore {
             outcome.recorded += 1
             lastReceived = max(lastReceived ?? .min, event.receivedAt.microseconds)
             lastOccurred = max(lastOccurred ?? .min, envelope.occurredAt.microseconds)
+        }
+        if !isolatingEvents {
+            // The events' writes that were sent without waiting: an error among them is an event's.
+            do {
+                try statements.session.waitForSent()
+            } catch let error as PostgresFailure where error.isEnvironmental {
+                throw error
+            } catch {
+                throw EventFailure()
+            }
         }
         try statements.run("""
             INSERT INTO ingest_counters (backend, recorded, duplicates, failed, last_received_at, last_occurred_at)

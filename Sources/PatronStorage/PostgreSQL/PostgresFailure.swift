@@ -1,19 +1,26 @@
-import PostgresNIO
+import CLibPQ
+import Foundation
 
 /// A statement PostgreSQL refused, or a connection that failed under it: its SQLSTATE and
-/// message and the statement's SQL, never its values (personal data). PSQLError's own description
-/// says nothing, on purpose, for the same reason.
+/// message and the statement's SQL, never its values (personal data: the primary message names
+/// at most the column's type, the values are in the detail, which is not kept).
 public struct PostgresFailure: Error, CustomStringConvertible {
     /// Absent when the server did not answer (the connection failed).
     public let sqlState: String?
     public let message: String
     public let sql: String
 
-    init(_ error: PSQLError, sql: String) {
-        sqlState = error.serverInfo?[.sqlState]
-        // Without the server's word, the cause underneath (refused, TLS handshake, certificate):
-        // it carries no values of a statement.
-        message = error.serverInfo?[.message] ?? (error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)")
+    init(sqlState: String?, message: String, sql: String) {
+        self.sqlState = sqlState
+        self.message = message
+        self.sql = sql
+    }
+
+    /// From a result that failed; one without a SQLSTATE is libpq's own word (the connection).
+    init(_ result: PostgresResult, sql: String) {
+        sqlState = result.errorField(UInt8(ascii: "C"))
+        message = result.errorField(UInt8(ascii: "M"))
+            ?? String(cString: PQresultErrorMessage(result.handle)).trimmingCharacters(in: .whitespacesAndNewlines)
         self.sql = sql
     }
 

@@ -1,6 +1,4 @@
 import Foundation
-import NIOSSL
-import PostgresNIO
 
 /// Where a PostgreSQL database is: a `postgres://user:password@host:port/database` URL, with
 /// libpq's `sslmode` (`disable`, the default; `require`; `verify-full`) and `sslrootcert` options.
@@ -75,26 +73,20 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         self.database = database
     }
 
-    func configuration() throws -> PostgresConnection.Configuration {
-        PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database,
-                                         tls: try connectionTLS())
+    /// libpq's connection keywords. sslmode and sslrootcert mean what they mean to psql, except
+    /// that verify-full without a CA file trusts the system's CAs, as a browser would, rather
+    /// than ~/.postgresql/root.crt (libpq 15 has no `sslrootcert=system` yet).
+    var connectionParameters: [(key: String, value: String)] {
+        var parameters = [("host", host), ("port", String(port)), ("user", user), ("dbname", database),
+                          ("sslmode", tls.rawValue), ("application_name", "patron"), ("client_encoding", "UTF8"),
+                          ("connect_timeout", "10")]
+        if let password { parameters.append(("password", password)) }
+        if tls == .verifyFull { parameters.append(("sslrootcert", rootCertificate ?? Self.systemCertificates)) }
+        return parameters.map { (key: $0.0, value: $0.1) }
     }
 
-    private func connectionTLS() throws -> PostgresConnection.Configuration.TLS {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        switch tls {
-        case .disable: return .disable
-        case .require: configuration.certificateVerification = .none
-        case .verifyFull:
-            configuration.certificateVerification = .fullVerification
-            if let rootCertificate { configuration.trustRoots = .file(rootCertificate) }
-        }
-        do {
-            return .require(try NIOSSLContext(configuration: configuration))
-        } catch {
-            throw PostgresLocationError(reason: "TLS for \(self): \(error)")
-        }
-    }
+    /// Debian's bundle of the CAs the system trusts (package ca-certificates).
+    static let systemCertificates = "/etc/ssl/certs/ca-certificates.crt"
 
     /// Without the password: for logs and errors.
     public var description: String {

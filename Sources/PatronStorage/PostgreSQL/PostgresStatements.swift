@@ -1,27 +1,38 @@
-import NIOCore
+import CLibPQ
 import PatronDomain
-import PostgresNIO
 
 /// ``SQLStatements`` on a session, inside a transaction it began.
 struct PostgresStatements: SQLStatements {
     let session: PostgresSession
+    /// Whether ``run(_:_:)`` sends without waiting (``PostgresSession/send(_:_:)``): its error then
+    /// comes from the next statement that reads, or from COMMIT.
+    var sendsWrites = false
 
-    func run(_ sql: String, _ values: [SQLValue]) throws { _ = try session.query(sql, values) }
+    func run(_ sql: String, _ values: [SQLValue]) throws {
+        if sendsWrites { try session.send(sql, values) } else { _ = try session.query(sql, values) }
+    }
 
-    func changes(_ sql: String, _ values: [SQLValue]) throws -> Int { try session.query(sql, values).metadata.rows ?? 0 }
+    /// Runs a statement and waits for its outcome and that of every statement sent before it:
+    /// for COMMIT, ROLLBACK and the end of a savepoint, where a caller must know.
+    func runAndWait(_ sql: String) throws { _ = try session.query(sql, []) }
+
+    /// Ends a transaction or savepoint after an error: the statements still unanswered are waited
+    /// for first, their own errors ignored, so that none of them makes PostgreSQL skip `sql`.
+    func undo(_ sql: String) throws {
+        try? session.waitForSent()
+        try runAndWait(sql)
+    }
+
+    func changes(_ sql: String, _ values: [SQLValue]) throws -> Int { try session.query(sql, values).affectedRows }
 
     /// Through a cursor of the transaction, a thousand rows at a time: the client never holds
     /// more, however many rows the statement returns.
     func each(_ sql: String, _ values: [SQLValue], read: (PostgresColumns) throws -> Void) throws {
         try run("DECLARE patron_rows NO SCROLL CURSOR FOR " + sql, values)
         while true {
-            let rows = try session.query("FETCH 1000 FROM patron_rows", [])
-            var count = 0
-            for row in rows {
-                try read(PostgresColumns(row: PostgresRandomAccessRow(row)))
-                count += 1
-            }
-            if count < 1000 { break }
+            let rows = try session.query("FETCH 1000 FROM patron_rows", []).rows()
+            for row in rows { try read(row) }
+            if rows.count < 1000 { break }
         }
         try run("CLOSE patron_rows")
     }
@@ -29,12 +40,13 @@ struct PostgresStatements: SQLStatements {
     static let dialect = SQLDialect.postgres
 
     func first<T>(_ sql: String, _ values: [SQLValue], read: (PostgresColumns) throws -> T) throws -> T? {
-        guard let row = try session.query(sql, values).first(where: { _ in true }) else { return nil }
-        return try read(PostgresColumns(row: PostgresRandomAccessRow(row)))
+        let result = try session.query(sql, values)
+        guard result.rowCount > 0 else { return nil }
+        return try read(PostgresColumns(result: result, row: 0))
     }
 
     func all<T>(_ sql: String, _ values: [SQLValue], read: (PostgresColumns) throws -> T) throws -> [T] {
-        try session.query(sql, values).map { try read(PostgresColumns(row: PostgresRandomAccessRow($0))) }
+        try session.query(sql, values).rows().map(read)
     }
 
     /// From the table's identity sequence: replicas never take the same id, and an id taken by a
@@ -58,37 +70,75 @@ struct PostgresStatements: SQLStatements {
     }
 }
 
-/// A PostgreSQL row read by column index. A column whose type the reader does not expect is a
-/// disagreement between this code and the schema, not bad input: it stops with the column named.
+/// A PostgreSQL row read by column index, from libpq's text form. A column whose text the reader
+/// cannot take (not an integer where one is expected) is a disagreement between this code and the
+/// schema, not bad input: it stops with the column named.
 struct PostgresColumns: ColumnReader {
-    let row: PostgresRandomAccessRow
+    let result: PostgresResult
+    let row: Int32
 
-    func isNull(_ index: Int32) -> Bool { row[Int(index)].bytes == nil }
+    private var handle: OpaquePointer { result.handle }
 
-    func integerOrNil(_ index: Int32) -> Int64? { decode(Int64.self, index) }
-    func textOrNil(_ index: Int32) -> String? { decode(String.self, index) }
-    func bytesOrNil(_ index: Int32) -> [UInt8]? { decode(ByteBuffer.self, index).map { Array($0.readableBytesView) } }
+    func isNull(_ index: Int32) -> Bool { PQgetisnull(handle, row, index) == 1 }
 
-    var columnCount: Int32 { Int32(row.count) }
-    func columnName(_ index: Int32) -> String { row[Int(index)].columnName }
+    func integerOrNil(_ index: Int32) -> Int64? {
+        guard !isNull(index) else { return nil }
+        guard let integer = Self.integer(PQgetvalue(handle, row, index)) else {
+            preconditionFailure("column \(index) (\(columnName(index)), type \(PQftype(handle, index))) read as an integer")
+        }
+        return integer
+    }
+
+    func textOrNil(_ index: Int32) -> String? {
+        guard !isNull(index), let value = PQgetvalue(handle, row, index) else { return nil }
+        return value.withMemoryRebound(to: UInt8.self, capacity: Int(PQgetlength(handle, row, index))) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: Int(PQgetlength(handle, row, index))), as: UTF8.self)
+        }
+    }
+
+    /// bytea's text form is `\x` and two hex digits a byte.
+    func bytesOrNil(_ index: Int32) -> [UInt8]? {
+        guard let text = textOrNil(index) else { return nil }
+        let digits = Array(text.utf8.dropFirst(2))
+        guard text.hasPrefix("\\x"), digits.count.isMultiple(of: 2) else {
+            preconditionFailure("column \(index) (\(columnName(index))) read as bytes: not bytea's hex form")
+        }
+        return stride(from: 0, to: digits.count, by: 2).map { Self.nibble(digits[$0]) << 4 | Self.nibble(digits[$0 + 1]) }
+    }
+
+    var columnCount: Int32 { PQnfields(handle) }
+    func columnName(_ index: Int32) -> String { String(cString: PQfname(handle, index)) }
 
     func value(_ index: Int32) -> SQLValue {
-        let cell = row[Int(index)]
-        guard cell.bytes != nil else { return .null }
-        switch cell.dataType {
-        case .int2, .int4, .int8: return .integer(integer(index))
-        case .bytea: return .blob(bytesOrNil(index) ?? [])
+        guard !isNull(index) else { return .null }
+        switch PQftype(handle, index) {
+        case 20, 21, 23: return .integer(integer(index))  // int8, int2, int4
+        case 17: return .blob(bytesOrNil(index) ?? [])  // bytea
         default: return .text(text(index))
         }
     }
 
-    private func decode<T: PostgresDecodable>(_ type: T.Type, _ index: Int32) -> T? {
-        let cell = row[Int(index)]
-        guard cell.bytes != nil else { return nil }
-        do {
-            return try cell.decode(T.self)
-        } catch {
-            preconditionFailure("column \(index) (\(cell.columnName), \(cell.dataType)) read as \(T.self): \(error)")
+    private static func integer(_ text: UnsafePointer<CChar>?) -> Int64? {
+        guard var pointer = text else { return nil }
+        let negative = pointer.pointee == 45  // "-"
+        if negative { pointer += 1 }
+        var value: Int64 = 0
+        var digits = 0
+        while case let digit = Int64(pointer.pointee) - 48, (0...9).contains(digit) {
+            let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            value = negative ? shifted - digit : shifted + digit
+            digits += 1
+            pointer += 1
+        }
+        return digits > 0 && pointer.pointee == 0 ? value : nil
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8 {
+        switch digit {
+        case 48...57: digit - 48
+        case 97...102: digit - 87
+        default: digit - 55  // A-F
         }
     }
 }
