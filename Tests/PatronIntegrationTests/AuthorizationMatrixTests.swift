@@ -19,9 +19,9 @@ extension BrokerBacked {
         ]
         static let ranks = ["viewer": 0, "operator": 1, "admin": 2]
 
-        @Test(arguments: ["viewer", "operator", "admin"])
-        func everyCommandIsRefusedBelowItsRoleAndOnlyThere(_ role: String) async throws {
-            try await withRunningPatron(try TestSetup(roles: ["patron": role])) { setup, _, _ in
+        @Test(arguments: ["viewer", "operator", "admin"], TestEngine.allCases)
+        func everyCommandIsRefusedBelowItsRoleAndOnlyThere(_ role: String, engine: TestEngine) async throws {
+            try await withRunningPatron(try await .on(engine, roles: ["patron": role])) { setup, _, _ in
                 try await withCommands(setup) { commands in
                     for (command, minimum) in Self.minimumRoles.sorted(by: { $0.key < $1.key }) {
                         // No arguments: a permitted command then fails on them (or answers), never as forbidden.

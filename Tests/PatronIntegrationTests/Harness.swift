@@ -204,6 +204,13 @@ struct TestSetup {
         }
     }
 
+    /// The database patrond uses, opened by the test: SQLite's file (created if patrond has not
+    /// yet), or the test's own connection to PostgreSQL.
+    func storage() throws -> Storage {
+        if let postgres { return .postgres(postgres) }
+        return .sqlite(try PatronDatabase.open(directory: directory.path))
+    }
+
     /// The first column of a query's rows as text, on either engine.
     func texts(_ sql: String) async throws -> [String] {
         if let postgres {

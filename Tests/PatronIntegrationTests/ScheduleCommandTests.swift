@@ -8,12 +8,11 @@ extension BrokerBacked {
     /// Show Schedules on a running Patron: a run missed while it was down runs once at start-up, a
     /// run cut short by a stop is reported and not repeated, and the `schedules.*` commands.
     @Suite struct ScheduleCommands {
-        @Test func missedAndInterruptedRunsAtStartUpThenTheCommands() async throws {
-            let setup = try TestSetup()
+        @Test(arguments: TestEngine.allCases) func missedAndInterruptedRunsAtStartUpThenTheCommands(engine: TestEngine) async throws {
+            let setup = try await TestSetup.on(engine)
             let weekAgo = Timestamp(microseconds: Timestamp.now.microseconds - 7 * 86_400_000_000)
             do {
-                let database = try PatronDatabase.open(directory: setup.directory.path)
-                let store = try Storage.sqlite(database).stores().schedules
+                let store = try setup.storage().stores().schedules
                 for name in ["missed weekly", "cut short"] {
                     try await store.create(Schedule(name: name, cron: try CronExpression("0 7 * * mon"), timeZone: TimeZone(identifier: "Europe/Madrid")!,
                                                     action: .export, arguments: ["format": .string("csv")], nextRun: weekAgo),
