@@ -49,11 +49,9 @@ struct PostgresStatements: SQLStatements {
         try session.query(sql, values).rows().map(read)
     }
 
-    /// From the table's identity sequence: replicas never take the same id, and an id taken by a
-    /// transaction that rolls back is simply not used.
-    func newCustomerID(reserved: CustomerID?) throws -> CustomerID {
-        try first("SELECT nextval(pg_get_serial_sequence('customers', 'id'))") { $0.integer(0) } ?? 0
-    }
+    /// From the table's identity sequence (``PostgresSession/nextCustomerID()``): replicas never
+    /// take the same id, and an id taken by a transaction that rolls back is simply not used.
+    func newCustomerID(reserved: CustomerID?) throws -> CustomerID { try session.nextCustomerID() }
 
     func replaceSQL(table: String, key: String, columns: [String], values: [String]) -> String {
         """
