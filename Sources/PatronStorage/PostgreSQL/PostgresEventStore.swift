@@ -119,6 +119,22 @@ public struct PostgresEventStore: EventStore, RecordStore {
         }
     }
 
+    /// Inserts the events' journal rows where their ids are new, and says which rows it inserted:
+    /// by event id, each row's `seq`. An id twice among `events` is inserted once.
+    private static func claim(_ events: [AcceptedEvent], statements: PostgresStatements) throws -> [String: Int64] {
+        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: events.count).joined(separator: ", ")
+        let values = events.flatMap { event -> [SQLValue] in
+            let envelope = event.envelope
+            return [.text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source), .text(event.routingKey),
+                    .of(event.receivedAt), .blob(envelope.type == .customerErasureRequested ? [] : event.body)]
+        }
+        let claimed = try statements.all("""
+            INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload)
+            VALUES \(rows) ON CONFLICT (event_id) DO NOTHING RETURNING event_id, seq
+            """, values) { ($0.text(0), $0.integer(1)) }
+        return Dictionary(claimed) { first, _ in first }
+    }
+
     private static func record(_ events: [AcceptedEvent], isolatingEvents: Bool, applier: RecordApplier, reactor: (any EventReactor)?,
                                statements: PostgresStatements) throws -> RecordOutcome {
         var outcome = RecordOutcome()
@@ -127,17 +143,15 @@ public struct PostgresEventStore: EventStore, RecordStore {
         var createdInBatch = Set<CustomerID>()
         var lastReceived: Int64?
         var lastOccurred: Int64?
+        // The claims: the journal rows, before any effect. Together in one statement, except when
+        // each event has a savepoint, which must undo a failed event's claim with its effects.
+        var claims = isolatingEvents ? [:] : try claim(events, statements: statements)
         for (index, event) in events.enumerated() {
             let envelope = event.envelope
             if isolatingEvents { try statements.run("SAVEPOINT event") }
             do {
-                // The claim: the journal row, before any effect.
-                guard let seq = try statements.first("""
-                    INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING seq
-                    """, .text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source),
-                          .text(event.routingKey), .of(event.receivedAt),
-                          .blob(envelope.type == .customerErasureRequested ? [] : event.body), read: { $0.integer(0) }) else {
+                let claimed = isolatingEvents ? try claim([event], statements: statements)[envelope.id] : claims.removeValue(forKey: envelope.id)
+                guard let seq = claimed else {
                     outcome.duplicates += 1
                     if isolatingEvents { try statements.run("RELEASE SAVEPOINT event") }
                     continue
