@@ -88,6 +88,18 @@ struct ReplicaTests {
         #expect(again.duplicates == 4 && again.recorded == 0 && Array(again.failed.keys) == [3])
     }
 
+    /// A part's events are claimed by one statement: an event twice in it is applied once and
+    /// counted once as a duplicate, as when the copies come in separate batches.
+    @Test func anEventTwiceInOnePartIsAppliedOnce() async throws {
+        let fixture = try await RecordsFixture.open(.postgres)
+        let first = Events.booking("e1", minute: 1, customer: #"{"email":"ana@example.com"}"#, ref: "BK-1")
+        let second = Events.booking("e2", minute: 2, customer: #"{"email":"ben@example.com"}"#, ref: "BK-2")
+        let outcome = try await fixture.store.record(try fixture.accepted([first, first, second]))
+        #expect(outcome.recorded == 2 && outcome.duplicates == 1 && outcome.created == 2 && outcome.failed.isEmpty)
+        #expect(try await fixture.texts("SELECT event_id FROM event_journal ORDER BY seq") == ["e1", "e2"])
+        #expect(try await fixture.integer("SELECT count(*) FROM bookings") == 2)
+    }
+
     /// Two replicas' relays reading the same outboxes at once each get rows the other does not;
     /// together all of them. A claim that is never followed by a publish (a replica killed)
     /// runs out, and the rows are anyone's again; published rows are no one's.
