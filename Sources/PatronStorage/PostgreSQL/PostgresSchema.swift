@@ -13,6 +13,7 @@ enum PostgresSchema {
     static let migrations: [(identifier: String, sql: String)] = [
         ("p1-records-as-of-sqlite-v22", recordsAsOfV22),
         ("p2-search-and-relay-claims", searchAndRelayClaims),
+        ("p3-live-owner-by-key", liveOwnerByKey),
     ]
 
     private static let profileColumns = RecordSQL.profileColumns.map { $0.hasSuffix("_at") ? "\($0) BIGINT" : "\($0) TEXT" }
@@ -361,5 +362,15 @@ enum PostgresSchema {
         CREATE INDEX customers_tags_trgm ON customers USING gin (patron_fold(tags) gin_trgm_ops) \(live);
         ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;
         ALTER TABLE dispatch_outbox ADD COLUMN claimed_until BIGINT;
+        """
+
+    /// The booking trigger finds the owner by its key alone (``LiveOwnerColumn/owner(of:)`` says why).
+    private static let liveOwnerByKey = """
+        CREATE OR REPLACE FUNCTION patron_booking_live_owner() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.live_customer_id := (SELECT CASE WHEN merged_into IS NULL AND erased_at IS NULL THEN id END
+                                     FROM customers WHERE id = NEW.customer_id);
+            RETURN NEW;
+        END $$;
         """
 }

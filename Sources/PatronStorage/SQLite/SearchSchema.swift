@@ -336,8 +336,13 @@ enum LiveSpendOwnerSchema {
 /// customers only (v17 bookings, v19 spend).
 enum LiveOwnerColumn {
     /// The live customer whose id is `customer` (a parameter or a column), or NULL.
+    ///
+    /// Liveness is tested on the row found by its key, not in the WHERE clause: there, it matches
+    /// the predicate of every partial index of live customers, and PostgreSQL's planner, before
+    /// the table's first statistics, chose one of those and scanned it whole for the one id
+    /// (2 ms a booking at 2,000 customers, and growing with them).
     static func owner(of customer: String) -> String {
-        "(SELECT id FROM customers WHERE id = \(customer) AND merged_into IS NULL AND erased_at IS NULL)"
+        "(SELECT CASE WHEN merged_into IS NULL AND erased_at IS NULL THEN id END FROM customers WHERE id = \(customer))"
     }
 
     /// The column, filled for the rows there are, and the trigger that follows merges, unmerges
