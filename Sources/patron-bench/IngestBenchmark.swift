@@ -234,6 +234,8 @@ extension PatronBench {
             for (client, _) in pipelines { client.shutdown() }
             for task in clients { _ = await task.result }
             for database in databases { await database.close() }
+            // The bench's database, on what may be someone's own server.
+            try await PatronPostgresDatabase.dropDatabase(location, logger: logger)
         }
 
         static func cpu(since start: Double, _ events: Int) -> String {

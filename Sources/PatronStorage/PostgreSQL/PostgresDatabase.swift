@@ -64,6 +64,18 @@ public final class PatronPostgresDatabase: Sendable {
         return server.database(name)
     }
 
+    /// Deletes a database made by ``createDatabase(on:named:logger:)``, once nothing is connected to it.
+    public static func dropDatabase(_ location: PostgresLocation, logger: Logger) async throws {
+        let admin = try await PostgresSession.connect(location.database("postgres"), label: "patron.postgres.admin", logger: logger)
+        do {
+            try await admin.perform { try $0.run("DROP DATABASE IF EXISTS \"\(location.database.replacingOccurrences(of: "\"", with: "\"\""))\"") }
+        } catch {
+            await admin.close()
+            throw error
+        }
+        await admin.close()
+    }
+
     /// Transactions committed and rolled back in this database since the server started:
     /// rollbacks are mostly conflicts between replicas, each batch part run again. The server's
     /// statistics lag by up to half a second behind the last commit.
