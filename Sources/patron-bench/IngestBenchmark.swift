@@ -66,6 +66,11 @@ extension PatronBench {
             guard let counts = Optional(replicaCounts), !counts.isEmpty, counts.allSatisfy({ (1...8).contains($0) }) else {
                 throw ValidationError("--replicas: counts from 1 to 8, comma-separated")
             }
+            // Each replica's consumer takes up to --prefetch messages at once: beyond the run's
+            // share, the first replica to connect would take every message and the others none.
+            if let most = replicaCounts.max(), most > 1, prefetch * most > events {
+                throw ValidationError("--replicas \(most) needs --prefetch × \(most) ≤ --events (e.g. --prefetch \(max(1, events / (most * 4))) --batch-size \(max(1, events / (most * 12)))), or one replica takes every message")
+            }
         }
 
         var replicaCounts: [Int] { replicas.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
