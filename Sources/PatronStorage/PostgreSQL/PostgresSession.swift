@@ -99,24 +99,20 @@ public final class PostgresSession: @unchecked Sendable {
         connection = opened
         prepared = [:]
         pipeline = []
+        preparedInPipeline = []
     }
 
     /// A connection that broke (the server restarted, the network failed) is opened again before
     /// the next statement; the transaction it was in is gone, and its caller got the error.
     private func usableConnection(for sql: String) throws -> OpaquePointer {
-        guard let connection else {
-            // Closed by ``brokenPipeline(_:sql:)``, or by ``close()``.
-            guard !closed else { throw PostgresFailure(sqlState: nil, message: "session closed", sql: sql) }
-            logger.warning("PostgreSQL connection lost; connecting again", metadata: ["database": "\(location)"])
-            try open()
-            return self.connection!
-        }
-        guard PQstatus(connection) == CONNECTION_BAD else { return connection }
+        if let connection, PQstatus(connection) != CONNECTION_BAD { return connection }
+        // Broken, or closed by ``brokenPipeline(_:sql:)``; not by ``close()``.
+        guard !closed else { throw PostgresFailure(sqlState: nil, message: "session closed", sql: sql) }
         logger.warning("PostgreSQL connection lost; connecting again", metadata: ["database": "\(location)"])
         PQfinish(connection)
-        self.connection = nil
+        connection = nil
         try open()
-        return self.connection!
+        return connection!
     }
 
     /// Runs one statement and waits for all its rows, and for those of the statements sent before
