@@ -137,6 +137,8 @@ extension BrokerBacked {
                     replica.send(SIGTERM)
                     #expect(try await replica.waitForExit() == 0, "replica \(index): \(replica.log.suffix(2000))")
                 }
+                // The server's notices (libpq prints them to stderr by default) stay out of the journal.
+                #expect(replicas.allSatisfy { !$0.log.contains("NOTICE:") })
             } catch {
                 Issue.record(error, "\(replicas.enumerated().map { "replica \($0): \($1.log.suffix(1500))" }.joined(separator: "\n"))")
             }

@@ -96,6 +96,9 @@ public final class PostgresSession: @unchecked Sendable {
             PQfinish(opened)
             throw PostgresFailure(sqlState: nil, message: message, sql: "(connecting to \(location))")
         }
+        // libpq prints the server's notices ("already exists, skipping") to stderr, which is
+        // patrond's journal; they say nothing an operator needs.
+        PQsetNoticeProcessor(opened, { _, _ in }, nil)
         connection = opened
         prepared = [:]
         pipeline = []
