@@ -113,11 +113,23 @@ extension PatronBench {
                 try broker.bindQueue(drainQueue, to: exchange, routingKey: "#")
             }
 
+            // With --customers, PostgreSQL's runs start from a copy of the same seeded records.
+            var postgresSeed: PostgresLocation?
             if customers > 0 {
                 let seedStart = ContinuousClock.now
                 let database = try PatronDatabase.open(directory: configurations[1].storage.dataDirectory)
                 try await BenchSeeder.seed(database, customers: customers)
                 print("seeded \(customers) customers in \(format(ContinuousClock.now - seedStart))")
+                if let postgresServer {
+                    let copyStart = ContinuousClock.now
+                    let seed = try await PatronPostgresDatabase.createDatabase(on: PostgresLocation(url: postgresServer),
+                                                                               named: "patron_bench_seed_\(UInt32.random(in: 0...UInt32.max))", logger: logger)
+                    let target = try await PatronPostgresDatabase.open(seed, otherSessions: 1, logger: logger)
+                    _ = try await SQLiteToPostgres(source: database, target: target, pageSize: 10_000).run()
+                    await target.close()
+                    postgresSeed = seed
+                    print("copied them into PostgreSQL in \(format(ContinuousClock.now - copyStart))")
+                }
             }
 
             let messages = EventMix.messages(count: events, exchange: exchange)
@@ -169,8 +181,10 @@ extension PatronBench {
                 _ = await patronTask.result
             }
             for (count, configuration) in zip(replicaCounts, postgresConfigurations) {
-                try await ingestIntoPostgres(replicas: count, configuration: configuration, logger: logger, drainRate: drainRate, sqliteRate: rates[0])
+                try await ingestIntoPostgres(replicas: count, seed: postgresSeed, configuration: configuration, logger: logger, drainRate: drainRate,
+                                             sqliteRate: rates[postgresSeed == nil ? 0 : 1])
             }
+            if let postgresSeed { try await PatronPostgresDatabase.dropDatabase(postgresSeed, logger: logger) }
             let ratio = rates[0] / drainRate
             print(String(format: "ratio empty/drain       %.2f  (target ≥ 0.50)  %@", ratio, ratio >= 0.5 ? "PASS" : "FAIL"))
             var seededRatio = 1.0
@@ -198,12 +212,14 @@ extension PatronBench {
             if ratio < 0.5 || seededRatio < 0.8 { throw ExitCode(1) }
         }
 
-        /// The same messages into a fresh PostgreSQL database by `replicas` ingest pipelines at
-        /// once, each as a patrond replica runs it: its own broker connection on the shared queue,
-        /// its own database connection and store.
-        func ingestIntoPostgres(replicas: Int, configuration: PatronConfiguration, logger: Logger, drainRate: Double, sqliteRate: Double) async throws {
+        /// The same messages into a fresh PostgreSQL database (a copy of `seed`, if given) by
+        /// `replicas` ingest pipelines at once, each as a patrond replica runs it: its own broker
+        /// connection on the shared queue, its own database connection and store.
+        func ingestIntoPostgres(replicas: Int, seed: PostgresLocation?, configuration: PatronConfiguration, logger: Logger,
+                                drainRate: Double, sqliteRate: Double) async throws {
             let server = try PostgresLocation(url: postgresServer!)
-            let location = try await PatronPostgresDatabase.createDatabase(on: server, named: "patron_bench_\(UInt32.random(in: 0...UInt32.max))", logger: logger)
+            let location = try await PatronPostgresDatabase.createDatabase(on: server, named: "patron_bench_\(UInt32.random(in: 0...UInt32.max))",
+                                                                           template: seed?.database, logger: logger)
             var databases: [PatronPostgresDatabase] = []
             for _ in 0..<replicas { databases.append(try await PatronPostgresDatabase.open(location, logger: logger)) }
             let applier = RecordApplier(rules: configuration.records, hasher: HMACIdentityHasher(key: configuration.erasureHashKey))
@@ -228,7 +244,7 @@ extension PatronBench {
             let stored = try await journal.journalStatus()
             try await Task.sleep(for: .milliseconds(600))  // the server's statistics lag behind the last commit
             let (commits, rollbacks) = try await databases[0].transactionCounts()
-            print("(c) postgres, \(replicas) replica\(replicas == 1 ? "" : "s")".padding(toLength: 26, withPad: " ", startingAt: 0)
+            print("(c) postgres, \(seed == nil ? "" : "seeded, ")\(replicas) replica\(replicas == 1 ? "" : "s")".padding(toLength: 34, withPad: " ", startingAt: 0)
                   + "\(format(time))  \(Int(rate(events, time))) msg/s  \(Self.cpu(since: cpu, events)) µs CPU/msg in this process; "
                   + String(format: "%.2f × drain, %.2f × SQLite; journal %d recorded, %d duplicates; %d commits, %d rollbacks (conflicts)",
                            rate(events, time) / drainRate, rate(events, time) / sqliteRate, stored.recorded, stored.duplicates, commits, rollbacks))

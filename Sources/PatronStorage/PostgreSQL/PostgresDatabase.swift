@@ -48,14 +48,18 @@ public final class PatronPostgresDatabase: Sendable {
         return PatronPostgresDatabase(location: location, writer: writer, others: others, logger: logger)
     }
 
-    /// Creates an empty database on the server (the user must be allowed to) and says where it is.
-    public static func createDatabase(on server: PostgresLocation, named name: String, logger: Logger) async throws -> PostgresLocation {
-        guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
-            throw PostgresLocationError(reason: "database name \(name): letters, digits and _ only")
+    /// Creates an empty database on the server (the user must be allowed to) and says where it is;
+    /// with `template`, a copy of that database (which nothing may be connected to meanwhile).
+    public static func createDatabase(on server: PostgresLocation, named name: String, template: String? = nil,
+                                      logger: Logger) async throws -> PostgresLocation {
+        for identifier in [name] + (template.map { [$0] } ?? []) {
+            guard identifier.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                throw PostgresLocationError(reason: "database name \(identifier): letters, digits and _ only")
+            }
         }
         let admin = try await PostgresSession.connect(server, label: "patron.postgres.admin", logger: logger)
         do {
-            try await admin.perform { try $0.run("CREATE DATABASE \(name)") }
+            try await admin.perform { try $0.run("CREATE DATABASE \(name)" + (template.map { " TEMPLATE \($0)" } ?? "")) }
         } catch {
             await admin.close()
             throw error
