@@ -315,6 +315,15 @@ public final class PostgresSession: @unchecked Sendable {
     }
 }
 
+/// The type ids (`pg_type.oid`) of the types Patron binds and reads; fixed in every PostgreSQL.
+enum PostgresType {
+    static let int2: Oid = 21
+    static let int4: Oid = 23
+    static let int8: Oid = 20
+    static let text: Oid = 25
+    static let bytea: Oid = 17
+}
+
 /// A statement's parameters as libpq takes them: integers and text in text form, byte strings
 /// in binary form, each with its type, so that a statement's plan does not depend on guesses.
 private struct PostgresParameters {
@@ -327,25 +336,21 @@ private struct PostgresParameters {
 
     var count: Int { types.count }
 
-    static let int8: Oid = 20
-    static let text: Oid = 25
-    static let bytea: Oid = 17
-
     init(_ values: [SQLValue], sql: String) throws {
         for value in values {
             switch value {
             case .null:
                 append(type: 0, format: 0, nil)
             case .integer(let integer):
-                append(type: Self.int8, format: 0, Array(String(integer).utf8) + [0])
+                append(type: PostgresType.int8, format: 0, Array(String(integer).utf8) + [0])
             case .text(let text):
                 // A C string ends at the first NUL; PostgreSQL's text cannot hold one either.
                 guard !text.utf8.contains(0) else {
                     throw PostgresFailure(sqlState: "22021", message: "text contains a NUL character", sql: sql)
                 }
-                append(type: Self.text, format: 0, Array(text.utf8) + [0])
+                append(type: PostgresType.text, format: 0, Array(text.utf8) + [0])
             case .blob(let blob):
-                append(type: Self.bytea, format: 1, blob)
+                append(type: PostgresType.bytea, format: 1, blob)
             }
         }
         // So that every value, an empty one too, has an address inside the buffer.

@@ -110,8 +110,8 @@ struct PostgresColumns: ColumnReader {
     func value(_ index: Int32) -> SQLValue {
         guard !isNull(index) else { return .null }
         switch PQftype(handle, index) {
-        case 20, 21, 23: return .integer(integer(index))  // int8, int2, int4
-        case 17: return .blob(bytesOrNil(index) ?? [])  // bytea
+        case PostgresType.int8, PostgresType.int2, PostgresType.int4: return .integer(integer(index))
+        case PostgresType.bytea: return .blob(bytesOrNil(index) ?? [])
         default: return .text(text(index))
         }
     }
