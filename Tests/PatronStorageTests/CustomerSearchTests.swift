@@ -192,20 +192,7 @@ struct CustomerSearchTests {
     /// every Latin name and one Latin one there; a merged-away and an erased customer are in no
     /// page and no total.
     @Test func namePagesAreTheSameWhetherTheIndexIsWalkedOrTheMatchesSorted() async throws {
-        let fixture = try RecordsFixture()
-        var events: [String] = []
-        for index in 0..<150 {
-            let greek = index >= 90
-            let last = greek ? "Παπαδόπουλος \(index)" : "Apellido \(index)"
-            // Apellido 1 lives in Athina too: a walk's budget then finds it and no more.
-            let city = greek || index == 1 ? "Athina" : (index.isMultiple(of: 2) ? "Donostia" : "Bilbao")
-            // W-6 has no number of its own, so the bridge below can merge it into W-4.
-            let number = index == 6 ? "" : #""customer_no":"W-\#(index)","#
-            events.append(Events.profile("p\(index)", minute: 1, #"{\#(number)"email":"w\#(index)@example.com","last_name":"\#(last)","address":{"city":"\#(city)"}}"#))
-        }
-        events.append(Events.profile("bridge", minute: 2, #"{"customer_no":"W-4","email":"w6@example.com"}"#))
-        events.append(Events.make("erase", "customer.erasure_requested", minute: 3, #"{"customer":{"email":"w8@example.com"}}"#))
-        try await fixture.ingest(events)
+        let fixture = try await Self.latinAndGreekNames()
         func expected(_ city: String) async throws -> [String] {
             try await fixture.read { db in
                 try String.fetchAll(db, sql: """
@@ -220,6 +207,55 @@ struct CustomerSearchTests {
             #expect(seen == (try await expected(city)), "\(city)")
             #expect(seen.count == count, "\(city)")
         }
+    }
+
+    /// A search by words (and a city) walks the name index testing ids against the word index's
+    /// matches, for as many rows as there are matches, and sorts the matches when that runs
+    /// out: the same pages either way. "apellido" matches most rows (the walk finds every page);
+    /// "παπαδοπουλος 14" matches ten Greek names, and "παπαδοπουλος" in Athina sixty, that sort
+    /// after 88 Latin ones (the first page's walk runs out, the next pages walk on from the
+    /// cursor among them); "apellido" in Athina is one.
+    @Test func wordPagesAreTheSameWhetherTheIndexIsWalkedOrTheMatchesSorted() async throws {
+        let fixture = try await Self.latinAndGreekNames()
+        for (words, city, like, count) in [("apellido", nil, "Apellido %", 88), ("παπαδοπουλος 14", nil, "Παπαδόπουλος 14_", 10),
+                                           ("παπαδοπουλος", "Athina", "Παπαδόπουλος %", 60), ("apellido", "Athina", "Apellido %", 1),
+                                           ("apellido", "Bilbao", "Apellido %", 44)] {
+            let expected = try await fixture.read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT c.customer_no FROM customers c JOIN customer_search s ON s.customer_id = c.id
+                    WHERE c.merged_into IS NULL AND c.erased_at IS NULL AND c.last_name LIKE ? AND c.city = coalesce(?, c.city)
+                    ORDER BY s.sort_name, c.id
+                    """, arguments: [like, city])
+            }
+            var args: [String: JSONValue] = ["last_name": .string(words), "limit": .integer(2)]
+            if let city { args["city"] = .string(city) }
+            let (seen, totals) = try await Self.allPages(fixture, args)
+            #expect(totals.allSatisfy { $0 == count }, "\(words) \(city ?? "")")
+            #expect(seen == expected, "\(words) \(city ?? "")")
+            #expect(seen.count == count, "\(words) \(city ?? "")")
+        }
+        let nobody = try await Self.search(fixture, ["last_name": .string("nadie")])
+        #expect(nobody.total == 0 && nobody.customers.isEmpty && nobody.nextCursor == nil)
+    }
+
+    /// 90 Latin last names in Donostia and Bilbao, 60 Greek ones in Athina after every Latin name
+    /// and one Latin one there; W-6 merged into W-4, and W-8 erased.
+    static func latinAndGreekNames() async throws -> RecordsFixture {
+        let fixture = try RecordsFixture()
+        var events: [String] = []
+        for index in 0..<150 {
+            let greek = index >= 90
+            let last = greek ? "Παπαδόπουλος \(index)" : "Apellido \(index)"
+            // Apellido 1 lives in Athina too: a walk's budget then finds it and no more.
+            let city = greek || index == 1 ? "Athina" : (index.isMultiple(of: 2) ? "Donostia" : "Bilbao")
+            // W-6 has no number of its own, so the bridge below can merge it into W-4.
+            let number = index == 6 ? "" : #""customer_no":"W-\#(index)","#
+            events.append(Events.profile("p\(index)", minute: 1, #"{\#(number)"email":"w\#(index)@example.com","last_name":"\#(last)","address":{"city":"\#(city)"}}"#))
+        }
+        events.append(Events.profile("bridge", minute: 2, #"{"customer_no":"W-4","email":"w6@example.com"}"#))
+        events.append(Events.make("erase", "customer.erasure_requested", minute: 3, #"{"customer":{"email":"w8@example.com"}}"#))
+        try await fixture.ingest(events)
+        return fixture
     }
 
     /// Pages sorted by last order, first contact or spend walk their index when the matches are

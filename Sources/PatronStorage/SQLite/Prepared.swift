@@ -68,6 +68,18 @@ struct Prepared {
         }
     }
 
+    /// Rows in order, each handed to `read` while it is current, until `read` returns false.
+    func each(_ values: [SQLValue], while read: (Columns) throws -> Bool) throws {
+        try bind(values)
+        defer { sqlite3_reset(handle) }
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw error() }
+            if try !read(Columns(handle: handle)) { return }
+        }
+    }
+
     private func bind(_ values: [SQLValue]) throws {
         sqlite3_reset(handle)
         for (offset, value) in values.enumerated() {

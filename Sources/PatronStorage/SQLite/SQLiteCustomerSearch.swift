@@ -15,8 +15,11 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
     public func search(_ request: CustomerSearch) async throws -> SearchPage {
         try await database.pool.read { db in
             let filter = try SearchFilter(request.conditions, db: db)
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(filter.matches)", arguments: filter.arguments) ?? 0
             let key = Self.sortKey(request.sort)
+            if key.walksNameIndex, let (words, clause) = filter.wordsWithIndexedSearchRow {
+                return try Self.wordSearch(request, words: words, clause: clause, db: db)
+            }
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(filter.matches)", arguments: filter.arguments) ?? 0
             var cursor: (clause: String, arguments: StatementArguments) = ("", [])
             var after: StatementArguments?
             if let token = request.after {
@@ -34,16 +37,88 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
             if page.count <= request.limit {
                 page = try Self.sortMatches(filter: filter, cursor: cursor, key: key, request: request, db: db)
             }
-            let shown = page.prefix(request.limit)
-            let ids = shown.map { $0["id"] as CustomerID }
-            let summaries = try CustomerSummaries.of(ids, in: SQLiteStatements(db: db))
-            var next: String?
-            if page.count > request.limit, let last = shown.last {
-                let lastKey: String = key.isText ? last["sort_key"] : String(last["sort_key"] as Int64)
-                next = CustomerSearch.Cursor(sort: request.sort.rawValue, key: lastKey, id: last["id"]).token
-            }
-            return SearchPage(customers: ids.compactMap { summaries[$0] }, nextCursor: next, total: total)
+            let rows = page.map { row in (id: row["id"] as CustomerID, key: key.isText ? row["sort_key"] as String : String(row["sort_key"] as Int64)) }
+            return try Self.page(rows, total: total, request: request, db: db)
         }
+    }
+
+    /// The page of `rows` (ids and sort keys in order, one more than a page when more follow):
+    /// their summaries, and the cursor after the last one shown.
+    private static func page(_ rows: [(id: CustomerID, key: String)], total: Int, request: CustomerSearch, db: Database) throws -> SearchPage {
+        let shown = rows.prefix(request.limit)
+        let ids = shown.map(\.id)
+        let summaries = try CustomerSummaries.of(ids, in: SQLiteStatements(db: db))
+        var next: String?
+        if rows.count > request.limit, let last = shown.last {
+            next = CustomerSearch.Cursor(sort: request.sort.rawValue, key: last.key, id: last.id).token
+        }
+        return SearchPage(customers: ids.compactMap { summaries[$0] }, nextCursor: next, total: total)
+    }
+
+    /// A search by words (and city or zip), by name: the word index lists the matches once,
+    /// narrowed by the city or zip index; their number is the total. The page walks the name
+    /// index testing each id against that list, and stops at the page's end. Testing a walked row
+    /// costs about 0.15 µs and looking up a match's name about 0.75 µs (patron-bench search, 1M
+    /// customers), so the walk reads at most as many rows as there are matches before the
+    /// matches' names are looked up and sorted instead. Before this, the count and the page each
+    /// asked the word index, and the page sorted the matches whenever they did not lie where an
+    /// even spread puts them (a first name behind a block of last names): 37–55 ms for 25,000
+    /// matches, 75–105 ms for 100,000, 76 ms for a name in a city.
+    private static func wordSearch(_ request: CustomerSearch, words: String, clause: (sql: String, values: [String])?,
+                                   db: Database) throws -> SearchPage {
+        // Ascending (the word index's own order): a sorted list, searched by bisection.
+        var matches = try Prepared(db, "SELECT rowid FROM \(SearchWordsSchema.table) WHERE \(SearchWordsSchema.table) MATCH ? ORDER BY rowid")
+            .all([.text(words)]) { $0.integer(0) }
+        if let clause, !matches.isEmpty {
+            var narrowed: [CustomerID] = []
+            try Prepared(db, "SELECT s.customer_id FROM customer_search s WHERE \(clause.sql)").each(clause.values.map(SQLValue.text), read: { columns in
+                let id = columns.integer(0)
+                if matches.containsSorted(id) { narrowed.append(id) }
+            })
+            matches = narrowed.sorted()
+        }
+        var after: (key: String, id: CustomerID)?
+        if let token = request.after { after = (token.key, token.id) }
+        if matches.isEmpty { return try page([], total: 0, request: request, db: db) }
+        let rows = try walkNames(matching: matches, after: after, budget: matches.count, limit: request.limit, db: db)
+            ?? sortNames(of: matches, after: after, limit: request.limit, db: db)
+        return try page(rows, total: matches.count, request: request, db: db)
+    }
+
+    /// The first `limit + 1` of `ids` after `after` in name order, each id's name looked up.
+    private static func sortNames(of ids: [CustomerID], after: (key: String, id: CustomerID)?, limit: Int,
+                                  db: Database) throws -> [(id: CustomerID, key: String)] {
+        let list = "[" + ids.map(String.init).joined(separator: ",") + "]"
+        let from = "FROM json_each(?) j CROSS JOIN customer_search s INDEXED BY customer_search_id_sort ON s.customer_id = j.value"
+        let order = "ORDER BY s.sort_name, s.customer_id LIMIT ?"
+        let sorted = after == nil
+            ? try Prepared(db, "SELECT s.customer_id, s.sort_name \(from) \(order)")
+            : try Prepared(db, "SELECT s.customer_id, s.sort_name \(from) WHERE (s.sort_name, s.customer_id) > (?, ?) \(order)")
+        let values: [SQLValue] = [.text(list)] + (after.map { [.text($0.key), .integer($0.id)] } ?? []) + [.integer(Int64(limit + 1))]
+        return try sorted.all(values) { (id: $0.integer(0), key: $0.text(1)) }
+    }
+
+    /// The first `limit + 1` customers after `after` in name order whose id is in `matches`
+    /// (ascending), or all of them when the name index ends first; nil when `budget` rows were
+    /// read before that.
+    private static func walkNames(matching matches: [CustomerID], after: (key: String, id: CustomerID)?, budget: Int, limit: Int,
+                                  db: Database) throws -> [(id: CustomerID, key: String)]? {
+        let order = "FROM customer_search INDEXED BY customer_search_sort_name"
+        let walk = after == nil
+            ? try Prepared(db, "SELECT customer_id, sort_name \(order) ORDER BY sort_name, customer_id")
+            : try Prepared(db, "SELECT customer_id, sort_name \(order) WHERE (sort_name, customer_id) > (?, ?) ORDER BY sort_name, customer_id")
+        var rows: [(id: CustomerID, key: String)] = []
+        var read = 0
+        var complete = true
+        try walk.each(after.map { [.text($0.key), .integer($0.id)] } ?? [], while: { columns in
+            read += 1
+            let id = columns.integer(0)
+            if matches.containsSorted(id) { rows.append((id, columns.text(1))) }
+            if rows.count > limit { return false }
+            if read >= budget { complete = false; return false }
+            return true
+        })
+        return complete || rows.count > limit ? rows : nil
     }
 
     /// The page's ids and sort keys as the matches sorted: right when they are few, and always correct.
@@ -160,5 +235,17 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
             SortKey(expression: "c.first_contact_at", isText: false, bindsCurrency: false,
                     walk: SortIndex(source: "customers INDEXED BY customers_first_contact", id: "id", key: "first_contact_at", live: SearchFilter.liveColumns))
         }
+    }
+}
+
+private extension Array where Element == CustomerID {
+    /// Whether the ascending array holds `id`, by bisection.
+    func containsSorted(_ id: CustomerID) -> Bool {
+        var (low, high) = (startIndex, endIndex)
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] < id { low = middle + 1 } else { high = middle }
+        }
+        return low < endIndex && self[low] == id
     }
 }

@@ -40,20 +40,35 @@ struct SearchFilter {
     /// Every condition is a word or tag: the word index alone answers (it holds live customers only).
     private var onlyWords: Bool { clauses.isEmpty && readsWordIndex }
 
+    /// The city and zip values, when those equalities (on the search row's own indexes) are the
+    /// only clauses besides words.
+    private var indexedSearchRowValues: [String] = []
+
+    /// A search by words and tags, with at most the search row's indexed equalities (city, zip):
+    /// the word index query, and those equalities as a WHERE clause on `customer_search s` with
+    /// their values (nil when there are none).
+    var wordsWithIndexedSearchRow: (words: String, clause: (sql: String, values: [String])?)? {
+        guard readsWordIndex, clauses.count == indexedSearchRowValues.count else { return nil }
+        if clauses.isEmpty { return (wordQuery, nil) }
+        return (wordQuery, (sql(id: "s.customer_id", words: false), indexedSearchRowValues))
+    }
+
+    private var wordQuery: String { wordQueries.map { "(\($0))" }.joined(separator: " AND ") }
+
     var arguments: StatementArguments { arguments(correlated: false) }
 
     /// The arguments of ``sql(id:correlated:)``.
     func arguments(correlated: Bool) -> StatementArguments {
         if wordQueries.isEmpty { return clauseArguments }
-        return clauseArguments + (correlated ? wordTestArguments : [wordQueries.map { "(\($0))" }.joined(separator: " AND ")])
+        return clauseArguments + (correlated ? wordTestArguments : [wordQuery])
     }
 
     /// Some clause reads the search row when tested per customer (word tests do).
     func readsSearchRow(correlated: Bool) -> Bool { readsSearchRow || (correlated && !wordQueries.isEmpty) }
 
     /// The conditions on the customer id `id`; `correlated`: each tested for that one customer.
-    func sql(id: String, correlated: Bool = false) -> String {
-        let words = wordQueries.isEmpty ? [] : correlated ? wordTests : ["{id} IN (SELECT rowid FROM \(Self.wordIndex))"]
+    func sql(id: String, correlated: Bool = false, words includesWords: Bool = true) -> String {
+        let words = wordQueries.isEmpty || !includesWords ? [] : correlated ? wordTests : ["{id} IN (SELECT rowid FROM \(Self.wordIndex))"]
         let all = (correlated ? correlatedClauses : clauses) + words
         return all.isEmpty ? "1" : all.joined(separator: " AND ").replacingOccurrences(of: "{id}", with: id)
     }
@@ -120,8 +135,12 @@ struct SearchFilter {
                     .replacingOccurrences(of: "_", with: "\\_")
                 add("(s.\(field.rawValue) LIKE ? ESCAPE '\\' OR s.\(field.rawValue) LIKE ? ESCAPE '\\')", [escaped + "%", "% " + escaped + "%"])
             }
-        case .city(let city): add("s.city = ?", [city])
-        case .zip(let zip): add("s.zip = ?", [zip])
+        case .city(let city):
+            add("s.city = ?", [city])
+            indexedSearchRowValues.append(city)
+        case .zip(let zip):
+            add("s.zip = ?", [zip])
+            indexedSearchRowValues.append(zip)
         case .tag(let tag):
             wordQueries.append(SearchWordsSchema.query(column: "tags", phrase: "\u{1F}" + tag + "\u{1F}"))
             wordTests.append("instr(s.tags, ?) > 0")
