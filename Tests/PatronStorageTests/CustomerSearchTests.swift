@@ -111,6 +111,13 @@ struct CustomerSearchTests {
             (["first_contact_from": .string("2026-11-20"), "first_contact_to": .string("2026-11-20")], ["C-2", "C-1", "C-3", "C-5", "C-8", "C-4", "C-7"]),
             (["last_order_from": .string("2026-11-21")], []),
             (["city": .string("Donostia"), "newsletter": .bool(false)], ["C-5"]),
+            // A customer column next to a condition that selects elsewhere is tested in its index.
+            (["city": .string("Donostia"), "newsletter": .bool(true)], ["C-1"]),
+            (["city": .string("donostia"), "group": .string("guest"), "language": .string("ES")], ["C-1"]),
+            (["name": .string("ana"), "country": .string("ES")], ["C-1"]),
+            (["zip": .string("20001"), "country": .string("es"), "newsletter": .bool(true), "group": .string("Guest")], ["C-1"]),
+            (["email": .string("ruiz@example.com"), "country": .string("ES")], []),
+            (["tag": .string("business"), "language": .string("en-gb")], ["C-4"]),
             (["name": .string("ana"), "orders_min": .integer(1), "tag": .string("VIP")], ["C-1"]),
             // Word and tag conditions alone are one question to the word index, each in its columns.
             (["first_name": .string("garc")], []),

@@ -29,9 +29,38 @@ struct SearchFilter {
     /// Some clause reads the search row (`s.`).
     private(set) var readsSearchRow = false
 
+    /// Per clause, the same condition tested in the partial index of live customers on its
+    /// column, where there is one (``liveIndexed(_:column:index:)``).
+    private var liveIndexClauses: [String?] = []
+
     /// The conditions of a request, combined.
     init(_ conditions: [CustomerSearch.Condition], db: Database) throws {
         for condition in conditions { try add(condition, db: db) }
+        testCustomerColumnsInTheirIndexes()
+    }
+
+    /// When another condition selects the candidates (the search row's city or zip, the word
+    /// index, an identifier, bookings or spend), a condition on a column of `customers` is tested
+    /// in that column's partial index of live customers rather than in the customer's row: the
+    /// index is a few MB, the rows hundreds. patron-bench search, 1M customers: a city with
+    /// newsletter yes counted 18,500 of 55,600 in 51–68 ms through the rows, 25 ms through the
+    /// index. Alone, such conditions are counted in their index as before.
+    private mutating func testCustomerColumnsInTheirIndexes() {
+        let selectsElsewhere = readsWordIndex || clauses.contains { !Self.readsCustomers($0) }
+        guard selectsElsewhere, liveIndexClauses.contains(where: { $0 != nil }) else { return }
+        for (offset, narrow) in liveIndexClauses.enumerated() {
+            guard let narrow else { continue }
+            clauses[offset] = narrow
+            correlatedClauses[offset] = narrow
+        }
+        readsCustomers = clauses.contains(where: Self.readsCustomers)
+    }
+
+    private static func readsCustomers(_ clause: String) -> Bool { clause.range(of: #"\bc\."#, options: .regularExpression) != nil }
+
+    /// `condition` (on `n`, a live customer) tested for the customer `{id}` in `index`.
+    private static func liveIndexed(_ condition: String, index: String) -> String {
+        "EXISTS (SELECT 1 FROM customers n INDEXED BY \(index) WHERE n.id = {id} AND \(condition) AND n.merged_into IS NULL AND n.erased_at IS NULL)"
     }
 
     /// Some condition asks the word index.
@@ -107,11 +136,13 @@ struct SearchFilter {
         (correlatedClauses != clauses || !wordQueries.isEmpty) && budget * 16 < matches
     }
 
-    mutating func add(_ clause: String, _ values: [(any DatabaseValueConvertible)?] = [], correlated: String? = nil) {
+    mutating func add(_ clause: String, _ values: [(any DatabaseValueConvertible)?] = [], correlated: String? = nil,
+                      liveIndex: (condition: String, index: String)? = nil) {
         clauses.append(clause)
         correlatedClauses.append(correlated ?? clause)
+        liveIndexClauses.append(liveIndex.map { Self.liveIndexed($0.condition, index: $0.index) })
         clauseArguments += StatementArguments(values)
-        readsCustomers = readsCustomers || clause.range(of: #"\bc\."#, options: .regularExpression) != nil
+        readsCustomers = readsCustomers || Self.readsCustomers(clause)
         readsSearchRow = readsSearchRow || clause.range(of: #"\bs\."#, options: .regularExpression) != nil
     }
 
@@ -147,7 +178,7 @@ struct SearchFilter {
             wordTestArguments += ["\u{1F}" + tag + "\u{1F}"]
         case .group(let name):
             if let automatic = AutomaticGroup.allCases.first(where: { $0.name.lowercased() == name.lowercased() }) {
-                add("c.auto_group = ?", [automatic.rawValue])
+                add("c.auto_group = ?", [automatic.rawValue], liveIndex: ("n.auto_group = ?", "customers_auto_group"))
             } else {
                 add("c.custom_group_id = (SELECT id FROM customer_groups WHERE name = ?)", [name])
             }
@@ -155,9 +186,11 @@ struct SearchFilter {
             add("{id} IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'email' AND key = ?)", [key])
         case .phone(let e164):
             add("{id} IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'phone' AND key = ?)", [e164])
-        case .country(let code): add("c.country = ?", [code])
-        case .language(let language): add("c.language = ? COLLATE NOCASE", [language])
-        case .newsletter(let optedIn): add(optedIn ? "c.newsletter = 1" : "coalesce(c.newsletter, 0) = 0")
+        case .country(let code): add("c.country = ?", [code], liveIndex: ("n.country = ?", "customers_country"))
+        case .language(let language):
+            add("c.language = ? COLLATE NOCASE", [language], liveIndex: ("n.language = ? COLLATE NOCASE", "customers_language"))
+        case .newsletter(true): add("c.newsletter = 1", liveIndex: ("n.newsletter = 1", "customers_newsletter"))
+        case .newsletter(false): add("coalesce(c.newsletter, 0) = 0")
         case .firstContact(let range): add("c.first_contact_at BETWEEN ? AND ?", [range.lowerBound.microseconds, range.upperBound.microseconds])
         case .lastOrder(let range):
             // The expression of the last-order index (LastOrderSortSchema): newest first.
