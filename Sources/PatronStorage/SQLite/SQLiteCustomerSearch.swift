@@ -31,8 +31,11 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
             }
             var page: [Row] = []
             if let order = key.walk, let budget = try Self.walkBudget(matches: total, limit: request.limit, db: db) {
-                page = try Self.walk(order, currency: request.currency, filter: filter, after: after, budget: budget, limit: request.limit,
-                                     correlated: filter.correlates(walking: budget, matches: total), db: db)
+                let correlated = filter.correlates(walking: budget, matches: total)
+                page = key.walksNameIndex
+                    ? try Self.walkNames(filter: filter, after: after, budget: budget, limit: request.limit, correlated: correlated, db: db)
+                    : try Self.walk(order, currency: request.currency, filter: filter, after: after, budget: budget, limit: request.limit,
+                                    correlated: correlated, db: db)
             }
             if page.count <= request.limit {
                 page = try Self.sortMatches(filter: filter, cursor: cursor, key: key, request: request, db: db)
@@ -184,6 +187,28 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
             \(searchRow) \(customer)
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY walked.sort_key, walked.customer_id LIMIT ?
             """, arguments: arguments)
+    }
+
+    /// ``walk(_:currency:filter:after:budget:limit:correlated:db:)`` in the name index, ending
+    /// at the entry `budget` rows on (reading index entries alone costs about 15 ns each), as one
+    /// query that reads the index in order and stops at the page's end. The general walk tests
+    /// every row of its budget before it sorts what matched: four times the rows a page needs
+    /// when the matches are spread evenly.
+    private static func walkNames(filter: SearchFilter, after: StatementArguments?, budget: Int, limit: Int, correlated: Bool,
+                                  db: Database) throws -> [Row] {
+        let index = "customer_search s INDEXED BY customer_search_sort_name"
+        let start = after == nil ? "1" : "(s.sort_name, s.customer_id) > (?, ?)"
+        let end = try Row.fetchOne(db, sql: "SELECT sort_name, customer_id FROM \(index) WHERE \(start) ORDER BY sort_name, customer_id LIMIT 1 OFFSET ?",
+                                   arguments: (after ?? []) + [budget - 1])
+        let customer = filter.readsCustomers ? "CROSS JOIN customers c ON c.id = s.customer_id" : ""
+        // `+`: the id is tested, not looked up in the index's second column (a skip-scan out of order).
+        let conditions = [start, end == nil ? nil : "(s.sort_name, s.customer_id) <= (?, ?)", filter.readsCustomers ? SearchFilter.live : nil,
+                          filter.sql(id: "+s.customer_id", correlated: correlated)].compactMap { $0 }
+        let endValues: StatementArguments = end.map { [$0[0] as DatabaseValue, $0[1] as DatabaseValue] } ?? []
+        return try Row.fetchAll(db, sql: """
+            SELECT s.customer_id AS id, s.sort_name AS sort_key FROM \(index) \(customer)
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY s.sort_name, s.customer_id LIMIT ?
+            """, arguments: (after ?? []) + endValues + filter.arguments(correlated: correlated) + [limit + 1])
     }
 
     /// An index in a sort's order that a page may walk (``walk(_:currency:filter:after:budget:limit:correlated:db:)``):
