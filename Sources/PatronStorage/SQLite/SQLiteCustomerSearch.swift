@@ -33,7 +33,7 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
             if let order = key.walk, let budget = try Self.walkBudget(matches: total, limit: request.limit, db: db) {
                 let correlated = filter.correlates(walking: budget, matches: total)
                 page = key.walksNameIndex
-                    ? try Self.walkNames(filter: filter, after: after, budget: budget, limit: request.limit, correlated: correlated, db: db)
+                    ? try Self.walkNameIndex(filter: filter, after: after, budget: budget, limit: request.limit, correlated: correlated, db: db)
                     : try Self.walk(order, currency: request.currency, filter: filter, after: after, budget: budget, limit: request.limit,
                                     correlated: correlated, db: db)
             }
@@ -194,7 +194,7 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
     /// query that reads the index in order and stops at the page's end. The general walk tests
     /// every row of its budget before it sorts what matched: four times the rows a page needs
     /// when the matches are spread evenly.
-    private static func walkNames(filter: SearchFilter, after: StatementArguments?, budget: Int, limit: Int, correlated: Bool,
+    private static func walkNameIndex(filter: SearchFilter, after: StatementArguments?, budget: Int, limit: Int, correlated: Bool,
                                   db: Database) throws -> [Row] {
         let index = "customer_search s INDEXED BY customer_search_sort_name"
         let start = after == nil ? "1" : "(s.sort_name, s.customer_id) > (?, ?)"

@@ -30,7 +30,7 @@ struct SearchFilter {
     private(set) var readsSearchRow = false
 
     /// Per clause, the same condition tested in the partial index of live customers on its
-    /// column, where there is one (``liveIndexed(_:column:index:)``).
+    /// column, where there is one (``liveIndexed(_:index:)``).
     private var liveIndexClauses: [String?] = []
 
     /// The conditions of a request, combined.
