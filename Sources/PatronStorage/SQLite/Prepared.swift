@@ -58,14 +58,10 @@ struct Prepared {
 
     /// Every row, each handed to `read` while it is current.
     func each(_ values: [SQLValue], read: (Columns) throws -> Void) throws {
-        try bind(values)
-        defer { sqlite3_reset(handle) }
-        while true {
-            let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { return }
-            guard code == SQLITE_ROW else { throw error() }
-            try read(Columns(handle: handle))
-        }
+        try each(values, while: { columns in
+            try read(columns)
+            return true
+        })
     }
 
     /// Rows in order, each handed to `read` while it is current, until `read` returns false.
