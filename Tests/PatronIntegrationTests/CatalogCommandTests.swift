@@ -27,6 +27,14 @@ extension BrokerBacked {
                     #expect(assigned["result"]?["group"] == .string("Corporate"))
                     #expect(assigned["result"]?["automatic_group"] == .string("Customer"))
                     #expect(assigned["result"]?["group_discount_percent"] == .string("12.50"))
+                    // Counted in the segment counts on SQLite: the custom group, and with newsletter unset (no).
+                    for args: [String: JSONValue] in [["group": .string("corporate")], ["group": .string("Corporate"), "newsletter": .bool(false)]] {
+                        let found = try await commands.call("customers.search", args: args)["result"]
+                        #expect(found?["total"] == .integer(1), "\(args)")
+                        #expect(found?["customers"]?.arrayValue?.first?["customer_no"] == .string("C-1"), "\(args)")
+                    }
+                    let nobody = try await commands.call("customers.search", args: ["group": .string("Corporate"), "newsletter": .bool(true)])
+                    #expect(nobody["result"]?["total"] == .integer(0))
                     let groups = try await commands.call("groups.list")["result"]?["groups"]?.arrayValue ?? []
                     #expect(groups.map { [$0["name"], $0["members"]] } == [
                         [.string("Visitor"), .integer(1)], [.string("Guest"), .integer(0)], [.string("Customer"), .integer(1)],

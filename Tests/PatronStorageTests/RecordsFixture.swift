@@ -263,6 +263,19 @@ final class RecordsFixture {
                     if indexed != scanned { problems.append("\(column) '\(value)': index \(indexed), rows \(scanned)") }
                 }
             }
+            // The segment counts against a recount of the live customers.
+            let kept = "SELECT country, language, auto_group, newsletter, custom_group_id, customers FROM customer_segments WHERE customers != 0"
+            let recount = """
+                SELECT coalesce(country, '') AS country, coalesce(language, '') COLLATE NOCASE AS language, auto_group,
+                    coalesce(newsletter, -1) AS newsletter, coalesce(custom_group_id, 0) AS custom_group_id, count(*) AS customers
+                FROM customers WHERE merged_into IS NULL AND erased_at IS NULL GROUP BY 1, 2, 3, 4, 5
+                """
+            let described = "quote(country) || ' ' || quote(language) || ' ' || auto_group || ' ' || newsletter || ' ' || custom_group_id || ': ' || customers"
+            problems += try String.fetchAll(db, sql: """
+                SELECT 'segment kept ' || \(described) FROM (\(kept) EXCEPT \(recount))
+                UNION ALL
+                SELECT 'segment recounted ' || \(described) FROM (\(recount) EXCEPT \(kept))
+                """)
             return problems
         }
         return problems

@@ -267,6 +267,7 @@ public final class PatronDatabase: Sendable {
         migrator.registerMigration("v20-spend-order", migrate: SpendOrderSchema.create)
         migrator.registerMigration("v21-new-customer-search", migrate: NewCustomerSearchSchema.create)
         migrator.registerMigration("v22-search-updates-by-field", migrate: SearchFieldTriggers.create)
+        migrator.registerMigration("v23-customer-segments", migrate: SegmentSchema.create)
         return migrator
     }
 }

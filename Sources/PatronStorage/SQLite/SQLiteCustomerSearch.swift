@@ -19,7 +19,7 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
             if key.walksNameIndex, let (words, clause) = filter.wordsWithIndexedSearchRow {
                 return try Self.wordSearch(request, words: words, clause: clause, db: db)
             }
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(filter.matches)", arguments: filter.arguments) ?? 0
+            let total = try Int.fetchOne(db, sql: filter.segmentTotal ?? "SELECT count(*) FROM \(filter.matches)", arguments: filter.arguments) ?? 0
             var cursor: (clause: String, arguments: StatementArguments) = ("", [])
             var after: StatementArguments?
             if let token = request.after {

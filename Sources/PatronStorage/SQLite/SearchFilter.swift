@@ -32,6 +32,15 @@ struct SearchFilter {
     /// Per clause, the same condition tested in the partial index of live customers on its
     /// column, where there is one (``liveIndexed(_:index:)``).
     private var liveIndexClauses: [String?] = []
+    /// Per clause, the same condition on a row of the segment counts (``SegmentSchema``), where
+    /// its field is a segment field.
+    private var segmentClauses: [String?] = []
+
+    /// The total as a sum of segment counts, when every condition is on a segment field.
+    var segmentTotal: String? {
+        guard !clauses.isEmpty, !readsWordIndex, segmentClauses.allSatisfy({ $0 != nil }) else { return nil }
+        return "SELECT coalesce(sum(customers), 0) FROM \(SegmentSchema.table) WHERE \(segmentClauses.compactMap { $0 }.joined(separator: " AND "))"
+    }
 
     /// The conditions of a request, combined.
     init(_ conditions: [CustomerSearch.Condition], db: Database) throws {
@@ -137,10 +146,11 @@ struct SearchFilter {
     }
 
     mutating func add(_ clause: String, _ values: [(any DatabaseValueConvertible)?] = [], correlated: String? = nil,
-                      liveIndex: (condition: String, index: String)? = nil) {
+                      liveIndex: (condition: String, index: String)? = nil, segment: String? = nil) {
         clauses.append(clause)
         correlatedClauses.append(correlated ?? clause)
         liveIndexClauses.append(liveIndex.map { Self.liveIndexed($0.condition, index: $0.index) })
+        segmentClauses.append(segment)
         clauseArguments += StatementArguments(values)
         readsCustomers = readsCustomers || Self.readsCustomers(clause)
         readsSearchRow = readsSearchRow || clause.range(of: #"\bs\."#, options: .regularExpression) != nil
@@ -178,19 +188,21 @@ struct SearchFilter {
             wordTestArguments += ["\u{1F}" + tag + "\u{1F}"]
         case .group(let name):
             if let automatic = AutomaticGroup.allCases.first(where: { $0.name.lowercased() == name.lowercased() }) {
-                add("c.auto_group = ?", [automatic.rawValue], liveIndex: ("n.auto_group = ?", "customers_auto_group"))
+                add("c.auto_group = ?", [automatic.rawValue], liveIndex: ("n.auto_group = ?", "customers_auto_group"), segment: "auto_group = ?")
             } else {
-                add("c.custom_group_id = (SELECT id FROM customer_groups WHERE name = ?)", [name])
+                add("c.custom_group_id = (SELECT id FROM customer_groups WHERE name = ?)", [name],
+                    segment: "custom_group_id = (SELECT id FROM customer_groups WHERE name = ?)")
             }
         case .email(let key):
             add("{id} IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'email' AND key = ?)", [key])
         case .phone(let e164):
             add("{id} IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'phone' AND key = ?)", [e164])
-        case .country(let code): add("c.country = ?", [code], liveIndex: ("n.country = ?", "customers_country"))
+        case .country(let code): add("c.country = ?", [code], liveIndex: ("n.country = ?", "customers_country"), segment: "country = ?")
         case .language(let language):
-            add("c.language = ? COLLATE NOCASE", [language], liveIndex: ("n.language = ? COLLATE NOCASE", "customers_language"))
-        case .newsletter(true): add("c.newsletter = 1", liveIndex: ("n.newsletter = 1", "customers_newsletter"))
-        case .newsletter(false): add("coalesce(c.newsletter, 0) = 0")
+            add("c.language = ? COLLATE NOCASE", [language], liveIndex: ("n.language = ? COLLATE NOCASE", "customers_language"),
+                segment: "language = ?")
+        case .newsletter(true): add("c.newsletter = 1", liveIndex: ("n.newsletter = 1", "customers_newsletter"), segment: "newsletter = 1")
+        case .newsletter(false): add("coalesce(c.newsletter, 0) = 0", segment: "newsletter IN (0, -1)")
         case .firstContact(let range): add("c.first_contact_at BETWEEN ? AND ?", [range.lowerBound.microseconds, range.upperBound.microseconds])
         case .lastOrder(let range):
             // The expression of the last-order index (LastOrderSortSchema): newest first.
