@@ -268,6 +268,7 @@ public final class PatronDatabase: Sendable {
         migrator.registerMigration("v21-new-customer-search", migrate: NewCustomerSearchSchema.create)
         migrator.registerMigration("v22-search-updates-by-field", migrate: SearchFieldTriggers.create)
         migrator.registerMigration("v23-customer-segments", migrate: SegmentSchema.create)
+        migrator.registerMigration("v24-customer-segments-by-city", migrate: SegmentSchema.addCity)
         return migrator
     }
 }

@@ -177,7 +177,7 @@ struct SearchFilter {
                 add("(s.\(field.rawValue) LIKE ? ESCAPE '\\' OR s.\(field.rawValue) LIKE ? ESCAPE '\\')", [escaped + "%", "% " + escaped + "%"])
             }
         case .city(let city):
-            add("s.city = ?", [city])
+            add("s.city = ?", [city], segment: "city = ?")
             indexedSearchRowValues.append(city)
         case .zip(let zip):
             add("s.zip = ?", [zip])
