@@ -30,12 +30,14 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
                 cursor = ("(\(key.expression), \(key.id)) > (?, ?)", key.arguments(currency: request.currency) + [value, token.id])
             }
             var page: [Row] = []
-            if let order = key.walk, let budget = try Self.walkBudget(matches: total, limit: request.limit, db: db) {
+            if key.walksNameIndex || key.walk != nil, let budget = try Self.walkBudget(matches: total, limit: request.limit, db: db) {
                 let correlated = filter.correlates(walking: budget, matches: total)
-                page = key.walksNameIndex
-                    ? try Self.walkNameIndex(filter: filter, after: after, budget: budget, limit: request.limit, correlated: correlated, db: db)
-                    : try Self.walk(order, currency: request.currency, filter: filter, after: after, budget: budget, limit: request.limit,
-                                    correlated: correlated, db: db)
+                page = if let order = key.walk {
+                    try Self.walk(order, currency: request.currency, filter: filter, after: after, budget: budget, limit: request.limit,
+                                  correlated: correlated, db: db)
+                } else {
+                    try Self.walkNameIndex(filter: filter, after: after, budget: budget, limit: request.limit, correlated: correlated, db: db)
+                }
             }
             if page.count <= request.limit {
                 page = try Self.sortMatches(filter: filter, cursor: cursor, key: key, request: request, db: db)
@@ -231,8 +233,10 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
         let isText: Bool
         /// The currency `total_spent` binds.
         let bindsCurrency: Bool
-        /// The name is in the search row (so the matches' ids are all a sort by it needs).
+        /// The name is in the search row (so the matches' ids are all a sort by it needs); a page
+        /// walks the name index (``walkNameIndex(filter:after:budget:limit:correlated:db:)``).
         var walksNameIndex = false
+        /// The index the other sorts' pages walk.
         var walk: SortIndex?
 
         func arguments(currency: String) -> StatementArguments { bindsCurrency ? [currency] : [] }
@@ -244,8 +248,7 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
         switch sort {
         case .name:
             // By last name, or the first name where there is none (kept by the search trigger).
-            SortKey(expression: "s.sort_name", id: "s.customer_id", isText: true, bindsCurrency: false, walksNameIndex: true,
-                    walk: SortIndex(source: "customer_search INDEXED BY customer_search_sort_name", id: "customer_id", key: "sort_name"))
+            SortKey(expression: "s.sort_name", id: "s.customer_id", isText: true, bindsCurrency: false, walksNameIndex: true)
         case .lastOrder:
             SortKey(expression: LastOrderSortSchema.key(of: "c."), isText: false, bindsCurrency: false,
                     walk: SortIndex(source: "customers INDEXED BY customers_last_order", id: "id", key: LastOrderSortSchema.key(), live: SearchFilter.liveColumns))
