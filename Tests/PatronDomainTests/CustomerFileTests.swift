@@ -1,3 +1,4 @@
+import Foundation
 import PatronDomain
 import Testing
 
@@ -49,5 +50,22 @@ struct SearchTextTests {
     ])
     func foldingIgnoresCaseAccentsAndSpacing(_ text: String, _ folded: String) {
         #expect(SearchText.fold(text) == folded)
+    }
+
+    /// SQLite's `patron_fold` folds bytes (a Latin fast path, Foundation for the rest); it must
+    /// give what the String fold gives, and what Foundation alone gives, wherever the text leaves
+    /// the Latin table: other scripts, a combining accent, other spaces, a Latin-1 symbol, a
+    /// truncated or stray byte sequence's replacement.
+    @Test(arguments: [
+        "García", "  ANA   María ", "ÆSØ Œuvre Straße", "Ǆemal Łukasz Đorđe", "Παπαδόπουλος", "Иванов", "李 小龍",
+        "Jose\u{301} Ñu", "Ana\u{A0}María", "3 × 4", "É", "Ĳssel Ǯ", "a\u{1F}B", "\t", "", "ÿ", "ɏ", "ɐ",
+    ])
+    func foldingBytesGivesWhatFoldingTextGives(_ text: String) {
+        var copy = text
+        let folded = copy.withUTF8 { SearchText.fold(utf8: $0) }
+        #expect(String(decoding: folded, as: UTF8.self) == SearchText.fold(text))
+        let foundation = text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil).lowercased()
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(SearchText.fold(text) == foundation)
     }
 }

@@ -63,6 +63,17 @@ struct CustomerSearchTests {
         return (numbers, totals)
     }
 
+    /// The triggers' `patron_fold` (SQLite's C API on the bytes) is ``SearchText/fold(_:)``;
+    /// NULL stays NULL, and text that folds to nothing is empty, not NULL.
+    @Test func foldInSQLIsTheSearchFold() async throws {
+        let fixture = try await RecordsFixture.open(.sqlite)
+        for text in ["  GARCÍA  López ", "Παπαδόπουλος", "Ǆemal Straße", "Jose\u{301}", "plain", " \t ", ""] {
+            let folded = try await fixture.read { try String.fetchOne($0, sql: "SELECT patron_fold(?)", arguments: [text]) }
+            #expect(folded == SearchText.fold(text), "\(text)")
+        }
+        #expect(try await fixture.read { try DatabaseValue.fetchOne($0, sql: "SELECT patron_fold(NULL)") } == .null)
+    }
+
     @Test(arguments: Engine.allCases) func everyFilterAloneAndCombined(engine: Engine) async throws {
         let fixture = try await Self.fixture(engine)
         let cases: [([String: JSONValue], [String])] = [

@@ -92,12 +92,12 @@ struct Prepared {
             case .text(let text):
                 var text = text
                 code = text.withUTF8 { bytes in
-                    bytes.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
+                    bytes.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), sqliteTransient) }
                 }
             case .blob(let bytes) where bytes.isEmpty:
                 code = sqlite3_bind_zeroblob(handle, index, 0)
             case .blob(let bytes):
-                code = bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), Self.transient) }
+                code = bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), sqliteTransient) }
             }
             guard code == SQLITE_OK else { throw error() }
         }
@@ -107,9 +107,6 @@ struct Prepared {
         DatabaseError(resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)),
                       message: db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) }, sql: sql)
     }
-
-    /// Tells SQLite to copy what is bound: Swift's buffers do not outlive the bind call.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     /// The current row's columns, by index.
     struct Columns: ColumnReader {
@@ -140,3 +137,6 @@ struct Prepared {
         }
     }
 }
+
+/// Tells SQLite to copy a text or blob handed to it: Swift's buffers do not outlive the call.
+let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
