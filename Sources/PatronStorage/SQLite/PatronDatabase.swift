@@ -12,17 +12,24 @@ import PatronDomain
 public final class PatronDatabase: Sendable {
     public let pool: DatabasePool
     public let path: String
+    let checkpointer: BackgroundCheckpointer
 
     /// Opens (creating if needed) the database in `directory` and runs pending migrations.
     ///
     /// - Throws: if the directory cannot be created, the file cannot be opened, or the file's
     ///   schema is newer than this binary knows (a downgrade).
     public static func open(directory: String, fileName: String = "patron.sqlite") throws -> PatronDatabase {
+        try open(directory: directory, fileName: fileName, checkpoints: BackgroundCheckpointer.Thresholds())
+    }
+
+    /// `checkpoints`: when the WAL is copied into the file (tests make it small).
+    static func open(directory: String, fileName: String, checkpoints: BackgroundCheckpointer.Thresholds) throws -> PatronDatabase {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let path = (directory as NSString).appendingPathComponent(fileName)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        let checkpointer = BackgroundCheckpointer(path: path, configuration: configuration, thresholds: checkpoints)
         configuration.prepareDatabase { db in
             // WAL's default `synchronous = NORMAL` keeps the database consistent after a power cut
             // but may lose the last commits. Patron acknowledges a message to the broker right after
@@ -39,7 +46,8 @@ public final class PatronDatabase: Sendable {
             try db.execute(sql: "PRAGMA page_size = 4096")
             // Checkpoint every ~40 MiB of WAL instead of ~4 MiB: the journal's hot pages (the last
             // leaf, the id index) change in every batch, and each checkpoint copies them again.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+            // The writer leaves that to a connection of its own (BackgroundCheckpointer).
+            if !db.configuration.readonly { checkpointer.install(on: db) }
             // Erasure must leave no bytes behind: freed and overwritten content is zeroed in the
             // page, and the erasing batch checkpoints the WAL (SQLiteEventStore).
             try db.execute(sql: "PRAGMA secure_delete = ON")
@@ -60,7 +68,7 @@ public final class PatronDatabase: Sendable {
             try Self.addFold(to: db)
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
-        let database = PatronDatabase(pool: pool, path: path)
+        let database = PatronDatabase(pool: pool, path: path, checkpointer: checkpointer)
         try database.migrate()
         return database
     }
@@ -83,9 +91,10 @@ public final class PatronDatabase: Sendable {
         guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "patron_fold could not be registered") }
     }
 
-    private init(pool: DatabasePool, path: String) {
+    private init(pool: DatabasePool, path: String, checkpointer: BackgroundCheckpointer) {
         self.pool = pool
         self.path = path
+        self.checkpointer = checkpointer
     }
 
     private func migrate() throws {
