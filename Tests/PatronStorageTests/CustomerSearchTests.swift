@@ -63,6 +63,32 @@ struct CustomerSearchTests {
         return (numbers, totals)
     }
 
+    /// The word index takes a transaction's changes from its queue at the end of the
+    /// transaction, in order: a customer created and renamed in one batch is found by the new
+    /// name only, one created and erased in it by neither; a tag added in the staff edits' path
+    /// (`change`) and a rename in the shared stores' path (`SQLiteEngine.write`) are found at once.
+    @Test func wordsChangedWithinOneTransactionAreSearchableAfterIt() async throws {
+        let fixture = try await RecordsFixture.open(.sqlite)
+        try await fixture.ingest([
+            Events.profile("q1", minute: 1, #"{"customer_no":"C-1","first_name":"Zoe","last_name":"Xylophone","email":"zoe@example.com"}"#),
+            Events.profile("q2", minute: 2, #"{"customer_no":"C-1","last_name":"Yodel"}"#),
+            Events.profile("q3", minute: 3, #"{"customer_no":"C-2","first_name":"Quentin","last_name":"Vanishing","email":"q@example.com"}"#),
+            Events.make("q4", "customer.erasure_requested", minute: 4, #"{"customer":{"email":"q@example.com"}}"#),
+        ])
+        func found(_ words: String) async throws -> [String] { Self.numbers(try await Self.search(fixture, ["name": .string(words)])) }
+        #expect(try await found("yodel") == ["C-1"])
+        #expect(try await found("xylophone") == [])
+        #expect(try await found("vanishing") == [])
+        #expect(try await found("quentin") == [])
+        let zoe = try await StaffEditTests.id(fixture, "C-1")
+        try await fixture.store.change { applier, records in try applier.tag(zoe, "Warbler", store: records) }
+        #expect(Self.numbers(try await Self.search(fixture, ["tag": .string("warbler")])) == ["C-1"])
+        try await fixture.run("UPDATE customers SET last_name = 'Ukulele' WHERE customer_no = 'C-1'")
+        #expect(try await found("ukulele") == ["C-1"])
+        #expect(try await found("yodel") == [])
+        #expect(try await fixture.searchIndexDisagreements() == [])
+    }
+
     /// The triggers' `patron_fold` (SQLite's C API on the bytes) is ``SearchText/fold(_:)``;
     /// NULL stays NULL, and text that folds to nothing is empty, not NULL.
     @Test func foldInSQLIsTheSearchFold() async throws {

@@ -161,7 +161,7 @@ final class RecordsFixture {
         if let postgres {
             try await postgres.writer.perform { try $0.run(sql, values) }
         } else {
-            try await database.pool.write { try SQLiteStatements(db: $0).run(sql, values) }
+            try await SQLiteEngine(database: database).write { try $0.run(sql, values) }
         }
     }
 
@@ -263,6 +263,8 @@ final class RecordsFixture {
                     if indexed != scanned { problems.append("\(column) '\(value)': index \(indexed), rows \(scanned)") }
                 }
             }
+            // Every transaction hands its queued word changes to the index before it commits.
+            problems += try String.fetchAll(db, sql: "SELECT 'words of customer ' || customer_id || ' still queued' FROM customer_words_pending")
             // The segment counts against a recount of the live customers.
             let kept = "SELECT country, language, auto_group, newsletter, custom_group_id, city, customers FROM customer_segments WHERE customers != 0"
             let recount = """

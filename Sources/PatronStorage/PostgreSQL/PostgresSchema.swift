@@ -5,8 +5,8 @@
 /// to either is a migration on both, and `PostgresSchemaTests` compares their tables and columns.
 /// Differences that stay: ids come from identity sequences (replicas insert concurrently); the
 /// journal's counters are a row per server connection (`ingest_counters`), not one row every
-/// replica would queue on; the search tables of SQLite (FTS5 and its triggers, the segment
-/// counts that a search's total may be summed from) are not here, nor
+/// replica would queue on; the search tables of SQLite (FTS5, its triggers and queue, the
+/// segment counts that a search's total may be summed from) are not here, nor
 /// the trigger that refolds a booking's keys after an UPDATE by hand (PostgreSQL cannot call
 /// the Swift folding; the record SQL writes them).
 /// A shipped migration is never edited: add a new one.

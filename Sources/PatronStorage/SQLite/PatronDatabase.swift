@@ -292,6 +292,7 @@ public final class PatronDatabase: Sendable {
         migrator.registerMigration("v22-search-updates-by-field", migrate: SearchFieldTriggers.create)
         migrator.registerMigration("v23-customer-segments", migrate: SegmentSchema.create)
         migrator.registerMigration("v24-customer-segments-by-city", migrate: SegmentSchema.addCity)
+        migrator.registerMigration("v25-search-words-queue", migrate: SearchWordsQueueSchema.create)
         return migrator
     }
 }

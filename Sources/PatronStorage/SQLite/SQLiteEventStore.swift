@@ -143,6 +143,7 @@ public struct SQLiteEventStore: EventStore, RecordStore {
                 WHERE id = 1
                 """, arguments: [lastReceived, lastOccurred])
         }
+        try SearchWordsQueueSchema.flush(db)
         // In the erasing transaction, so no commit leaves the erased words in the index's old segments.
         if batch.erased { try SearchWordsSchema.optimize(db) }
         return batch
@@ -154,6 +155,7 @@ public struct SQLiteEventStore: EventStore, RecordStore {
             var result: T?
             try db.inTransaction {
                 result = try body(applier, SQLiteRecordTransaction(db: db))
+                try SearchWordsQueueSchema.flush(db)
                 return rollingBack ? .rollback : .commit
             }
             return result!

@@ -53,7 +53,11 @@ struct SQLiteEngine: SQLEngine {
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteStatements) throws -> T) async throws -> T {
-        try await database.pool.write { try body(SQLiteStatements(db: $0)) }
+        try await database.pool.write { db in
+            let result = try body(SQLiteStatements(db: db))
+            try SearchWordsQueueSchema.flush(db)
+            return result
+        }
     }
 }
 
