@@ -9,7 +9,7 @@ enum BenchSeeder {
     static func seed(_ database: PatronDatabase, customers: Int) async throws {
         let chunk = 50_000
         for start in stride(from: 0, to: customers, by: chunk) {
-            try await database.pool.write { db in
+            try await database.write { db in
                 let customer = try db.makeStatement(sql: """
                     INSERT INTO customers (id, customer_no, number_assigned, first_contact_at, auto_group, first_name, first_name_at,
                         last_name, last_name_at, email, email_at, mobile, mobile_at, city, city_at)
@@ -34,6 +34,6 @@ enum BenchSeeder {
         // The seeding's pages go into the database file now, as an import's would long before
         // the day being measured; otherwise the measured run pays their write-back in its
         // checkpoints (seeded/empty 0.74–0.78 with, 1.06 with no checkpoints at all).
-        try await database.pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        try await database.checkpoint()
     }
 }

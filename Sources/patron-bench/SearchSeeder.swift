@@ -58,7 +58,7 @@ enum SearchSeeder {
     static func seed(_ database: PatronDatabase, customers: Int, bookingsPerCustomer: Int) async throws {
         let chunk = 20_000
         for first in stride(from: 0, to: customers, by: chunk) {
-            try await database.pool.write { db in
+            try await database.write { db in
                 var random = SplitMix64(seed: UInt64(first) &+ 7)
                 let customer = try db.makeStatement(sql: """
                     INSERT INTO customers (id, customer_no, number_assigned, first_contact_at, auto_group, newsletter, newsletter_at,
@@ -125,9 +125,7 @@ enum SearchSeeder {
                 }
             }
         }
-        try await database.pool.writeWithoutTransaction { db in
-            try db.execute(sql: "ANALYZE")
-            _ = try db.checkpoint(.truncate)
-        }
+        try await database.pool.writeWithoutTransaction { try $0.execute(sql: "ANALYZE") }
+        try await database.checkpoint()
     }
 }

@@ -92,7 +92,7 @@ extension BrokerBacked.Lifecycle {
         do {
             let database = try PatronDatabase.open(directory: setup.directory.path)
             // Enough customers that the PDF takes a while to write (their search rows come from the insert trigger).
-            try await database.pool.write { db in
+            try await database.write { db in
                 try db.execute(sql: """
                     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
                     INSERT INTO customers (id, customer_no, number_assigned, first_contact_at, last_name, email)

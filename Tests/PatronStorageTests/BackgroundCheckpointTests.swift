@@ -32,6 +32,20 @@ struct BackgroundCheckpointTests {
         #expect(database.checkpointer.checkpoints == 0)
     }
 
+    /// A checkpoint that meets another one running fails at once (SQLITE_BUSY, no busy wait):
+    /// the truncating checkpoint after an erasure waits for the background one instead. Each
+    /// commit here asks for a background checkpoint, and a truncation follows it at once.
+    @Test func aTruncatingCheckpointWaitsForTheBackgroundOne() async throws {
+        let (database, _) = try Self.open(.init(background: 1, inline: .max))
+        for round in 0..<200 {
+            try await database.write { db in
+                try db.execute(sql: "INSERT INTO customer_groups (name, discount_bp, created_at) VALUES (?, 0, 0)", arguments: ["group \(round) " + String(repeating: "x", count: 3000)])
+            }
+            try await database.checkpoint()
+        }
+        #expect(database.checkpointer.checkpoints > 0)
+    }
+
     private static func open(_ thresholds: BackgroundCheckpointer.Thresholds) throws -> (PatronDatabase, String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-checkpoint-\(UUID().uuidString)")
         let database = try PatronDatabase.open(directory: directory.path, fileName: "patron.sqlite", checkpoints: thresholds)

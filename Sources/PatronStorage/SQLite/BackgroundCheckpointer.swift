@@ -35,7 +35,7 @@ final class BackgroundCheckpointer: Sendable {
     private let path: String
     private let configuration: Configuration
     private let queue = DispatchQueue(label: "patron.sqlite.checkpoint")
-    /// Opened by the first checkpoint, on `queue` only.
+    /// Opened by the first background checkpoint; held by every checkpoint, so that one runs at a time.
     private let connection = Mutex<DatabaseQueue?>(nil)
     private let requested = Atomic<Bool>(false)
     private let completed = Atomic<Int>(0)
@@ -62,6 +62,14 @@ final class BackgroundCheckpointer: Sendable {
             }
             return SQLITE_OK
         }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// Copies the whole WAL into the file and truncates it, on `db` (the writer's connection),
+    /// after any background checkpoint under way: a checkpoint that meets another one running
+    /// fails at once with SQLITE_BUSY (SQLite waits only for readers and writers), and an
+    /// erasure's must not fail for that.
+    func truncate(on db: Database) throws {
+        try connection.withLock { _ in _ = try db.checkpoint(.truncate) }
     }
 
     /// One checkpoint at a time: commits that ask while one is waiting or running add nothing.

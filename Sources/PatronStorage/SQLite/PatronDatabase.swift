@@ -91,6 +91,22 @@ public final class PatronDatabase: Sendable {
         guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "patron_fold could not be registered") }
     }
 
+    /// Copies the WAL into the database file and truncates it, so that no old page is left in
+    /// it (after an erasure, or a bulk load before a measurement).
+    public func checkpoint() async throws {
+        try await pool.writeWithoutTransaction { [checkpointer] db in try checkpointer.truncate(on: db) }
+    }
+
+    /// A write transaction, as the stores make theirs: it ends by handing the word index the
+    /// changes its triggers queued, as every write transaction must (``SearchWordsQueueSchema``).
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.write { db in
+            let result = try body(db)
+            try SearchWordsQueueSchema.flush(db)
+            return result
+        }
+    }
+
     private init(pool: DatabasePool, path: String, checkpointer: BackgroundCheckpointer) {
         self.pool = pool
         self.path = path

@@ -38,7 +38,7 @@ public struct SQLiteEventStore: EventStore, RecordStore {
         if outcome.erased, !dryRun {
             // With secure_delete the erased values are zeroed in the database pages; their old
             // copies live on in the WAL until a checkpoint copies the pages back and truncates it.
-            try await database.pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+            try await database.checkpoint()
         }
         return outcome.recordOutcome
     }

@@ -53,11 +53,7 @@ struct SQLiteEngine: SQLEngine {
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteStatements) throws -> T) async throws -> T {
-        try await database.pool.write { db in
-            let result = try body(SQLiteStatements(db: db))
-            try SearchWordsQueueSchema.flush(db)
-            return result
-        }
+        try await database.write { try body(SQLiteStatements(db: $0)) }
     }
 }
 
