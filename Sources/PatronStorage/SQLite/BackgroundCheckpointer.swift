@@ -58,16 +58,16 @@ final class BackgroundCheckpointer: Sendable {
             switch BackgroundCheckpointer.action(walPages: pages, checkpointer.thresholds) {
             case .none: break
             case .background: checkpointer.request()
-            case .inline: sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            case .inline: checkpointer.connection.withLock { _ in _ = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil) }
             }
             return SQLITE_OK
         }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     /// Copies the whole WAL into the file and truncates it, on `db` (the writer's connection),
-    /// after any background checkpoint under way: a checkpoint that meets another one running
-    /// fails at once with SQLITE_BUSY (SQLite waits only for readers and writers), and an
-    /// erasure's must not fail for that.
+    /// after any background checkpoint under way. Every checkpoint holds `connection`'s lock,
+    /// because one that meets another running fails at once with SQLITE_BUSY (SQLite waits only
+    /// for readers and writers), and an erasure's must not fail for that.
     func truncate(on db: Database) throws {
         try connection.withLock { _ in _ = try db.checkpoint(.truncate) }
     }
