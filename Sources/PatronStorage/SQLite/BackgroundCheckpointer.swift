@@ -20,6 +20,7 @@ final class BackgroundCheckpointer: Sendable {
         /// About 40 MiB of 4 KiB pages: SQLite's automatic checkpoint was set here before
         /// (`PatronDatabase`), for the reason given there.
         var background: Int32 = 10_000
+        /// About 200 MiB: how far the WAL may grow while the background copy lags.
         var inline: Int32 = 50_000
     }
 

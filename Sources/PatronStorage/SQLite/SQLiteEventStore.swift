@@ -55,13 +55,8 @@ public struct SQLiteEventStore: EventStore, RecordStore {
         let applier = self.applier
         // A dry run (import preview) queues no messages.
         let reactor = dryRun ? nil : self.reactor
-        return try await database.pool.writeWithoutTransaction { db -> BatchOutcome in
-            var batch = BatchOutcome()
-            try db.inTransaction {
-                batch = try Self.record(events, isolatingEvents: isolatingEvents, applier: applier, reactor: reactor, db: db)
-                return dryRun ? .rollback : .commit
-            }
-            return batch
+        return try await database.write(rollingBack: dryRun) { db in
+            try Self.record(events, isolatingEvents: isolatingEvents, applier: applier, reactor: reactor, db: db)
         }
     }
 
@@ -143,23 +138,18 @@ public struct SQLiteEventStore: EventStore, RecordStore {
                 WHERE id = 1
                 """, arguments: [lastReceived, lastOccurred])
         }
-        try SearchWordsQueueSchema.flush(db)
-        // In the erasing transaction, so no commit leaves the erased words in the index's old segments.
-        if batch.erased { try SearchWordsSchema.optimize(db) }
+        // In the erasing transaction, so no commit leaves the erased words in the index's old
+        // segments; the queued deletions first, so that the merge drops them.
+        if batch.erased {
+            try SearchWordsQueueSchema.flush(db)
+            try SearchWordsSchema.optimize(db)
+        }
         return batch
     }
 
     public func change<T: Sendable>(rollingBack: Bool, _ body: @escaping @Sendable (RecordApplier, any DispatchTransaction) throws -> T) async throws -> T {
         let applier = self.applier
-        return try await database.pool.writeWithoutTransaction { db in
-            var result: T?
-            try db.inTransaction {
-                result = try body(applier, SQLiteRecordTransaction(db: db))
-                try SearchWordsQueueSchema.flush(db)
-                return rollingBack ? .rollback : .commit
-            }
-            return result!
-        }
+        return try await database.write(rollingBack: rollingBack) { db in try body(applier, SQLiteRecordTransaction(db: db)) }
     }
 
     /// Failures that say nothing about the event (disk full, I/O, locks): the batch is retried

@@ -176,11 +176,12 @@ enum SearchWordsSchema {
 /// writes one segment. `patron-bench import` into 1M customers, paired runs: 5,100 → 6,010,
 /// 5,290 → 5,970 and 5,460 → 5,850 rows/s; CPU per row 10 % lower.
 ///
-/// Every SQLite write transaction therefore ends with ``flush(_:)``: `SQLiteEventStore`'s
-/// batches and changes, and ``PatronDatabase/write(_:)`` for everything else (the shared
-/// stores, the bench's seeding). So must a later migration that changes search rows; a commit that skipped it would leave the words of
-/// its changes out of search until the next flush. The queued rows hold folded names until then: within the transaction
-/// only, and an erasure's are deleted with `secure_delete` like any other.
+/// Every SQLite write transaction therefore ends with ``flush(_:)``: they all go through
+/// ``PatronDatabase/write(rollingBack:_:)`` (the event batches, staff changes, the shared
+/// stores, the bench's seeding), and a later migration that changes search rows must flush
+/// too. A commit that skipped it would leave its words out of search until the next flush.
+/// The queued rows hold folded names only within the transaction, and an erasure's are
+/// deleted with `secure_delete` like any other row.
 enum SearchWordsQueueSchema {
     static let table = "customer_words_pending"
 
