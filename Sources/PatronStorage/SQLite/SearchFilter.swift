@@ -55,17 +55,20 @@ struct SearchFilter {
     /// newsletter yes counted 18,500 of 55,600 in 51–68 ms through the rows, 25 ms through the
     /// index. Alone, such conditions are counted in their index as before.
     private mutating func testCustomerColumnsInTheirIndexes() {
-        let selectsElsewhere = readsWordIndex || clauses.contains { !Self.readsCustomers($0) }
+        let selectsElsewhere = readsWordIndex || clauses.contains { !Self.clause($0, reads: "c") }
         guard selectsElsewhere, liveIndexClauses.contains(where: { $0 != nil }) else { return }
         for (offset, narrow) in liveIndexClauses.enumerated() {
             guard let narrow else { continue }
             clauses[offset] = narrow
             correlatedClauses[offset] = narrow
         }
-        readsCustomers = clauses.contains(where: Self.readsCustomers)
+        readsCustomers = clauses.contains { Self.clause($0, reads: "c") }
     }
 
-    private static func readsCustomers(_ clause: String) -> Bool { clause.range(of: #"\bc\."#, options: .regularExpression) != nil }
+    /// The clause names a column of the table aliased `alias` (`c.` customers, `s.` search row).
+    private static func clause(_ clause: String, reads alias: String) -> Bool {
+        clause.range(of: "\\b\(alias)\\.", options: .regularExpression) != nil
+    }
 
     /// `condition` (on `n`, a live customer) tested for the customer `{id}` in `index`.
     private static func liveIndexed(_ condition: String, index: String) -> String {
@@ -152,8 +155,8 @@ struct SearchFilter {
         liveIndexClauses.append(liveIndex.map { Self.liveIndexed($0.condition, index: $0.index) })
         segmentClauses.append(segment)
         clauseArguments += StatementArguments(values)
-        readsCustomers = readsCustomers || Self.readsCustomers(clause)
-        readsSearchRow = readsSearchRow || clause.range(of: #"\bs\."#, options: .regularExpression) != nil
+        readsCustomers = readsCustomers || Self.clause(clause, reads: "c")
+        readsSearchRow = readsSearchRow || Self.clause(clause, reads: "s")
     }
 
     mutating func add(_ condition: CustomerSearch.Condition, db: Database) throws {
