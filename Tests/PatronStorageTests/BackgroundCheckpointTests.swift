@@ -12,23 +12,23 @@ struct BackgroundCheckpointTests {
     }
 
     @Test func pastTheBackgroundThresholdTheCheckpointerCopiesTheWAL() async throws {
-        let (database, file) = try Self.open(.init(background: 8, inline: .max))
+        let database = try Self.open(.init(background: 8, inline: .max))
         let deadline = ContinuousClock.now + .seconds(10)
         while database.checkpointer.checkpoints == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(database.checkpointer.checkpoints > 0)
-        #expect(try Self.pages(file) > 20)
+        #expect(try Self.pages(database) > 20)
     }
 
     @Test func belowBothThresholdsNothingIsCopied() async throws {
-        let (database, file) = try Self.open(.init(background: .max, inline: .max))
+        let database = try Self.open(.init(background: .max, inline: .max))
         try await Task.sleep(for: .milliseconds(200))
         #expect(database.checkpointer.checkpoints == 0)
-        #expect(try Self.pages(file) == 1)
+        #expect(try Self.pages(database) == 1)
     }
 
     @Test func pastTheInlineThresholdTheWriterCopiesTheWALInItsCommit() throws {
-        let (database, file) = try Self.open(.init(background: .max, inline: 8))
-        #expect(try Self.pages(file) > 20)
+        let database = try Self.open(.init(background: .max, inline: 8))
+        #expect(try Self.pages(database) > 20)
         #expect(database.checkpointer.checkpoints == 0)
     }
 
@@ -36,7 +36,7 @@ struct BackgroundCheckpointTests {
     /// the truncating checkpoint after an erasure waits for the background one instead. Each
     /// commit here asks for a background checkpoint, and a truncation follows it at once.
     @Test func aTruncatingCheckpointWaitsForTheBackgroundOne() async throws {
-        let (database, _) = try Self.open(.init(background: 1, inline: .max))
+        let database = try Self.open(.init(background: 1, inline: .max))
         for round in 0..<200 {
             try await database.write { db in
                 try db.execute(sql: "INSERT INTO customer_groups (name, discount_bp, created_at) VALUES (?, 0, 0)", arguments: ["group \(round) " + String(repeating: "x", count: 3000)])
@@ -46,13 +46,13 @@ struct BackgroundCheckpointTests {
         #expect(database.checkpointer.checkpoints > 0)
     }
 
-    private static func open(_ thresholds: BackgroundCheckpointer.Thresholds) throws -> (PatronDatabase, String) {
+    private static func open(_ thresholds: BackgroundCheckpointer.Thresholds) throws -> PatronDatabase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-checkpoint-\(UUID().uuidString)")
-        let database = try PatronDatabase.open(directory: directory.path, fileName: "patron.sqlite", checkpoints: thresholds)
-        return (database, database.path)
+        return try PatronDatabase.open(directory: directory.path, fileName: "patron.sqlite", checkpoints: thresholds)
     }
 
-    private static func pages(_ file: String) throws -> Int {
-        (try FileManager.default.attributesOfItem(atPath: file)[.size] as! Int) / 4096
+    /// Pages in the database file itself (not its WAL).
+    private static func pages(_ database: PatronDatabase) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: database.path)[.size] as! Int) / 4096
     }
 }
