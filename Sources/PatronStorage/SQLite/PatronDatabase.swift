@@ -31,11 +31,6 @@ public final class PatronDatabase: Sendable {
         configuration.busyMode = .timeout(10)
         let checkpointer = BackgroundCheckpointer(path: path, configuration: configuration, thresholds: checkpoints)
         configuration.prepareDatabase { db in
-            // WAL's default `synchronous = NORMAL` keeps the database consistent after a power cut
-            // but may lose the last commits. Patron acknowledges a message to the broker right after
-            // its commit, so the broker forgets it: that commit must survive power loss too. FULL
-            // fsyncs the WAL on every commit; batching keeps that to one fsync per batch.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             // 4 KiB pages. Each event changes a leaf page in each of some twenty indexes, spread
             // over the file, and each such page is written whole to the WAL and again at the
             // checkpoint. With 16 KiB pages (chosen when the journal was most of the writing)
@@ -68,6 +63,12 @@ public final class PatronDatabase: Sendable {
             try Self.addFold(to: db)
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
+        // WAL's `synchronous = NORMAL` keeps the database consistent after a power cut but may
+        // lose the last commits. Patron acknowledges a message to the broker right after its
+        // commit, so the broker forgets it: that commit must survive power loss too. FULL fsyncs
+        // the WAL on every commit; batching keeps that to one fsync per batch. Set here, not in
+        // `prepareDatabase`: the pool sets NORMAL on its writer after that, when it turns WAL on.
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         let database = PatronDatabase(pool: pool, path: path, checkpointer: checkpointer)
         try database.migrate()
         return database

@@ -1,0 +1,33 @@
+import Foundation
+@testable import PatronStorage
+import Testing
+
+/// The settings Patron's guarantees rest on, read back from the connections that write and read:
+/// GRDB applies settings of its own after `prepareDatabase`, so setting them is not enough.
+struct DatabaseSettingsTests {
+    /// A message is acknowledged to the broker right after its commit: that commit must survive
+    /// a power cut, which in WAL mode takes `synchronous = FULL` (2). GRDB's pool sets NORMAL
+    /// (1) on its writer when it turns WAL on.
+    @Test func theWriterSyncsEveryCommit() async throws {
+        let database = try Self.open()
+        let writer = try await database.pool.writeWithoutTransaction { db in
+            (synchronous: try Int.fetchOne(db, sql: "PRAGMA synchronous"), journal: try String.fetchOne(db, sql: "PRAGMA journal_mode"))
+        }
+        #expect(writer.synchronous == 2)
+        #expect(writer.journal == "wal")
+    }
+
+    /// Erasure leaves no bytes behind in the file's pages, whichever connection wrote them.
+    @Test func everyConnectionZeroesWhatItDeletes() async throws {
+        let database = try Self.open()
+        let writer = try await database.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA secure_delete") }
+        let reader = try await database.pool.read { try Int.fetchOne($0, sql: "PRAGMA secure_delete") }
+        #expect(writer == 1)
+        #expect(reader == 1)
+    }
+
+    private static func open() throws -> PatronDatabase {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("patron-settings-\(UUID().uuidString)")
+        return try PatronDatabase.open(directory: directory.path)
+    }
+}
