@@ -15,6 +15,12 @@ struct DatabaseSettingsTests {
         }
         #expect(writer.synchronous == 2)
         #expect(writer.journal == "wal")
+        // What a client was answered is on record even after a power cut.
+        let audit = try await SQLiteCommandAudit(beside: database).queue.read { db in
+            (synchronous: try Int.fetchOne(db, sql: "PRAGMA synchronous"), journal: try String.fetchOne(db, sql: "PRAGMA journal_mode"))
+        }
+        #expect(audit.synchronous == 2)
+        #expect(audit.journal == "wal")
     }
 
     /// Erasure leaves no bytes behind in the file's pages, whichever connection wrote them.
