@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GRDB
 import PatronDomain
 import PatronPhone
 import PatronService
@@ -16,6 +17,16 @@ extension PatronBench {
         @Option(help: "Rows in the CSV file.") var rows = 100_000
         @Option(help: "Keep the seeded database in this directory (reused when it exists; the import is then on a copy).") var keep: String?
         @Option(help: "Imports, each into a fresh copy of the seeded database (the figures of one run move by about 15 %).") var runs = 1
+        @Option(help: "What a row that names an existing customer carries: same-person (that customer's names and place) or other-values (another name, city, country and language, so every searched field changes).")
+        var matching: Matching = .samePerson
+
+        /// The rows that name an existing customer are that customer in another list: the issue's
+        /// "matching existing customers by email or phone in another form". `otherValues` is the
+        /// costliest case (each such row renames and moves its customer), which the benchmark
+        /// measured alone until 2026-12-04.
+        enum Matching: String, ExpressibleByArgument, CaseIterable {
+            case samePerson = "same-person", otherValues = "other-values"
+        }
 
         func run() async throws {
             guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
@@ -52,7 +63,8 @@ extension PatronBench {
         /// One import of the file and one of the same file again; returns the first's rows per second.
         private func importOnce(into database: PatronDatabase) async throws -> Double {
             let existing = try await database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers")! }
-            let content = Array(Self.file(rows: rows, existing: existing).utf8)
+            let people = matching == .samePerson ? try await Self.people(named: rows, existing: existing, in: database) : [:]
+            let content = Array(Self.file(rows: rows, existing: existing, people: people).utf8)
             let rules = RecordRules()
             let hasher = HMACIdentityHasher(key: "bench-key-bench-key-bench-key-bench-key")
             let importer = CustomerImport(rules: rules, phones: LibPhoneNumberNormalizer(), hasher: hasher)
@@ -68,7 +80,7 @@ extension PatronBench {
             let again = try await clock.measure { _ = try await loader.load(content, customGroups: [], asOf: .now, dryRun: false) }
             guard let totals, let batch else { return 0 }
             let after = try await database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers WHERE merged_into IS NULL")! }
-            print("database: \(existing) customers before, \(after) live after; file: \(rows) rows, \(content.count / 1_048_576) MiB")
+            print("database: \(existing) customers before, \(after) live after; file: \(rows) rows, \(content.count / 1_048_576) MiB, matching rows: \(matching.rawValue)")
             print("read and validate only: \(format(reading)) (\(Int(rate(batch.rows.count, reading))) rows/s)")
             print("import: \(format(loading)), \(Int(rate(rows, loading))) rows/s, CPU \(String(format: "%.0f", cpu / Double(rows) * 1e6)) µs/row: "
                   + "created \(totals.created), updated \(totals.updated), unchanged \(totals.unchanged), rejected \(totals.rejected.count)")
@@ -77,27 +89,53 @@ extension PatronBench {
             return rate(rows, loading)
         }
 
+        /// The seeded customer (by its index) that `row` names, by email or by mobile: every third row.
+        static func named(by row: Int, existing: Int) -> (customer: Int, byEmail: Bool)? {
+            guard row % 3 == 0 else { return nil }
+            let customer = (row * 7919) % existing
+            return row % 2 == 0 ? (customer, true) : (customer + 1, false)
+        }
+
+        /// The values a row carries: a new person's, or a seeded customer's own.
+        struct Person: Sendable {
+            let firstName, lastName, city, country, language: String
+        }
+
+        /// The seeded customers the file's rows name, as they are in the database (seeded index i has id i + 1).
+        static func people(named rows: Int, existing: Int, in database: PatronDatabase) async throws -> [Int: Person] {
+            try await database.pool.read { db in
+                let statement = try db.makeStatement(sql: "SELECT first_name, last_name, city, country, language FROM customers WHERE id = ?")
+                var people: [Int: Person] = [:]
+                for row in 0..<rows {
+                    guard let customer = named(by: row, existing: existing)?.customer,
+                          let found = try Row.fetchOne(statement, arguments: [customer + 1]) else { continue }
+                    people[customer] = Person(firstName: found[0], lastName: found[1], city: found[2], country: found[3], language: found[4])
+                }
+                return people
+            }
+        }
+
         /// Spanish headers; every third row names a seeded customer, alternately by its email in
-        /// other capitals and by its mobile written another way; the rest are new people.
-        static func file(rows: Int, existing: Int) -> String {
+        /// other capitals and by its mobile written another way, with that customer's own values
+        /// when `people` has them and a new person's otherwise; the rest are new people.
+        static func file(rows: Int, existing: Int, people: [Int: Person]) -> String {
             var lines = ["Nombre;Apellidos;Correo;Móvil;Ciudad;País;Idioma;newsletter"]
             lines.reserveCapacity(rows + 1)
             for row in 0..<rows {
-                let first = SearchSeeder.firstNames[row % SearchSeeder.firstNames.count]
-                let last = SearchSeeder.lastNames[(row / 7) % SearchSeeder.lastNames.count]
                 let place = SearchSeeder.cities[row % SearchSeeder.cities.count]
+                let newPerson = Person(firstName: SearchSeeder.firstNames[row % SearchSeeder.firstNames.count],
+                                       lastName: SearchSeeder.lastNames[(row / 7) % SearchSeeder.lastNames.count],
+                                       city: place.city, country: place.country, language: place.language)
                 let newsletter = row % 2 == 0 ? "sí" : "no"
-                if row % 3 == 0 {
-                    let customer = (row * 7919) % existing
-                    if row % 2 == 0 {
-                        lines.append("\(first);\(last);\(SearchSeeder.email(customer).uppercased());;\(place.city);\(place.country);\(place.language);\(newsletter)")
-                    } else {
-                        lines.append("\(first);\(last);;\(SearchSeeder.writtenMobile(customer + 1).replacingOccurrences(of: " ", with: ""));\(place.city);\(place.country);\(place.language);\(newsletter)")
-                    }
-                } else {
-                    let phone = String(format: "91 %03d %02d %02d", (row / 10_000) % 1000, (row / 100) % 100, row % 100)
-                    lines.append("\(first);\(last);new\(row)@example.net;\(phone);\(place.city);\(place.country);\(place.language);\(newsletter)")
+                var email = "new\(row)@example.net"
+                var mobile = String(format: "91 %03d %02d %02d", (row / 10_000) % 1000, (row / 100) % 100, row % 100)
+                var person = newPerson
+                if let named = named(by: row, existing: existing) {
+                    person = people[named.customer] ?? newPerson
+                    email = named.byEmail ? SearchSeeder.email(named.customer).uppercased() : ""
+                    mobile = named.byEmail ? "" : SearchSeeder.writtenMobile(named.customer).replacingOccurrences(of: " ", with: "")
                 }
+                lines.append("\(person.firstName);\(person.lastName);\(email);\(mobile);\(person.city);\(person.country);\(person.language);\(newsletter)")
             }
             return lines.joined(separator: "\n") + "\n"
         }
