@@ -25,8 +25,9 @@ extension Patronctl.Customers {
         @Option(name: .customLong("as-of"), help: "When the list was true (RFC 3339); newer events still win. Default: now.")
         var asOf: String?
 
+        /// As many rows as patrond commits at once (`CustomerListLoader.rowsPerTransaction`).
         @Option(name: .customLong("rows-per-request"), help: "Rows per command message (100–50000).")
-        var rowsPerRequest = 5_000
+        var rowsPerRequest = 10_000
 
         func validate() throws {
             guard (100...50_000).contains(rowsPerRequest) else { throw ValidationError("--rows-per-request must be 100–50000") }

@@ -3,6 +3,7 @@ import GRDB
 import PatronDomain
 import PatronService
 @testable import PatronStorage
+import Synchronization
 import Testing
 
 /// Imported rows on a real database (both engines): the same identity resolution and merges as events, idempotence,
@@ -71,6 +72,41 @@ struct CustomerImportStoreTests {
         #expect(ana.text("first_name") == "Ana" && ana.text("last_name") == "García")
     }
 
+    /// patrond commits a long list in parts: rows meet across parts as within one, a rejected
+    /// row keeps its line in the file, and the list again changes nothing.
+    @Test(arguments: Engine.allCases) func aListCommittedInPartsCountsAsInOne(engine: Engine) async throws {
+        let text = """
+            email,first_name
+            ana@example.com,Ana
+            luis@example.com,Luis
+            marta@example.com,Marta
+            ANA@example.com,Ana María
+            ,Nobody
+            pedro@example.com,Pedro
+            luis@example.com,Luis
+
+            """
+        var totals: [CustomerListLoader.Totals] = []
+        for rowsPerPart in [3, 100] {
+            let fixture = try await RecordsFixture.open(engine)
+            let store = BatchSizes(store: fixture.store)
+            let loader = CustomerListLoader(store: store, importer: Self.importer, rowsPerPart: rowsPerPart)
+            let first = try await loader.load(Array(text.utf8), customGroups: [], asOf: Self.asOf, dryRun: false)
+            #expect(store.sizes.withLock { $0 } == (rowsPerPart == 3 ? [3, 2, 1] : [6]), "the rejected row is in no batch")
+            #expect(first.created == 4 && first.updated == 1 && first.unchanged == 1, "rows per part: \(rowsPerPart)")
+            #expect(first.rejected.map(\.line) == [6] && first.rejected.map(\.field) == ["row"])
+            #expect(try await fixture.liveCount() == 4)
+            let ana = try await fixture.texts("""
+                SELECT c.first_name FROM customers c JOIN customer_identifiers i ON i.customer_id = c.id WHERE i.key = 'ana@example.com'
+                """)
+            #expect(ana == ["Ana María"])
+            let again = try await loader.load(Array(text.utf8), customGroups: [], asOf: Self.asOf, dryRun: false)
+            #expect(again.created == 0 && again.updated == 0 && again.unchanged == 6 && again.rejected.map(\.line) == [6])
+            totals.append(first)
+        }
+        #expect(totals[0] == totals[1])
+    }
+
     @Test(arguments: Engine.allCases) func aDryRunCountsTheSameAndLeavesNothing(engine: Engine) async throws {
         let fixture = try await RecordsFixture.open(engine)
         let text = "email,first_name\nana@example.com,Ana\nana@example.com,Ana María\nluis@example.com,Luis\n"
@@ -102,5 +138,24 @@ struct CustomerImportStoreTests {
         let groups = try await catalog.groups()
         #expect(groups.first { $0.name == "Golf Club" }?.members == 1)
         #expect(groups.first { $0.name == "Guest" }?.members == 1)
+    }
+}
+
+/// A real store that remembers how many events each batch it was handed had.
+private final class BatchSizes: RecordStore {
+    let store: any RecordStore
+    let sizes = Mutex<[Int]>([])
+
+    init(store: any RecordStore) { self.store = store }
+
+    func record(_ events: [AcceptedEvent], dryRun: Bool) async throws -> RecordOutcome {
+        sizes.withLock { $0.append(events.count) }
+        return try await store.record(events, dryRun: dryRun)
+    }
+
+    func record(_ events: [AcceptedEvent]) async throws -> RecordOutcome { try await record(events, dryRun: false) }
+    func journalStatus() async throws -> JournalStatus { try await store.journalStatus() }
+    func change<T: Sendable>(rollingBack: Bool, _ body: @escaping @Sendable (RecordApplier, any DispatchTransaction) throws -> T) async throws -> T {
+        try await store.change(rollingBack: rollingBack, body)
     }
 }
