@@ -60,6 +60,12 @@ final class RecordsFixture {
                       rules: rules, dispatch: dispatch)
     }
 
+    /// On SQLite, on the file in `directory`, upgraded as patrond opens it.
+    static func upgrading(_ directory: URL) throws -> RecordsFixture {
+        try RecordsFixture(engine: .sqlite, directory: directory, sqlite: PatronDatabase.open(directory: directory.path), postgres: nil,
+                           rules: RecordRules(), dispatch: .init())
+    }
+
     /// On either engine.
     static func open(_ engine: Engine, rules: RecordRules = RecordRules(), dispatch: PatronConfiguration.Dispatch = .init()) async throws -> RecordsFixture {
         switch engine {
