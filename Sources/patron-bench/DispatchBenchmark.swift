@@ -73,7 +73,7 @@ extension PatronBench {
                                       idleInterval: .milliseconds(5))
             let relayStart = ContinuousClock.now
             let relayTask = Task { try await relay.run() }
-            while try await database.pool.read({ try Int.fetchOne($0, sql: "SELECT count(*) FROM dispatch_outbox WHERE published_at IS NULL") }) ?? 1 > 0 {
+            while try await database.read({ try Int.fetchOne($0, sql: "SELECT count(*) FROM dispatch_outbox WHERE published_at IS NULL") }) ?? 1 > 0 {
                 try await Task.sleep(for: .milliseconds(5))
             }
             let relayed = ContinuousClock.now - relayStart

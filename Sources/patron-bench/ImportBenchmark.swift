@@ -62,7 +62,7 @@ extension PatronBench {
 
         /// One import of the file and one of the same file again; returns the first's rows per second.
         private func importOnce(into database: PatronDatabase) async throws -> Double {
-            let existing = try await database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers")! }
+            let existing = try await database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers")! }
             let people = matching == .samePerson ? try await Self.people(named: rows, existing: existing, in: database) : [:]
             let content = Array(Self.file(rows: rows, existing: existing, people: people).utf8)
             let rules = RecordRules()
@@ -79,7 +79,7 @@ extension PatronBench {
             let cpu = processCPUSeconds() - cpuBefore
             let again = try await clock.measure { _ = try await loader.load(content, customGroups: [], asOf: .now, dryRun: false) }
             guard let totals, let batch else { return 0 }
-            let after = try await database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers WHERE merged_into IS NULL")! }
+            let after = try await database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers WHERE merged_into IS NULL")! }
             print("database: \(existing) customers before, \(after) live after; file: \(rows) rows, \(content.count / 1_048_576) MiB, matching rows: \(matching.rawValue)")
             print("read and validate only: \(format(reading)) (\(Int(rate(batch.rows.count, reading))) rows/s)")
             print("import: \(format(loading)), \(Int(rate(rows, loading))) rows/s, CPU \(String(format: "%.0f", cpu / Double(rows) * 1e6)) µs/row: "
@@ -103,7 +103,7 @@ extension PatronBench {
 
         /// The seeded customers the file's rows name, as they are in the database (seeded index i has id i + 1).
         static func people(named rows: Int, existing: Int, in database: PatronDatabase) async throws -> [Int: Person] {
-            try await database.pool.read { db in
+            try await database.read { db in
                 let statement = try db.makeStatement(sql: "SELECT first_name, last_name, city, country, language FROM customers WHERE id = ?")
                 var people: [Int: Person] = [:]
                 for row in 0..<rows {

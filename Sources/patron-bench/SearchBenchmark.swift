@@ -36,7 +36,7 @@ extension PatronBench {
                 }
                 print("seeded \(customers) customers in \(format(seeding))")
             }
-            let counts = try await database.pool.read { db in
+            let counts = try await database.read { db in
                 (try Int.fetchOne(db, sql: "SELECT count(*) FROM customers")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM bookings")!)
             }
             print("database: \(counts.0) customers, \(counts.1) bookings")
@@ -67,7 +67,7 @@ extension PatronBench {
                     total = try await search.search(request).total
                     let patronTime = ContinuousClock.now - start
                     let handStart = ContinuousClock.now
-                    handTotal = try await database.pool.read { db in try query.hand.run(db) }
+                    handTotal = try await database.read { db in try query.hand.run(db) }
                     let handTime = ContinuousClock.now - handStart
                     if run > 0 {
                         _ = patron.record(UInt64(patronTime.inSeconds * 1e6))

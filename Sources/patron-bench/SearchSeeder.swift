@@ -125,7 +125,7 @@ enum SearchSeeder {
                 }
             }
         }
-        try await database.pool.writeWithoutTransaction { try $0.execute(sql: "ANALYZE") }
+        try await database.write { try $0.execute(sql: "ANALYZE") }
         try await database.checkpoint()
     }
 }

@@ -4,7 +4,7 @@ import Synchronization
 import PatronAMQP
 import PatronDomain
 import PatronService
-import PatronStorage
+@testable import PatronStorage
 import Testing
 
 extension BrokerBacked {

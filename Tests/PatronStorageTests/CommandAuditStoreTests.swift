@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import PatronDomain
-import PatronStorage
+@testable import PatronStorage
 import Testing
 
 /// The audit log's own file, and the move of a log kept in the customer database before it.

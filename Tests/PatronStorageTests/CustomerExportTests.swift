@@ -4,7 +4,7 @@ import GRDB
 import Logging
 import PatronDomain
 import PatronService
-import PatronStorage
+@testable import PatronStorage
 import Testing
 
 /// Exports on real databases (the CSV ones on both engines), read back with an independent CSV reader and `sha256sum`.

@@ -10,7 +10,9 @@ import PatronDomain
 /// - ``open(directory:fileName:)``
 /// - ``migrator``
 public final class PatronDatabase: Sendable {
-    public let pool: DatabasePool
+    /// Internal: a write transaction outside ``write(rollingBack:_:)`` would leave its search
+    /// words queued (``SearchWordsQueueSchema``). Code beyond this module reads with ``read(_:)``.
+    let pool: DatabasePool
     public let path: String
     let checkpointer: BackgroundCheckpointer
 
@@ -113,6 +115,11 @@ public final class PatronDatabase: Sendable {
             }
             return result!
         }
+    }
+
+    /// A read on a snapshot of the last commit, on one of the reader connections.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(body)
     }
 
     private init(pool: DatabasePool, path: String, checkpointer: BackgroundCheckpointer) {
