@@ -56,9 +56,11 @@ public struct CustomerListLoader: Sendable {
 
     /// Rows per commit. Each commit writes every page its rows changed, and with a million
     /// customers a part's new index entries land on pages spread over the file: the more rows
-    /// share a commit, the more of them share a page. `patron-bench import` (1M customers,
-    /// paired runs): 2,000 → 10,000 rows, 8,728 → 11,625 and 9,481 → 10,753 rows/s. A part
-    /// holds the writer for about a second, which is how long events wait meanwhile.
+    /// share a commit, the more of them share a page, and fewer commits wait for the disk.
+    /// `patron-bench import` (1M customers, three pairs per mix), 2,000 → 10,000 rows:
+    /// 9,715–10,099 → 10,986–11,222 rows/s, and 6,412–6,484 → 7,228–7,413 when every matching
+    /// row changes its customer's searched fields. A part holds the writer for about a second,
+    /// which is how long events wait meanwhile.
     public static let rowsPerTransaction = 10_000
 
     private let store: any RecordStore
