@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 @testable import PatronStorage
 import Testing
 
@@ -10,15 +11,11 @@ struct DatabaseSettingsTests {
     /// (1) on its writer when it turns WAL on.
     @Test func theWriterSyncsEveryCommit() async throws {
         let database = try Self.open()
-        let writer = try await database.pool.writeWithoutTransaction { db in
-            (synchronous: try Int.fetchOne(db, sql: "PRAGMA synchronous"), journal: try String.fetchOne(db, sql: "PRAGMA journal_mode"))
-        }
+        let writer = try await database.pool.writeWithoutTransaction(Self.durability)
         #expect(writer.synchronous == 2)
         #expect(writer.journal == "wal")
         // What a client was answered is on record even after a power cut.
-        let audit = try await SQLiteCommandAudit(beside: database).queue.read { db in
-            (synchronous: try Int.fetchOne(db, sql: "PRAGMA synchronous"), journal: try String.fetchOne(db, sql: "PRAGMA journal_mode"))
-        }
+        let audit = try await SQLiteCommandAudit(beside: database).queue.read(Self.durability)
         #expect(audit.synchronous == 2)
         #expect(audit.journal == "wal")
     }
@@ -30,6 +27,11 @@ struct DatabaseSettingsTests {
         let reader = try await database.pool.read { try Int.fetchOne($0, sql: "PRAGMA secure_delete") }
         #expect(writer == 1)
         #expect(reader == 1)
+    }
+
+    /// A connection's `synchronous` level and journal mode.
+    @Sendable private static func durability(_ db: Database) throws -> (synchronous: Int?, journal: String?) {
+        (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try String.fetchOne(db, sql: "PRAGMA journal_mode"))
     }
 
     private static func open() throws -> PatronDatabase {

@@ -38,8 +38,6 @@ struct SchemaUpgradeTests {
     }
 
     private static func found(_ filters: [String: String], in fixture: RecordsFixture) async throws -> [String] {
-        let request = try CustomerSearch.parse(CommandArguments(filters.mapValues(JSONValue.string)), phones: CustomerSearchTests.Phones(),
-                                               rules: RecordRules())
-        return try await fixture.stores.search.search(request).customers.compactMap { $0["customer_no"]?.stringValue }
+        CustomerSearchTests.numbers(try await CustomerSearchTests.search(fixture, filters.mapValues(JSONValue.string)))
     }
 }
