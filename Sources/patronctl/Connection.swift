@@ -7,8 +7,8 @@ import PatronService
 
 /// Options every subcommand shares: where the broker is and how to print.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .long, help: "patrond's configuration file, read for the broker URL and object names.")
-    var config = "/etc/patron/patrond.yaml"
+    @Option(name: .long, help: "patrond's configuration file, read for the broker URL and object names (default: \(Self.defaultConfig)).")
+    var config: String?
 
     @Option(name: .long, help: "Broker URL with patronctl's own user (default: $PATRON_AMQP_URL, else the configuration's).")
     var url: String?
@@ -23,15 +23,22 @@ struct ConnectionOptions: ParsableArguments {
         guard (1...600).contains(timeout) else { throw ValidationError("--timeout must be 1–600 seconds") }
     }
 
-    /// Reads the configuration (when present) for topology names and the default URL.
+    static let defaultConfig = "/etc/patron/patrond.yaml"
+
+    /// Reads the configuration for topology names and the default URL, as a client: the
+    /// daemon's secrets are neither needed nor read. A file named with `--config` must exist; the
+    /// default one may be absent only when the broker is named otherwise (`--url`,
+    /// `$PATRON_AMQP_URL`), as on a workstation with no copy of the daemon's file.
     func loadConfiguration() throws -> PatronConfiguration {
         var environment = ProcessInfo.processInfo.environment
+        environment["PATRON_ERASURE_HASH_KEY"] = nil
         if let url { environment["PATRON_AMQP_URL"] = url }
+        let brokerNamed = !(environment["PATRON_AMQP_URL"] ?? "").isEmpty
         do {
-            if FileManager.default.fileExists(atPath: config) {
-                return try ConfigurationLoader.load(path: config, environment: environment)
+            if config == nil, brokerNamed, !FileManager.default.fileExists(atPath: Self.defaultConfig) {
+                return try ConfigurationLoader.parse(yaml: "{}", environment: environment, reader: .client)
             }
-            return try ConfigurationLoader.parse(yaml: "{}", environment: environment)
+            return try ConfigurationLoader.load(path: config ?? Self.defaultConfig, environment: environment, reader: .client)
         } catch let error as ConfigurationError {
             throw CLIFailure(code: ConfigurationError.exitCode, message: "configuration error: \(error)")
         }

@@ -17,12 +17,14 @@ extension BrokerBacked {
             try patronctl(arguments + ["--config", setup.configurationPath])
         }
 
-        /// patronctl with these arguments, and the test's environment less `unset`.
-        static func patronctl(_ arguments: [String], unset: [String] = []) throws -> Run {
+        /// patronctl with these arguments, and the test's environment less `unset` and with `set`.
+        static func patronctl(_ arguments: [String], unset: [String] = [], set: [String: String] = [:]) throws -> Run {
             let process = Process()
             process.executableURL = TestEnvironment.binDirectory.appendingPathComponent("patronctl")
             process.arguments = arguments
-            if !unset.isEmpty { process.environment = ProcessInfo.processInfo.environment.filter { !unset.contains($0.key) } }
+            if !unset.isEmpty || !set.isEmpty {
+                process.environment = ProcessInfo.processInfo.environment.filter { !unset.contains($0.key) }.merging(set) { $1 }
+            }
             let (output, errors) = (Pipe(), Pipe())
             process.standardOutput = output
             process.standardError = errors
@@ -132,6 +134,28 @@ extension BrokerBacked {
                 #expect(badFilter.status == 65 && badFilter.errors.contains("args.departure_from"))
                 let completion = try Self.patronctl(setup, ["--generate-completion-script", "bash"])
                 #expect(completion.output.contains("customers") && completion.output.contains("import"))
+            }
+        }
+
+        /// patronctl says a configuration file is missing as patrond does, and reads the file as
+        /// a client: the daemon's secrets are neither required nor a way around a missing file.
+        @Test func aMissingConfigurationFileIsAConfigurationErrorAndSecretsAreNotNeeded() async throws {
+            try await withRunningPatron { setup, _, _ in
+                // Naming the broker does not make a named file optional.
+                for broker in [[], ["--url", "amqp://patron:patron@127.0.0.1:1"]] {
+                    let missing = try Self.patronctl(["status", "--config", "/nonexistent/patrond.yaml"] + broker,
+                                                     set: ["PATRON_ERASURE_HASH_KEY": String(repeating: "k", count: 40)])
+                    #expect(missing.status == 78, "\(missing.errors)")
+                    #expect(missing.errors.contains("/nonexistent/patrond.yaml: no such configuration file"), "\(missing.errors)")
+                    #expect(!missing.errors.contains("erasure_hash_key"))
+                }
+                // The daemon's file less its secret: what an operator's copy may hold.
+                let yaml = try String(contentsOfFile: setup.configurationPath, encoding: .utf8)
+                    .split(separator: "\n").filter { !$0.contains("erasure_hash_key") }.joined(separator: "\n")
+                let clientCopy = setup.configurationPath + ".client.yaml"
+                try yaml.write(toFile: clientCopy, atomically: true, encoding: .utf8)
+                let status = try Self.patronctl(["status", "--config", clientCopy], unset: ["PATRON_ERASURE_HASH_KEY"])
+                #expect(status.status == 0, "\(status.errors)")
             }
         }
 

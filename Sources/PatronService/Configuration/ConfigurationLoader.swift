@@ -29,17 +29,28 @@ public enum ConfigurationLoader {
     public static let environmentOverrides = ["PATRON_AMQP_URL", "PATRON_DATA_DIR", "PATRON_DATABASE_URL", "PATRON_LOG_LEVEL", "PATRON_METRICS_LISTEN",
                                                "PATRON_ERASURE_HASH_KEY", "PATRON_ROLES"]
 
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PatronConfiguration {
+    /// Who reads the file. patronctl reads it for the broker and the object names only, so it
+    /// never needs (nor checks) the daemon's secrets: an operator's shell should not hold them.
+    public enum Reader: Sendable {
+        case daemon
+        case client
+    }
+
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            reader: Reader = .daemon) throws -> PatronConfiguration {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigurationError(key: path, reason: "no such configuration file")
+        }
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw ConfigurationError(key: path, reason: "cannot read the configuration file (\(error.localizedDescription))")
         }
-        return try parse(yaml: text, environment: environment)
+        return try parse(yaml: text, environment: environment, reader: reader)
     }
 
-    public static func parse(yaml: String, environment: [String: String] = [:]) throws -> PatronConfiguration {
+    public static func parse(yaml: String, environment: [String: String] = [:], reader: Reader = .daemon) throws -> PatronConfiguration {
         let root: Node
         do {
             root = try Yams.compose(yaml: yaml) ?? Node.mapping(Node.Mapping([]))
@@ -225,7 +236,7 @@ public enum ConfigurationLoader {
         let shutdown = try document.section("shutdown")
         try shutdown.onlyKeys(["grace_seconds"])
         configuration.shutdownGraceSeconds = try shutdown.int("grace_seconds", in: 1...600) ?? 20
-        try parseRecords(document.section("records"), into: &configuration, environment: environment)
+        try parseRecords(document.section("records"), into: &configuration, environment: environment, reader: reader)
         return configuration
     }
 }
@@ -234,7 +245,7 @@ extension ConfigurationLoader {
     static let minimumHashKeyLength = 32
 
     fileprivate static func parseRecords(_ node: ConfigNode, into configuration: inout PatronConfiguration,
-                                         environment: [String: String]) throws {
+                                         environment: [String: String], reader: Reader) throws {
         try node.onlyKeys(["default_country", "default_currency", "default_language", "titles", "tags", "regular_after_stays",
                            "max_merge_records", "business_emails", "business_phones", "blocked_emails", "blocked_phones",
                            "erasure_hash_key"])
@@ -287,6 +298,7 @@ extension ConfigurationLoader {
         }
         configuration.records = rules
 
+        guard reader == .daemon else { return }
         let keyName = environment["PATRON_ERASURE_HASH_KEY"].map { _ in "PATRON_ERASURE_HASH_KEY" } ?? "records.erasure_hash_key"
         let hashKey = try environment["PATRON_ERASURE_HASH_KEY"] ?? node.string("erasure_hash_key") ?? ""
         guard hashKey.utf8.count >= minimumHashKeyLength else {
