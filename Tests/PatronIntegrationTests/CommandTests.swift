@@ -78,11 +78,15 @@ extension BrokerBacked {
                     _ = try await commands.call("customers.get", args: ["email": .string("secret.person@example.com")])
                     _ = try await commands.call("customers.erase", args: ["email": .string("secret.person@example.com")])
                     _ = try await commands.send(body: Array("{not json".utf8), label: "malformed", timeout: .seconds(10))
+                    // A client that sent an address where the command's name goes.
+                    let unknown = try await commands.call("secret.person@example.com")
+                    #expect(unknown["error"]?["field"] == .string("command"))
                 }
                 let entries = try SQLiteCommandAudit(beside: try PatronDatabase.open(directory: setup.directory.path)).entries()
                 let rows = entries.map { [$0.user ?? "-", $0.command ?? "-", $0.outcome] }
                 #expect(rows == [["patron", "status.get", "ok"], ["patron", "customers.get", "not_found"],
-                                 ["patron", "customers.erase", "forbidden"], ["patron", "-", "invalid_argument"]])
+                                 ["patron", "customers.erase", "forbidden"], ["patron", "unknown", "invalid_argument"],
+                                 ["patron", "unknown", "invalid_argument"]])
                 #expect(!entries.map { "\($0.user ?? "")\($0.command ?? "")\($0.outcome)" }.joined().contains("secret"),
                         "no arguments in the audit log")
             }

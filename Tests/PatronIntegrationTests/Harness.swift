@@ -5,6 +5,7 @@ import PatronAMQP
 import PatronDomain
 import PatronService
 @testable import PatronStorage
+import Synchronization
 import Testing
 
 /// Every broker-backed test runs in this one serialized suite: they share one broker (started
@@ -331,13 +332,13 @@ func event(_ id: String?, type: String? = "booking.created", occurredAt: String 
 /// Runs `body` with a test broker connection and an in-process Patron on a fresh setup, and always
 /// stops Patron and removes the setup's broker objects and files, also when `body` fails, so one
 /// failing test cannot leave a consumer behind for the next.
-func withRunningPatron(_ setup: TestSetup? = nil,
+func withRunningPatron(_ setup: TestSetup? = nil, logger: Logger = TestEnvironment.quietLogger,
                        _ body: (TestSetup, TestBroker, RunningPatron) async throws -> Void) async throws {
     let setup = try setup ?? TestSetup()
     let broker = try await TestBroker()
     let outcome: Result<Void, any Error>
     do {
-        let patron = try await RunningPatron(setup, broker: broker)
+        let patron = try await RunningPatron(setup, broker: broker, logger: logger)
         do {
             try await body(setup, broker, patron)
             outcome = .success(())
@@ -359,9 +360,9 @@ final class RunningPatron: Sendable {
     let patron: Patron
     private let task: Task<Void, any Error>
 
-    init(_ setup: TestSetup, broker: TestBroker) async throws {
+    init(_ setup: TestSetup, broker: TestBroker, logger: Logger = TestEnvironment.quietLogger) async throws {
         patron = try await Patron(configuration: try setup.configuration(), configurationPath: nil,
-                            logger: TestEnvironment.quietLogger, handleSignals: false)
+                            logger: logger, handleSignals: false)
         let patron = self.patron
         task = Task { try await patron.run() }
         let names = setup.topology
@@ -376,6 +377,34 @@ final class RunningPatron: Sendable {
     func stop() async throws {
         await patron.shutdown()
         try await task.value
+    }
+}
+
+/// Keeps every log line a logger writes, with its metadata, for tests of what reaches the journal.
+final class CapturedLog: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
+
+    var logger: Logger {
+        Logger(label: "captured") { label in Handler(log: self) }
+    }
+
+    private struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            let line = "\(event.level) \(event.message) " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            log.lines.withLock { $0.append(line) }
+        }
     }
 }
 

@@ -28,5 +28,28 @@ extension BrokerBacked {
                 #expect(try metrics.expectTimer("patron_ingest_commit_seconds").values.count >= 1)
             }
         }
+
+        /// A command name that is not a command is neither logged nor a label as sent: it may be
+        /// personal data, and label values must stay a bounded set.
+        @Test func anUnknownCommandNameIsLoggedAndLabelledAsUnknown() async throws {
+            let metrics = TestMetrics()
+            MetricsSystem.bootstrapInternal(metrics)
+            defer { MetricsSystem.bootstrapInternal(NOOPMetricsHandler.instance) }
+            let log = CapturedLog()
+            try await withRunningPatron(logger: log.logger) { setup, broker, patron in
+                try await withCommands(setup) { commands in
+                    let reply = try await commands.call("ana.garcia@example.com")
+                    #expect(reply["error"]?["field"] == .string("command"))
+                    _ = try await commands.call("status.get")
+                }
+                try await eventually("both commands to be timed") {
+                    metrics.timers.contains { $0.label == "patron_command_seconds" && $0.dimensions.contains { $0.0 == "command" && $0.1 == "status.get" } }
+                }
+            }
+            let labels = metrics.timers.filter { $0.label == "patron_command_seconds" }.flatMap(\.dimensions).map(\.1)
+            #expect(Set(labels) == ["unknown", "status.get"])
+            #expect(!log.text.contains("ana.garcia"), "\(log.text)")
+            #expect(log.text.contains("command=unknown outcome=invalid_argument"), "\(log.text)")
+        }
     }
 }
