@@ -1,25 +1,56 @@
+import Foundation
+
 /// The KPIs of `stats.get` (EVENTS.md, "Commands") over an optional period, and how each is
 /// counted where the contract is silent (documented in `docs/asyncapi.yaml`).
 public struct CustomerStats: Sendable, Equatable {
     public struct Period: Sendable, Equatable {
         public var from: Timestamp?
         public var to: Timestamp?
+        /// The zone whose whole days the period covers, and in which its bounds are shown.
+        public var zone: TimeZone
 
-        public init(from: Timestamp?, to: Timestamp?) {
+        public init(from: Timestamp?, to: Timestamp?, zone: TimeZone = .utc) {
             self.from = from
             self.to = to
+            self.zone = zone
         }
 
         public var lower: Int64 { from?.microseconds ?? Int64.min }
         public var upper: Int64 { to?.microseconds ?? Int64.max }
 
-        /// Two date arguments (`YYYY-MM-DD`, both optional) as an inclusive period of UTC days.
-        public static func parse(_ args: CommandArguments, from fromName: String = "from", to toName: String = "to") throws -> Period {
-            let period = Period(from: try args.date(fromName).flatMap { Timestamp(rfc3339: "\($0)T00:00:00Z") },
-                                to: try args.date(toName).flatMap { Timestamp(rfc3339: "\($0)T23:59:59.999999Z") })
+        /// Two date arguments (`YYYY-MM-DD`, both optional) as an inclusive period of whole days
+        /// on `zone`'s clock: from the first instant of `from` to the last before the day after
+        /// `to`, so a day of a daylight-saving change has its 23 or 25 hours.
+        public static func parse(_ args: CommandArguments, from fromName: String = "from", to toName: String = "to",
+                                 in zone: TimeZone = .utc) throws -> Period {
+            func start(ofDay day: Int64) -> Int64 { WallClock.firstInstant(of: day * 86_400, in: zone) * 1_000_000 }
+            let first = try args.date(fromName).flatMap(CalendarDate.dayNumber).map { Timestamp(microseconds: start(ofDay: $0)) }
+            let last = try args.date(toName).flatMap(CalendarDate.dayNumber).map { Timestamp(microseconds: start(ofDay: $0 + 1) - 1) }
+            let period = Period(from: first, to: last, zone: zone)
             guard period.lower <= period.upper else { throw CommandError(.invalidArgument, field: "args.\(toName)", "before \(fromName)") }
             return period
         }
+    }
+
+    /// Orders counted by the quarter hour they were placed in (quarter hours since 1970 UTC):
+    /// every zone's offset is a whole number of quarter hours, so each slot lies in one local
+    /// hour of any zone.
+    public static let slotMicroseconds: Int64 = 900_000_000
+
+    /// The busiest local weekday (0 = Sunday) and hour of orders counted per slot; ties go to the
+    /// earlier weekday or hour; nil without orders.
+    public static func busiest(_ slots: [(slot: Int64, orders: Int64)], in zone: TimeZone) -> (weekday: Int, hour: Int)? {
+        guard !slots.isEmpty else { return nil }
+        var weekdays = [Int64](repeating: 0, count: 7), hours = [Int64](repeating: 0, count: 24)
+        for (slot, orders) in slots {
+            let wall = WallClock.wallTime(of: WallClock.floorDiv(slot * slotMicroseconds, 1_000_000), in: zone)
+            let day = WallClock.floorDiv(wall, 86_400)
+            // 1970-01-01 was a Thursday.
+            weekdays[Int(((day + 4) % 7 + 7) % 7)] += orders
+            hours[Int((wall - day * 86_400) / 3_600)] += orders
+        }
+        func first(_ counts: [Int64]) -> Int { counts.firstIndex(of: counts.max()!)! }
+        return (first(weekdays), first(hours))
     }
 
     public struct TopCustomer: Sendable, Equatable {
@@ -64,7 +95,8 @@ public struct CustomerStats: Sendable, Equatable {
     public var bookingsDue: Int64 = 0
     public var topCustomers: [TopCustomer] = []
     public var paymentMethods: [PaymentMethod] = []
-    /// 0 = Sunday … 6 = Saturday, and 0–23, of orders placed (UTC); nil without orders.
+    /// 0 = Sunday … 6 = Saturday, and 0–23, of orders placed, on the period's zone's clock; nil
+    /// without orders.
     public var busiestWeekday: Int?
     public var busiestHour: Int?
 
@@ -88,8 +120,9 @@ public struct CustomerStats: Sendable, Equatable {
         }
         let weekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
         return .object([
-            "from": period.from.map { .string($0.description) } ?? .null,
-            "to": period.to.map { .string($0.description) } ?? .null,
+            "from": period.from.map { .string($0.rfc3339(in: period.zone)) } ?? .null,
+            "to": period.to.map { .string($0.rfc3339(in: period.zone)) } ?? .null,
+            "timezone": .string(period.zone.identifier),
             "customers": .object(["total": .integer(customers), "new": .integer(newCustomers), "returning": .integer(returningCustomers),
                                   "with_order": .integer(customersWithOrder), "newsletter_opt_ins": .integer(newsletterOptIns)]),
             "orders": .integer(orders),
@@ -117,4 +150,8 @@ public struct CustomerStats: Sendable, Equatable {
 /// Where `stats.get` reads its figures.
 public protocol CustomerStatsSource: Sendable {
     func stats(_ period: CustomerStats.Period, currency: String) async throws -> CustomerStats
+}
+
+extension TimeZone {
+    public static let utc = TimeZone(identifier: "UTC")!
 }

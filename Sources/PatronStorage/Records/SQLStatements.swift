@@ -78,18 +78,6 @@ enum SQLDialect {
         self == .sqlite ? " INDEXED BY \(index)" : ""
     }
 
-    /// A field of a time in microseconds since 1970, in UTC, as an integer.
-    func utc(_ field: TimeField, of microseconds: String) -> String {
-        switch (self, field) {
-        case (.sqlite, .weekday): "CAST(strftime('%w', \(microseconds) / 1000000, 'unixepoch') AS INTEGER)"
-        case (.sqlite, .hour): "CAST(strftime('%H', \(microseconds) / 1000000, 'unixepoch') AS INTEGER)"
-        case (.postgres, .weekday): "CAST(extract(dow FROM to_timestamp(\(microseconds) / 1000000.0) AT TIME ZONE 'UTC') AS BIGINT)"
-        case (.postgres, .hour): "CAST(extract(hour FROM to_timestamp(\(microseconds) / 1000000.0) AT TIME ZONE 'UTC') AS BIGINT)"
-        }
-    }
-
-    enum TimeField { case weekday, hour }
-
     /// The notes of a customer joined with ` | ` in the order they were written.
     func joinedNotes(of customer: String) -> String {
         switch self {

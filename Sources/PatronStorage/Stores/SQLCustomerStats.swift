@@ -7,24 +7,25 @@ struct SQLCustomerStats<Engine: SQLEngine>: CustomerStatsSource {
     let engine: Engine
 
     func stats(_ period: CustomerStats.Period, currency: String) async throws -> CustomerStats {
-        let dialect = Engine.Statements.dialect
-        return try await engine.read { statements in
+        try await engine.read { statements in
             var stats = CustomerStats(period: period, currency: currency)
             let range: [SQLValue] = [.integer(period.lower), .integer(period.upper)]
-            let live = "merged_into IS NULL AND erased_at IS NULL"
             let orders = "status IN ('confirmed', 'completed') AND first_seen_at BETWEEN ? AND ?"
             func count(_ sql: String, _ values: [SQLValue] = []) throws -> Int64 {
                 try statements.first(sql, values) { $0.integer(0) } ?? 0
             }
-            stats.customers = try count("SELECT count(*) FROM customers WHERE \(live)")
-            stats.newCustomers = try count("SELECT count(*) FROM customers WHERE \(live) AND first_contact_at BETWEEN ? AND ?", range)
+            // EVENTS.md: an erased customer's anonymous row still counts, as its orders and
+            // revenue do; a merged-away record is part of its survivor, not a customer.
+            stats.customers = try count("SELECT count(*) FROM customers WHERE merged_into IS NULL")
+            // New: the first order (of all time) lies inside the period. Returning: an order
+            // inside it and the first one before it.
+            stats.newCustomers = try count("SELECT count(*) FROM customers WHERE merged_into IS NULL AND first_order_at BETWEEN ? AND ?", range)
             stats.customersWithOrder = try count("SELECT count(DISTINCT customer_id) FROM bookings WHERE customer_id IS NOT NULL AND \(orders)", range)
-            // Returning: ordered in the period, known from before it.
             stats.returningCustomers = try count("""
                 SELECT count(DISTINCT b.customer_id) FROM bookings b JOIN customers c ON c.id = b.customer_id
-                WHERE b.status IN ('confirmed', 'completed') AND b.first_seen_at BETWEEN ? AND ? AND c.first_contact_at < ?
+                WHERE b.status IN ('confirmed', 'completed') AND b.first_seen_at BETWEEN ? AND ? AND c.merged_into IS NULL AND c.first_order_at < ?
                 """, range + [.integer(period.lower)])
-            stats.newsletterOptIns = try count("SELECT count(*) FROM customers WHERE \(live) AND newsletter = 1")
+            stats.newsletterOptIns = try count("SELECT count(*) FROM customers WHERE merged_into IS NULL AND erased_at IS NULL AND newsletter = 1")
             for (currency, orders, minor) in try statements.all("""
                 SELECT coalesce(currency, ?) AS currency, count(*) AS orders, CAST(sum(coalesce(amount_minor, 0)) AS BIGINT) AS minor
                 FROM bookings WHERE \(orders) GROUP BY 1
@@ -62,14 +63,13 @@ struct SQLCustomerStats<Engine: SQLEngine>: CustomerStatsSource {
                 methods[method]?.amounts[currency] = minor
             }
             stats.paymentMethods = methods.values.sorted { ($0.payments, $1.method) > ($1.payments, $0.method) }
-            func busiest(_ field: SQLDialect.TimeField) throws -> Int? {
-                try statements.first("""
-                    SELECT \(dialect.utc(field, of: "first_seen_at")) AS slot FROM bookings WHERE \(orders)
-                    GROUP BY slot ORDER BY count(*) DESC, slot LIMIT 1
-                    """, range) { Int($0.integer(0)) }
+            let slots = try statements.all("""
+                SELECT first_seen_at / \(CustomerStats.slotMicroseconds) AS slot, count(*) AS n FROM bookings WHERE \(orders) GROUP BY 1
+                """, range) { (slot: $0.integer(0), orders: $0.integer(1)) }
+            if let busiest = CustomerStats.busiest(slots, in: period.zone) {
+                stats.busiestWeekday = busiest.weekday
+                stats.busiestHour = busiest.hour
             }
-            stats.busiestWeekday = try busiest(.weekday)
-            stats.busiestHour = try busiest(.hour)
             return stats
         }
     }
