@@ -101,6 +101,8 @@ extension BrokerBacked {
                     #expect(record["result"]?["newsletter"] == .bool(false), "\(record)")
                     var again = Self.newsletter
                     again["dry_run"] = .bool(true)
+                    // Sent minutes ago: only resend looks past the resend window to consent.
+                    again["resend"] = .bool(true)
                     let counted = try await commands.call("dispatch.send", args: again)
                     #expect(counted["result"]?["queued"] == .integer(2) && counted["result"]?["skipped"]?["no_consent"] == .integer(1))
                     let forged = try await commands.call("dispatch.unsubscribe", args: ["token": .string("QzE.0000")])

@@ -116,7 +116,8 @@ struct DispatchStoreTests {
                                          "filter": .object(["newsletter": .bool(true)])]
         try actions.check(.dispatch, CommandArguments(good), zone)
         for (key, value, field) in [("dry_run", JSONValue.bool(true), "args.dry_run"), ("template", .string("nope"), "args.template"),
-                                    ("purpose", .string("transactional"), "args.purpose"), ("channel", .string("fax"), "args.channel")] {
+                                    ("purpose", .string("transactional"), "args.purpose"), ("channel", .string("fax"), "args.channel"),
+                                    ("idempotency_key", .string("monthly"), "args.idempotency_key")] {
             var args = good
             args[key] = value
             #expect(throws: CommandError.self) {
@@ -139,8 +140,8 @@ struct DispatchStoreTests {
     }
 
     /// Consent statements arriving out of order: the latest by occurred_at decides.
-    static func consentFixture() async throws -> RecordsFixture {
-        let fixture = try RecordsFixture(dispatch: try Self.settings())
+    static func consentFixture(_ engine: Engine = .sqlite) async throws -> RecordsFixture {
+        let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
         func profile(_ id: String, _ number: String, secondsAgo: Int64, _ fields: String) -> String {
             event(id, "customer.updated", secondsAgo: secondsAgo, #"{"customer":{"customer_no":"\#(number)",\#(fields)}}"#)
         }
@@ -159,9 +160,9 @@ struct DispatchStoreTests {
     }
 
     static func request(_ channel: DispatchChannel, _ template: String, _ purpose: DispatchPurpose, dryRun: Bool = false,
-                        numbers: [String]? = nil) throws -> DispatchRequest {
+                        numbers: [String]? = nil, more: [String: JSONValue] = [:]) throws -> DispatchRequest {
         var args: [String: JSONValue] = ["channel": .string(channel.rawValue), "template": .string(template), "purpose": .string(purpose.rawValue),
-                                         "dry_run": .bool(dryRun)]
+                                         "dry_run": .bool(dryRun)].merging(more) { $1 }
         if let numbers { args["customer_nos"] = .array(numbers.map(JSONValue.string)) } else { args["filter"] = .object(["city": .string("donostia"), "orders_max": .integer(0)]) }
         return try DispatchRequest.parse(CommandArguments(args), phones: RecordsFixture.phones, rules: RecordRules())
     }
@@ -169,9 +170,9 @@ struct DispatchStoreTests {
     @Test func marketingReachesOnlyTheOptedInAndADryRunCountsExactlyWhatTheSendDoes() async throws {
         let fixture = try await Self.consentFixture()
         let sender = fixture.dispatchSender()
-        let preview = try await sender.send(try Self.request(.email, "newsletter", .marketing, dryRun: true), trigger: "send:test:1")
+        let preview = try await sender.send(try Self.request(.email, "newsletter", .marketing, dryRun: true), trigger: "send:test:1", requestedBy: "test").counts
         #expect(try await Self.jobs(fixture).isEmpty)
-        let sent = try await sender.send(try Self.request(.email, "newsletter", .marketing), trigger: "send:test:1")
+        let sent = try await sender.send(try Self.request(.email, "newsletter", .marketing), trigger: "send:test:1", requestedBy: "test").counts
         #expect(sent == preview, "\(sent)")
         #expect(sent.queued == 2 && sent.skipped == [.noConsent: 2, .noAddress: 1], "\(sent)")
         let jobs = try await Self.jobs(fixture)
@@ -180,14 +181,14 @@ struct DispatchStoreTests {
         #expect(link.hasPrefix("https://hotel-donostia.example/baja?token=") && jobs[0].body["body"]?.stringValue?.contains(link) == true)
         #expect(UnsubscribeTokens(secret: RecordsFixture.hashKey).customerNo(in: String(link.split(separator: "=").last!)) != nil)
         // The same send delivered again: the same ids, nothing new.
-        let again = try await sender.send(try Self.request(.email, "newsletter", .marketing), trigger: "send:test:1")
+        let again = try await sender.send(try Self.request(.email, "newsletter", .marketing), trigger: "send:test:1", requestedBy: "test").counts
         let total = try await Self.jobs(fixture).count
         #expect(again.queued == 0 && again.alreadyQueued == 2 && total == 2)
     }
 
     @Test func marketingSMSCarriesTheOptOutAndWaitsOutQuietHours() async throws {
         let fixture = try await Self.consentFixture()
-        let sent = try await fixture.dispatchSender().send(try Self.request(.sms, "newsletter", .marketing), trigger: "send:test:sms")
+        let sent = try await fixture.dispatchSender().send(try Self.request(.sms, "newsletter", .marketing), trigger: "send:test:sms", requestedBy: "test").counts
         #expect(sent.queued == 2 && sent.skipped == [.noConsent: 2, .invalidPhone: 1], "\(sent)")
         // Composed directly at 23:30 Madrid: held until 09:00.
         let night = Timestamp(rfc3339: "2026-11-24T23:30:00+01:00")!
@@ -207,12 +208,78 @@ struct DispatchStoreTests {
         let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
         try await fixture.ingest(Self.booking("e1"), Self.event("p", "customer.updated", #"{"customer":{"customer_no":"C-9","email":"nine@example.com"}}"#))
         let sent = try await fixture.dispatchSender().send(try Self.request(.email, "pre_arrival", .transactional, numbers: ["C-1", "C-9", "C-404"]),
-                                                           trigger: "send:test:t")
+                                                           trigger: "send:test:t", requestedBy: "test").counts
         #expect(sent.queued == 1 && sent.skipped == [.noBooking: 1, .notFound: 1])
         #expect(try await Self.jobs(fixture).last?.body["body"]?.stringValue?.contains("BK-1") == true)
         // A marketing template cannot be sent as transactional to get round consent.
         await #expect(throws: CommandError.self) {
-            try await fixture.dispatchSender().send(try Self.request(.email, "newsletter", .transactional, numbers: ["C-9"]), trigger: "send:test:x")
+            try await fixture.dispatchSender().send(try Self.request(.email, "newsletter", .transactional, numbers: ["C-9"]), trigger: "send:test:x", requestedBy: "test").counts
         }
+    }
+
+    /// EVENTS.md: a send is safe to repeat. The same send again (a new request) skips everyone
+    /// it reached as `recently_sent` unless `resend`; under an `idempotency_key` a second call
+    /// queues nothing and answers the first call's counts, and the key cannot be reused for
+    /// another send.
+    @Test(arguments: Engine.allCases) func aRepeatedSendQueuesNothingTwice(engine: Engine) async throws {
+        let fixture = try await Self.consentFixture(engine)
+        let sender = fixture.dispatchSender()
+        let newsletter = try Self.request(.email, "newsletter", .marketing)
+        let first = try await sender.send(newsletter, trigger: "send:maria:request-1", requestedBy: "maria").counts
+        #expect(first.queued == 2 && first.skipped == [.noConsent: 2, .noAddress: 1], "\(first)")
+        let rerun = try await sender.send(newsletter, trigger: "send:maria:request-2", requestedBy: "maria").counts
+        #expect(rerun.queued == 0 && rerun.skipped == [.recentlySent: 2, .noConsent: 2, .noAddress: 1], "\(rerun)")
+        // A redelivery of the first request is its own jobs, already queued, not a recent send.
+        let redelivered = try await sender.send(newsletter, trigger: "send:maria:request-1", requestedBy: "maria").counts
+        #expect(redelivered.alreadyQueued == 2 && redelivered.skipped[.recentlySent] == nil, "\(redelivered)")
+        let resent = try await sender.send(try Self.request(.email, "newsletter", .marketing, more: ["resend": .bool(true)]),
+                                           trigger: "send:maria:request-3", requestedBy: "maria").counts
+        #expect(resent.queued == 2, "\(resent)")
+        #expect(try await Self.jobs(fixture).count == 4)
+
+        let keyed = try Self.request(.email, "newsletter", .marketing, more: ["idempotency_key": .string("december-newsletter")])
+        let once = try await sender.send(keyed, trigger: "send:maria:request-4", requestedBy: "maria").counts
+        #expect(once.queued == 2, "\(once)")
+        let twice = try await sender.send(keyed, trigger: "send:luis:request-5", requestedBy: "luis").counts
+        #expect(twice == once, "the first call's counts")
+        #expect(try await Self.jobs(fixture).count == 6)
+        let otherSend = try Self.request(.email, "newsletter", .marketing, numbers: ["C-1"], more: ["idempotency_key": .string("december-newsletter")])
+        await #expect(throws: CommandError.self) {
+            do {
+                _ = try await sender.send(otherSend, trigger: "send:maria:request-6", requestedBy: "maria")
+            } catch let error as CommandError {
+                #expect(error.code == .conflict && error.field == "args.idempotency_key", "\(error)")
+                throw error
+            }
+        }
+        // The kept answer holds no filter value or customer number.
+        let kept = try await fixture.rows("SELECT * FROM dispatch_sends")
+        #expect(kept.count == 1 && !"\(kept)".contains("donostia") && kept.first?.text("requested_by") == "maria")
+    }
+
+    /// A dry run lists who would receive the send and who would be skipped, and why, a page at a
+    /// time; its pages add up to its counts.
+    @Test(arguments: Engine.allCases) func aDryRunListsItsRecipientsAPageAtATime(engine: Engine) async throws {
+        let fixture = try await Self.consentFixture(engine)
+        let sender = fixture.dispatchSender()
+        var listed: [DispatchSender.Result.Listed] = []
+        var cursor: JSONValue = .null
+        var pages = 0
+        repeat {
+            let request = try Self.request(.email, "newsletter", .marketing, dryRun: true, more: ["limit": .integer(2), "cursor": cursor])
+            let reply = try await sender.send(request, trigger: "send:test:preview", requestedBy: "test").json(dryRun: true)
+            let page = try #require(reply["recipients"]?.arrayValue)
+            #expect(page.count <= 2)
+            listed += page.map { .init(customerNo: $0["customer_no"]?.stringValue ?? "", skipped: $0["reason"]?.stringValue.flatMap(DispatchSkip.init)) }
+            cursor = reply["next_cursor"] ?? .null
+            pages += 1
+        } while cursor != .null && pages < 10
+        #expect(pages == 3)
+        #expect(listed.map(\.customerNo) == ["C-1", "C-2", "C-3", "C-4", "C-5"])
+        #expect(listed.map(\.skipped) == [nil, .noConsent, .noConsent, .noAddress, nil])
+        #expect(try await Self.jobs(fixture).isEmpty, "a dry run sends nothing")
+        // Paging belongs to dry runs.
+        #expect(throws: CommandError.self) { try Self.request(.email, "newsletter", .marketing, more: ["limit": .integer(2)]) }
+        #expect(throws: CommandError.self) { try Self.request(.email, "newsletter", .marketing, dryRun: true, more: ["cursor": .string("x")]) }
     }
 }

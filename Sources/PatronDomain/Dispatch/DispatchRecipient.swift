@@ -12,6 +12,9 @@ public enum DispatchSkip: String, Error, Sendable, CaseIterable, Comparable {
     case invalidPhone = "invalid_phone"
     /// Transactional without a booking or thread of the customer's own to be about.
     case noBooking = "no_booking"
+    /// Sent the same template on the same channel within the resend window (`dispatch.send`
+    /// without `idempotency_key` and without `resend`).
+    case recentlySent = "recently_sent"
     /// The booking, cart or thread that triggered a delayed rule changed before its time came
     /// (cancelled, arrival moved, cart ordered).
     case noLongerApplies = "no_longer_applies"

@@ -202,9 +202,34 @@ public protocol DispatchTransaction: RecordTransaction {
     func reply(eventID: String) throws -> ThreadMessage?
     /// Queues a job unless its `job_id` is taken (queued or published before); says whether it was queued.
     func enqueueDispatch(_ job: DispatchJob, customer: CustomerID, trigger: String, notBefore: Timestamp) throws -> Bool
+    /// Whether a job of this template on this channel was queued for the customer at or after
+    /// `since` by another trigger than `trigger` (whose own jobs are already queued, not sent before).
+    func wasSent(_ template: String, on channel: DispatchChannel, to customer: CustomerID, since: Timestamp, otherThan trigger: String) throws -> Bool
+    /// The send completed under an `idempotency_key`, if any.
+    func completedSend(idempotencyKey: String) throws -> CompletedSend?
+    /// Keeps a completed send's answer for its key; a key kept already keeps its first answer.
+    func recordCompletedSend(_ send: CompletedSend) throws
     /// Sets (or moves) the timer of a firing due later.
     func setDispatchTimer(_ firing: RuleFiring) throws
     func removeDispatchTimer(key: String) throws
+}
+
+/// A `dispatch.send` done under an `idempotency_key`: what identifies the send (a digest, so no
+/// filter value or customer number is kept) and the answer its first call gave.
+public struct CompletedSend: Sendable, Equatable {
+    public let idempotencyKey: String
+    public let requestDigest: String
+    public let requestedBy: String
+    public let result: JSONValue
+    public let completedAt: Timestamp
+
+    public init(idempotencyKey: String, requestDigest: String, requestedBy: String, result: JSONValue, completedAt: Timestamp) {
+        self.idempotencyKey = idempotencyKey
+        self.requestDigest = requestDigest
+        self.requestedBy = requestedBy
+        self.result = result
+        self.completedAt = completedAt
+    }
 }
 
 /// Reacts to each applied event inside the transaction that applied it (dispatch rules), so what

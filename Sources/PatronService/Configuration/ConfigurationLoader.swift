@@ -312,7 +312,7 @@ extension ConfigurationLoader {
     fileprivate static func dispatchSettings(_ node: ConfigNode) throws -> PatronConfiguration.Dispatch {
         var settings = PatronConfiguration.Dispatch()
         try node.onlyKeys(["templates", "hotel", "timezone", "unsubscribe_url", "sms_opt_out", "quiet_hours", "rate_limits",
-                           "maximum_lateness_hours", "rules"])
+                           "maximum_lateness_hours", "resend_window", "rules"])
         settings.templatesDirectory = try node.string("templates")
         let hotel = try node.section("hotel")
         try hotel.onlyKeys(["name", "phone", "email", "url"])
@@ -354,6 +354,12 @@ extension ConfigurationLoader {
             if let rate = try rates.int(channel.rawValue, in: 1...100_000) { settings.rateLimits[channel] = rate }
         }
         if let hours = try node.int("maximum_lateness_hours", in: 1...24 * 365) { settings.maximumLatenessSeconds = Int64(hours) * 3600 }
+        if let window = try node.string("resend_window") {
+            guard let seconds = durationSeconds(window) else {
+                throw ConfigurationError(key: "dispatch.resend_window", reason: "a duration such as 24h, 90m or 7d (0 turns the check off)")
+            }
+            settings.resendWindowSeconds = seconds
+        }
         let rules = try node.section("rules")
         for (name, ruleNode) in try rules.entries().sorted(by: { $0.0 < $1.0 }) {
             settings.rules.append(try dispatchRule(name, ruleNode))

@@ -115,6 +115,9 @@ public struct PatronConfiguration: Sendable, Equatable {
         public var rateLimits: [DispatchChannel: Int] = [:]
         /// A rule's moment older than this is not sent (replays, backlogs).
         public var maximumLatenessSeconds: Int64 = 48 * 3600
+        /// `dispatch.send` without an idempotency key skips whoever was sent the same template on
+        /// the same channel this recently, unless asked to `resend`; 0 turns the check off.
+        public var resendWindowSeconds: Int64 = 24 * 3600
         public var rules: [DispatchRule] = []
     }
 

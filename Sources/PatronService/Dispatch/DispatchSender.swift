@@ -8,6 +8,12 @@ import PatronStorage
 /// Recipients go in chunks, each one transaction; a job's id is derived from the send's trigger
 /// and the customer, so a send interrupted by a crash and delivered again queues the rest and
 /// never a second job for anyone. A dry run runs the same code in transactions that roll back.
+///
+/// A send is safe to repeat (EVENTS.md, `dispatch.send`): under an `idempotency_key` the trigger
+/// is the key, so a second call makes the same job ids and is answered with the first call's
+/// counts, kept once it completed; without a key, a recipient sent the same template on the same
+/// channel within the resend window by another trigger is skipped as `recently_sent`, unless
+/// the request says `resend`.
 struct DispatchSender: Sendable {
     let store: any RecordStore
     let export: any CustomerRowSource
@@ -17,6 +23,31 @@ struct DispatchSender: Sendable {
     /// chunk of a send longer than one chunk.
     let progress: @Sendable (JSONValue) async -> Void
     static let chunkSize = 500
+    private static let requestDigest = HMACIdentityHasher(key: "patron dispatch send v1")
+
+    /// What a send did or would do: the counts, and for a dry run a page of its recipients.
+    struct Result: Sendable, Equatable {
+        /// One recipient of a dry run: who, and what the send would do for them.
+        struct Listed: Sendable, Equatable {
+            var customerNo: String
+            var skipped: DispatchSkip?
+        }
+
+        var counts: DispatchCounts
+        var listed: [Listed]?
+        var nextOffset: Int?
+
+        func json(dryRun: Bool) -> JSONValue {
+            guard let listed, case .object(let counted) = counts.json(dryRun: dryRun) else { return counts.json(dryRun: dryRun) }
+            var members = Dictionary(uniqueKeysWithValues: counted.members.map { ($0.key, $0.value) })
+            members["recipients"] = .array(listed.map { entry in
+                .object(["customer_no": .string(entry.customerNo), "outcome": .string(entry.skipped == nil ? "queued" : "skipped"),
+                         "reason": entry.skipped.map { .string($0.rawValue) } ?? .null])
+            })
+            members["next_cursor"] = nextOffset.map { .string(DispatchRequest.Page.cursor(at: $0)) } ?? .null
+            return .object(JSONObject(members))
+        }
+    }
 
     /// Checks what only the loaded templates know: the template exists and states the request's purpose.
     func check(_ request: DispatchRequest) throws {
@@ -31,26 +62,55 @@ struct DispatchSender: Sendable {
         }
     }
 
-    /// - Parameter requestID: the command request's id, which progress reports carry so the
-    ///   client that asked can pick out its own.
-    func send(_ request: DispatchRequest, trigger: String, requestID: String? = nil) async throws -> DispatchCounts {
+    /// - Parameters:
+    ///   - trigger: what the job ids derive from when the request has no idempotency key.
+    ///   - requestedBy: who asked, kept with a keyed send's answer.
+    ///   - requestID: the command request's id, which progress reports carry so the client that
+    ///     asked can pick out its own.
+    func send(_ request: DispatchRequest, trigger: String, requestedBy: String, requestID: String? = nil) async throws -> Result {
         try check(request)
+        guard let key = request.idempotencyKey, !request.dryRun else {
+            return try await compose(request, trigger: trigger, requestID: requestID)
+        }
+        let digest = Self.requestDigest.hash(request.sendDescription)
+        if let done = try await store.change({ _, records in try records.completedSend(idempotencyKey: key) }) {
+            guard done.requestDigest == digest else {
+                throw CommandError(.conflict, field: "args.idempotency_key",
+                                   "already used by another send (other channel, template, purpose, recipients or resend); choose a new key")
+            }
+            guard let counts = DispatchCounts(json: done.result) else {
+                throw CommandError(.internal, "the answer kept for this idempotency_key cannot be read")
+            }
+            logger.info("dispatch send repeated", metadata: ["template": "\(request.template)", "first_by": "\(done.requestedBy)"])
+            return Result(counts: counts)
+        }
+        let result = try await compose(request, trigger: "send:key:\(key)", requestID: requestID)
+        let kept = CompletedSend(idempotencyKey: key, requestDigest: digest, requestedBy: requestedBy, result: result.counts.json(dryRun: false),
+                                 completedAt: .now)
+        try await store.change { _, records in try records.recordCompletedSend(kept) }
+        return result
+    }
+
+    private func compose(_ request: DispatchRequest, trigger: String, requestID: String?) async throws -> Result {
         let recipients: [Recipient] = switch request.recipients {
         case .filter(_, let search): try await export.customerIDs(matching: search).map(Recipient.id)
         case .customerNumbers(let numbers): numbers.map(Recipient.number)
         }
         let total = recipients.count
-        var counts = DispatchCounts()
+        var result = Result(counts: DispatchCounts(), listed: request.page.map { _ in [] })
         for start in stride(from: 0, to: total, by: Self.chunkSize) {
-            counts.add(try await compose(request, Array(recipients[start..<min(start + Self.chunkSize, total)]), trigger: trigger))
-            await report(counts, of: total, request, requestID: requestID)
+            let chunk = try await compose(request, recipients[start..<min(start + Self.chunkSize, total)], trigger: trigger)
+            result.counts.add(chunk.counts)
+            result.listed?.append(contentsOf: chunk.listed ?? [])
+            await report(result.counts, of: total, request, requestID: requestID)
         }
+        if let page = request.page, page.offset + page.limit < total { result.nextOffset = page.offset + page.limit }
         logger.info("dispatch send finished", metadata: [
             "trigger": "\(trigger)", "template": "\(request.template)", "dry_run": "\(request.dryRun)", "recipients": "\(total)",
-            "queued": "\(counts.queued)", "already_queued": "\(counts.alreadyQueued)",
-            "skipped": "\(counts.skipped.values.reduce(0, +))",
+            "queued": "\(result.counts.queued)", "already_queued": "\(result.counts.alreadyQueued)",
+            "skipped": "\(result.counts.skipped.values.reduce(0, +))",
         ])
-        return counts
+        return result
     }
 
     private enum Recipient: Sendable {
@@ -58,30 +118,45 @@ struct DispatchSender: Sendable {
         case number(String)
     }
 
-    private func compose(_ request: DispatchRequest, _ recipients: [Recipient], trigger: String) async throws -> DispatchCounts {
+    /// One chunk (positions `recipients.indices` of the whole send) in one transaction.
+    private func compose(_ request: DispatchRequest, _ recipients: ArraySlice<Recipient>, trigger: String) async throws -> Result {
         let composer = self.composer
+        let window = composer.settings.resendWindowSeconds
+        let checksRecentSends = request.idempotencyKey == nil && !request.resend && window > 0
+        let listedPositions = request.page.map { $0.offset..<($0.offset + $0.limit) }
         return try await store.change(rollingBack: request.dryRun) { _, records in
-            var counts = DispatchCounts()
+            var result = Result(counts: DispatchCounts(), listed: listedPositions.map { _ in [] })
             let now = Timestamp.now
-            for recipient in recipients {
+            for (position, recipient) in zip(recipients.indices, recipients) {
                 let id: CustomerID
+                var skipped: DispatchSkip?
                 switch recipient {
                 case .id(let known): id = known
                 case .number(let number):
                     guard let found = try records.customer(numbered: number) else {
-                        counts.skip(.notFound)
+                        result.counts.skip(.notFound)
+                        if listedPositions?.contains(position) == true { result.listed?.append(.init(customerNo: number, skipped: .notFound)) }
                         continue
                     }
                     id = found
                 }
-                switch try composer.compose(for: id, template: request.template, channel: request.channel, purpose: request.purpose,
-                                            about: .recipientsOwnBooking, trigger: trigger, in: records, now: now) {
-                case .queued: counts.queued += 1
-                case .alreadyQueued: counts.alreadyQueued += 1
-                case .skipped(let reason): counts.skip(reason)
+                if checksRecentSends,
+                   try records.wasSent(request.template, on: request.channel, to: id, since: now.adding(seconds: -window), otherThan: trigger) {
+                    skipped = .recentlySent
+                } else {
+                    switch try composer.compose(for: id, template: request.template, channel: request.channel, purpose: request.purpose,
+                                                about: .recipientsOwnBooking, trigger: trigger, in: records, now: now) {
+                    case .queued: result.counts.queued += 1
+                    case .alreadyQueued: result.counts.alreadyQueued += 1
+                    case .skipped(let reason): skipped = reason
+                    }
+                }
+                if let skipped { result.counts.skip(skipped) }
+                if listedPositions?.contains(position) == true {
+                    result.listed?.append(.init(customerNo: try records.loadCustomer(id).customerNo, skipped: skipped))
                 }
             }
-            return counts
+            return result
         }
     }
 
@@ -112,8 +187,9 @@ struct DispatchCommands: Sendable {
     func register(on server: CommandServer) {
         server.register("dispatch.send", CommandHandler(minimumRole: .operator) { args, context in
             let request = try DispatchRequest.parse(args, phones: phones, rules: rules)
-            let counts = try await sender.send(request, trigger: "send:\(context.user):\(context.requestID)", requestID: context.requestID)
-            return counts.json(dryRun: request.dryRun)
+            let result = try await sender.send(request, trigger: "send:\(context.user):\(context.requestID)", requestedBy: context.user,
+                                               requestID: context.requestID)
+            return result.json(dryRun: request.dryRun)
         })
         server.register("dispatch.unsubscribe", CommandHandler(minimumRole: .operator) { args, context in
             try args.allowOnly(["token"])

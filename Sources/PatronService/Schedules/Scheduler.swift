@@ -130,6 +130,10 @@ public struct ScheduleActions: Sendable {
         case .dispatch:
             let request = try DispatchRequest.parse(arguments, phones: phones, rules: rules)
             guard !request.dryRun else { throw CommandError(.invalidArgument, field: "args.dry_run", "a schedule sends; try the send once with dry_run instead") }
+            // Each run is a send of its own; one key would let only the first run send.
+            guard request.idempotencyKey == nil else {
+                throw CommandError(.invalidArgument, field: "args.idempotency_key", "a schedule's runs are each their own send; each run's jobs derive from its planned time")
+            }
             try sender.check(request)
         }
     }
@@ -150,7 +154,8 @@ public struct ScheduleActions: Sendable {
                 return "ok: \(report.kind.rawValue) \(entry.id), \(entry.rows) rows, \(entry.file)"
             case .dispatch:
                 let request = try DispatchRequest.parse(CommandArguments(schedule.arguments), phones: phones, rules: rules)
-                let counts = try await sender.send(request, trigger: "schedule:\(schedule.name):\(run.microseconds)")
+                let counts = try await sender.send(request, trigger: "schedule:\(schedule.name):\(run.microseconds)",
+                                                   requestedBy: "schedule:\(schedule.name)").counts
                 let skipped = counts.skipped.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }
                 return "ok: \(counts.queued) queued" + (skipped.isEmpty ? "" : ", skipped: " + skipped.joined(separator: ", "))
             }

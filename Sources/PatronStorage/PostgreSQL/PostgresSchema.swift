@@ -15,6 +15,7 @@ enum PostgresSchema {
         ("p1-records-as-of-sqlite-v22", recordsAsOfV22),
         ("p2-search-and-relay-claims", searchAndRelayClaims),
         ("p3-live-owner-by-key", liveOwnerByKey),
+        ("p4-dispatch-sends", dispatchSends),
     ]
 
     private static let profileColumns = RecordSQL.profileColumns.map { $0.hasSuffix("_at") ? "\($0) BIGINT" : "\($0) TEXT" }
@@ -373,5 +374,17 @@ enum PostgresSchema {
                                      FROM customers WHERE id = NEW.customer_id);
             RETURN NEW;
         END $$;
+        """
+
+    /// SQLite's v26: the answer kept per idempotency key, and who was sent a template lately.
+    private static let dispatchSends = """
+        CREATE TABLE dispatch_sends (
+            idempotency_key TEXT PRIMARY KEY,
+            request_digest TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            result TEXT NOT NULL,
+            completed_at BIGINT NOT NULL
+        );
+        CREATE INDEX dispatch_outbox_sent ON dispatch_outbox(customer_id, template, channel, created_at);
         """
 }

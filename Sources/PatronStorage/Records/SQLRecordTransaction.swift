@@ -447,6 +447,29 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
                                     .text(trigger), .blob([UInt8](body)), .of(job.createdAt), .of(notBefore)) { _ in true } ?? false
     }
 
+    func wasSent(_ template: String, on channel: DispatchChannel, to customer: CustomerID, since: Timestamp, otherThan trigger: String) throws -> Bool {
+        try statements.first("""
+            SELECT 1 FROM dispatch_outbox WHERE customer_id = ? AND template = ? AND channel = ? AND created_at >= ? AND trigger <> ? LIMIT 1
+            """, .integer(customer), .text(template), .text(channel.rawValue), .of(since), .text(trigger)) { _ in true } ?? false
+    }
+
+    func completedSend(idempotencyKey: String) throws -> CompletedSend? {
+        try statements.first("""
+            SELECT request_digest, requested_by, result, completed_at FROM dispatch_sends WHERE idempotency_key = ?
+            """, .text(idempotencyKey)) { row in
+            CompletedSend(idempotencyKey: idempotencyKey, requestDigest: row.text(0), requestedBy: row.text(1),
+                          result: (try? JSONValue(parsing: Array(row.text(2).utf8))) ?? .null, completedAt: Timestamp(microseconds: row.integer(3)))
+        }
+    }
+
+    func recordCompletedSend(_ send: CompletedSend) throws {
+        try statements.run("""
+            INSERT INTO dispatch_sends (idempotency_key, request_digest, requested_by, result, completed_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """, .text(send.idempotencyKey), .text(send.requestDigest), .text(send.requestedBy),
+                           .text(String(decoding: try JSONOutput.encode(send.result), as: UTF8.self)), .of(send.completedAt))
+    }
+
     func setDispatchTimer(_ firing: RuleFiring) throws {
         let (kind, id, date, reply): (String, String, String?, String?) = switch firing.subject {
         case .booking(let ref, let date): ("booking", ref, date, nil)

@@ -324,6 +324,20 @@ public final class PatronDatabase: Sendable {
         migrator.registerMigration("v23-customer-segments", migrate: SegmentSchema.create)
         migrator.registerMigration("v24-customer-segments-by-city", migrate: SegmentSchema.addCity)
         migrator.registerMigration("v25-search-words-queue", migrate: SearchWordsQueueSchema.create)
+        // Sends safe to repeat: the answer kept per idempotency key, and who was sent a template
+        // lately (the resend window), over published jobs too.
+        migrator.registerMigration("v26-dispatch-sends") { db in
+            try db.execute(sql: """
+                CREATE TABLE dispatch_sends (
+                    idempotency_key TEXT PRIMARY KEY,
+                    request_digest TEXT NOT NULL,
+                    requested_by TEXT NOT NULL,
+                    result TEXT NOT NULL,
+                    completed_at INTEGER NOT NULL
+                );
+                CREATE INDEX dispatch_outbox_sent ON dispatch_outbox(customer_id, template, channel, created_at);
+                """)
+        }
         return migrator
     }
 }
