@@ -17,6 +17,7 @@ struct DispatchTemplateTests {
 
     static let confirmation = """
         purpose: transactional
+        booking_statuses: [confirmed]
         subject: "Booking {{booking.ref}}"
         text: "Dear {{customer.first_name}}, see you on {{booking.arrival}} at {{hotel.name}} & co."
         html: "<p>Dear {{customer.first_name}}</p>"
@@ -35,6 +36,8 @@ struct DispatchTemplateTests {
         let library = try TemplateLibrary.load(directory: "config/templates", defaultLanguage: "es")
         #expect(library.names == ["abandoned_cart", "booking_cancelled", "booking_confirmation", "newsletter", "post_stay", "pre_arrival", "thread_reply"])
         #expect(library.purpose(of: "newsletter") == .marketing && library.purpose(of: "booking_confirmation") == .transactional)
+        #expect(library.bookingStatuses(of: "booking_confirmation") == [.confirmed] && library.bookingStatuses(of: "booking_cancelled") == [.cancelled])
+        #expect(library.bookingStatuses(of: "thread_reply") == nil && library.bookingStatuses(of: "newsletter") == nil)
         let english = try #require(library.render("booking_confirmation", language: "en", channel: .email, variables: Self.variables))
         #expect(english.language == "en" && english.subject == "Your booking BK-1 at Hotel Donostia is confirmed")
         #expect(english.text.contains("Dear Ana <b>,") && english.text.contains("Arrival: 2026-12-10") && !english.text.contains("Total:"))
@@ -66,9 +69,22 @@ struct DispatchTemplateTests {
          "booking_confirmation.es.yaml", "purpose"),
         (["booking_confirmation.es.yaml": "purpose: transactional\ntext: x"], "booking_confirmation.es.yaml", "subject: required"),
         (["booking_confirmation.es.yaml": confirmation,
-          "booking_confirmation.en.yaml": confirmation.replacingOccurrences(of: "purpose: transactional", with: "purpose: marketing")],
+          "booking_confirmation.en.yaml": confirmation.replacingOccurrences(of: "purpose: transactional\nbooking_statuses: [confirmed]",
+                                                                            with: "purpose: marketing")],
          "booking_confirmation.*.yaml", "same purpose"),
         (["Booking.es.yaml": confirmation], "Booking.es.yaml", "TEMPLATE.LANGUAGE.yaml"),
+        // About a booking without saying which bookings it is true of.
+        (["booking_confirmation.es.yaml": confirmation.replacingOccurrences(of: "booking_statuses: [confirmed]\n", with: "")],
+         "booking_confirmation.es.yaml", "booking_statuses: required"),
+        (["booking_confirmation.es.yaml": confirmation.replacingOccurrences(of: "[confirmed]", with: "[confirmed, paid]")],
+         "booking_confirmation.es.yaml", "'paid' is not a booking status"),
+        (["booking_confirmation.es.yaml": confirmation.replacingOccurrences(of: "[confirmed]", with: "confirmed")],
+         "booking_confirmation.es.yaml", "booking_statuses: a non-empty list"),
+        (["newsletter.es.yaml": "purpose: marketing\nbooking_statuses: [confirmed]\nsubject: s\ntext: t"],
+         "newsletter.es.yaml", "a marketing template is about no booking"),
+        (["booking_confirmation.es.yaml": confirmation,
+          "booking_confirmation.en.yaml": confirmation.replacingOccurrences(of: "[confirmed]", with: "[confirmed, completed]")],
+         "booking_confirmation.*.yaml", "same booking_statuses"),
         (["booking_confirmation.es.yaml": "subject: [unclosed"], "booking_confirmation.es.yaml", "YAML"),
     ])
     func aBrokenTemplateIsALoadErrorNamingItsFile(_ files: [String: String], _ file: String, _ reason: String) throws {

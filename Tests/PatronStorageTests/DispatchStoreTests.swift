@@ -217,6 +217,31 @@ struct DispatchStoreTests {
         }
     }
 
+    /// A confirmation is only sent about a confirmed booking: "your booking is confirmed" to a
+    /// customer whose only booking is pending would be false.
+    @Test(arguments: Engine.allCases) func aTemplateIsSentOnlyAboutBookingsInTheStatusesItDeclares(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
+        try await fixture.ingest(Self.booking("pending", status: "pending"),
+                                 Self.booking("other", ref: "BK-2", customer: #"{"customer_no":"C-2","email":"two@example.com"}"#),
+                                 Self.event("p", "customer.updated", #"{"customer":{"customer_no":"C-9","email":"nine@example.com"}}"#))
+        let sender = fixture.dispatchSender()
+        let before = try await Self.jobs(fixture).count
+        // resend: C-2's confirmation rule has just sent it the same template.
+        let sent = try await sender.send(try Self.request(.email, "booking_confirmation", .transactional, numbers: ["C-1", "C-2", "C-9"],
+                                                          more: ["resend": .bool(true)]),
+                                         trigger: "send:test:confirm", requestedBy: "test").counts
+        #expect(sent.queued == 1 && sent.skipped == [.bookingStatus: 1, .noBooking: 1], "\(sent)")
+        let jobs = try await Self.jobs(fixture).dropFirst(before)
+        #expect(jobs.map { $0.body["customer_no"] } == [.string("C-2")])
+        // Once confirmed, the same customer qualifies; a cancellation notice does not, until cancelled.
+        try await fixture.ingest(Self.booking("confirmed", status: "confirmed", type: "booking.updated"))
+        let now = try await sender.send(try Self.request(.email, "booking_confirmation", .transactional, numbers: ["C-1"], more: ["resend": .bool(true)]),
+                                        trigger: "send:test:again", requestedBy: "test").counts
+        #expect(now.queued == 1, "\(now)")
+        let cancelled = try await sender.send(try Self.request(.email, "booking_cancelled", .transactional, numbers: ["C-1"]), trigger: "send:test:c", requestedBy: "test").counts
+        #expect(cancelled.queued == 0 && cancelled.skipped == [.bookingStatus: 1], "\(cancelled)")
+    }
+
     /// EVENTS.md: a send is safe to repeat. The same send again (a new request) skips everyone
     /// it reached as `recently_sent` unless `resend`; under an `idempotency_key` a second call
     /// queues nothing and answers the first call's counts, and the key cannot be reused for

@@ -12,6 +12,9 @@ public enum DispatchSkip: String, Error, Sendable, CaseIterable, Comparable {
     case invalidPhone = "invalid_phone"
     /// Transactional without a booking or thread of the customer's own to be about.
     case noBooking = "no_booking"
+    /// The recipient's booking is in a status the template does not speak for (a confirmation
+    /// for a pending booking): its `booking_statuses`.
+    case bookingStatus = "booking_status"
     /// Sent the same template on the same channel within the resend window (`dispatch.send`
     /// without `idempotency_key` and without `resend`).
     case recentlySent = "recently_sent"

@@ -37,7 +37,8 @@ struct DispatchComposer: Sendable {
         case cart(CartRecord)
         case thread(ThreadRecord, reply: ThreadMessage?)
         /// `dispatch.send`: a transactional message is about the customer's next stay (else the
-        /// latest booking); marketing is about nothing in particular.
+        /// latest booking) among the bookings its template is for; marketing is about nothing in
+        /// particular.
         case recipientsOwnBooking
     }
 
@@ -54,11 +55,18 @@ struct DispatchComposer: Sendable {
         case .success(let found): address = found
         case .failure(let skip): return .skipped(skip)
         }
+        let library = templates.current
+        // A template about a booking is true only of bookings in the statuses it declares.
+        let statuses = library.bookingStatuses(of: template)
+        func qualifies(_ booking: BookingRecord) -> Bool {
+            statuses.map { statuses in booking.bookingStatus.map(statuses.contains) ?? false } ?? true
+        }
         var variables = DispatchVariables()
         variables.set("hotel", settings.hotel)
         switch about {
         case .booking(let booking):
             guard booking.customerID == customerID else { return .skipped(.noBooking) }
+            guard qualifies(booking) else { return .skipped(.bookingStatus) }
             variables.setBooking(booking)
         case .cart(let cart):
             guard cart.customerID == customerID else { return .skipped(.noBooking) }
@@ -67,14 +75,14 @@ struct DispatchComposer: Sendable {
             guard thread.customerID == customerID else { return .skipped(.noBooking) }
             variables.setThread(thread, reply: reply)
         case .recipientsOwnBooking where purpose == .transactional:
-            guard let booking = DispatchPlan.relevantBooking(try records.bookings(of: customerID), now: now, zone: settings.timeZone) else {
-                return .skipped(.noBooking)
+            let bookings = try records.bookings(of: customerID)
+            guard let booking = DispatchPlan.relevantBooking(bookings.filter(qualifies), now: now, zone: settings.timeZone) else {
+                return .skipped(bookings.isEmpty ? .noBooking : .bookingStatus)
             }
             variables.setBooking(booking)
         case .recipientsOwnBooking:
             break
         }
-        let library = templates.current
         let language = customer.fields[.language]?.value ?? library.defaultLanguage
         var unsubscribeURL: String?
         if purpose == .marketing, channel == .email, let base = settings.unsubscribeURL {

@@ -4,12 +4,15 @@ import PatronDomain
 import Yams
 
 /// The dispatch templates: one YAML file per template and language, `NAME.LANG.yaml`, with
-/// `purpose`, `subject` (email), `text`, optional `html` (email) and `sms` (else `text`).
+/// `purpose`, `subject` (email), `text`, optional `html` (email) and `sms` (else `text`), and, for
+/// a template about a booking, `booking_statuses`: the statuses whose bookings it tells the truth
+/// about (a confirmation is not sent for a pending booking).
 ///
 /// Everything is checked when loaded, at start and on SIGHUP, so a broken template stops the start
 /// (or the reload) with the file's name instead of failing a send at 3 a.m.: Mustache syntax, names
 /// that are not variables (Mustache would render a misspelling as nothing), a missing default
-/// language, and one purpose per template across languages.
+/// language, one purpose and one set of booking statuses per template across languages, and a
+/// transactional template that speaks of `booking.…` without saying which bookings it is for.
 public struct TemplateLibrary: Sendable {
     public struct Message: Sendable, Equatable {
         public var language: String
@@ -20,6 +23,8 @@ public struct TemplateLibrary: Sendable {
 
     struct Template: Sendable {
         var purpose: DispatchPurpose
+        /// Nil: the template is not about a booking.
+        var bookingStatuses: Set<BookingStatus>?
         var subject: MustacheTemplate
         var text: MustacheTemplate
         var html: MustacheTemplate?
@@ -45,6 +50,9 @@ public struct TemplateLibrary: Sendable {
     public var names: [String] { templates.keys.sorted() }
 
     public func purpose(of name: String) -> DispatchPurpose? { templates[name]?.values.first?.purpose }
+
+    /// The statuses of the bookings a template may be sent about; nil for a template not about a booking.
+    public func bookingStatuses(of name: String) -> Set<BookingStatus>? { templates[name]?.values.first?.bookingStatuses }
 
     /// Loads and checks every template in `directory`.
     public static func load(directory: String, defaultLanguage: String) throws -> TemplateLibrary {
@@ -74,6 +82,10 @@ public struct TemplateLibrary: Sendable {
                 throw LoadError(file: (directory as NSString).appendingPathComponent("\(name).*.yaml"),
                                 reason: "the languages of one template must state the same purpose")
             }
+            guard Set(languages.values.map(\.bookingStatuses)).count == 1 else {
+                throw LoadError(file: (directory as NSString).appendingPathComponent("\(name).*.yaml"),
+                                reason: "the languages of one template must state the same booking_statuses")
+            }
         }
         return TemplateLibrary(templates: templates, defaultLanguage: defaultLanguage)
     }
@@ -87,16 +99,31 @@ public struct TemplateLibrary: Sendable {
         }
         guard case .mapping(let mapping)? = node else { throw LoadError(file: path, reason: "must be a mapping of keys") }
         var values: [String: String] = [:]
+        var bookingStatuses: Set<BookingStatus>?
+        let keys = ["purpose", "booking_statuses", "subject", "text", "html", "sms"]
         for (key, value) in mapping {
             let name = key.string ?? "\(key)"
-            guard ["purpose", "subject", "text", "html", "sms"].contains(name) else {
-                throw LoadError(file: path, reason: "unknown key '\(name)' (known: purpose, subject, text, html, sms)")
+            guard keys.contains(name) else {
+                throw LoadError(file: path, reason: "unknown key '\(name)' (known: \(keys.joined(separator: ", ")))")
+            }
+            if name == "booking_statuses" {
+                bookingStatuses = try statuses(value, file: path)
+                continue
             }
             guard case .scalar(let scalar) = value else { throw LoadError(file: path, reason: "\(name): must be a string") }
             values[name] = scalar.string
         }
         guard let purposeText = values["purpose"], let purpose = DispatchPurpose(rawValue: purposeText) else {
             throw LoadError(file: path, reason: "purpose: required, transactional or marketing")
+        }
+        let speaksOfABooking = ["subject", "text", "html", "sms"].contains { values[$0]?.contains("booking.") ?? false }
+        switch (purpose, bookingStatuses) {
+        case (.marketing, .some):
+            throw LoadError(file: path, reason: "booking_statuses: a marketing template is about no booking")
+        case (.transactional, nil) where speaksOfABooking:
+            throw LoadError(file: path, reason: "booking_statuses: required for a template about a booking (the statuses it is true for, e.g. [confirmed])")
+        default:
+            break
         }
         func compile(_ key: String, html: Bool = false) throws -> MustacheTemplate? {
             guard let source = values[key] else { return nil }
@@ -110,7 +137,21 @@ public struct TemplateLibrary: Sendable {
         }
         guard let subject = try compile("subject") else { throw LoadError(file: path, reason: "subject: required") }
         guard let text = try compile("text") else { throw LoadError(file: path, reason: "text: required") }
-        return Template(purpose: purpose, subject: subject, text: text, html: try compile("html", html: true), sms: try compile("sms") ?? text)
+        return Template(purpose: purpose, bookingStatuses: bookingStatuses, subject: subject, text: text,
+                        html: try compile("html", html: true), sms: try compile("sms") ?? text)
+    }
+
+    private static func statuses(_ node: Node, file: String) throws -> Set<BookingStatus> {
+        let known = BookingStatus.allCases.map(\.rawValue).joined(separator: ", ")
+        guard case .sequence(let items) = node, !items.isEmpty else {
+            throw LoadError(file: file, reason: "booking_statuses: a non-empty list of booking statuses (\(known))")
+        }
+        return try Set(items.map { item in
+            guard let text = item.string, let status = BookingStatus(rawValue: text) else {
+                throw LoadError(file: file, reason: "booking_statuses: '\(item.string ?? "\(item)")' is not a booking status (\(known))")
+            }
+            return status
+        })
     }
 
     /// Refuses a `{{name}}` that is no variable (EVENTS.md's template variables: customer,
