@@ -8,7 +8,7 @@ import Testing
 /// PostgreSQL's schema and connection: migrations kept in step with SQLite's, applied once by
 /// replicas that start together, refused when newer than the binary; URLs and SQL translation.
 struct PostgresSchemaTests {
-    /// Tables only one engine has, on purpose (PostgresSchema explains each).
+    /// Tables only one engine has, on purpose (PostgresMigrations explains each).
     static let sqliteOnly: Set<String> = ["grdb_migrations", "ingest_state", "customer_search", "customer_segments", "sqlite_stat1"]
     /// The audit is in SQLite's file of its own (its old table is dropped when that file opens).
     static let postgresOnly: Set<String> = ["patron_migrations", "ingest_counters", "command_audit"]
@@ -55,7 +55,7 @@ struct PostgresSchemaTests {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         let applied = try await databases[0].writer.perform { try $0.all("SELECT identifier FROM patron_migrations") { $0.text(0) } }
-        #expect(applied == PostgresSchema.migrations.map(\.identifier))
+        #expect(applied == PostgresMigrations.all.map(\.identifier))
         for database in databases { await database.close() }
     }
 

@@ -96,13 +96,15 @@ public final class PatronPostgresDatabase: Sendable {
     }
 }
 
-/// Applies ``PostgresSchema/migrations`` once, whichever replica starts first: the others wait
+/// Applies ``PostgresMigrations/all`` once, whichever replica starts first: the others wait
 /// on the same advisory lock and then find nothing to do.
 enum PostgresMigrator {
     /// An arbitrary constant naming Patron's migration lock among the database's advisory locks.
     private static let lockKey: Int64 = 0x5041_5452_4f4e  // "PATRON"
 
-    static func migrate(_ session: PostgresSession, location: PostgresLocation) throws {
+    /// - Parameter migrations: all of them; a test stops at an earlier version.
+    static func migrate(_ session: PostgresSession, location: PostgresLocation,
+                        migrations: [(identifier: String, sql: String)] = PostgresMigrations.all) throws {
         try session.execute(script: """
             BEGIN;
             SELECT pg_advisory_xact_lock(\(lockKey));
@@ -110,11 +112,11 @@ enum PostgresMigrator {
             """)
         do {
             let applied = Set(try session.query("SELECT identifier FROM patron_migrations", []).rows().map { $0.text(0) })
-            let known = Set(PostgresSchema.migrations.map(\.identifier))
+            let known = Set(migrations.map(\.identifier))
             guard applied.isSubset(of: known) else {
                 throw DatabaseSchemaTooNew(path: location.description)
             }
-            for migration in PostgresSchema.migrations where !applied.contains(migration.identifier) {
+            for migration in migrations where !applied.contains(migration.identifier) {
                 try session.execute(script: migration.sql)
                 try _ = session.query("INSERT INTO patron_migrations (identifier) VALUES (?)", [.text(migration.identifier)])
             }

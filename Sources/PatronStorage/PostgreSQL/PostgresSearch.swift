@@ -1,7 +1,7 @@
 import PatronDomain
 
 /// A search request's conditions as one WHERE over live customers (`customers c`), in
-/// PostgreSQL: text through `patron_fold` and its trigram indexes (PostgresSchema's p2),
+/// PostgreSQL: text through `patron_fold` and its trigram indexes (PostgresMigrations' p2),
 /// bookings and spend through the same live-owner indexes as SQLite's.
 struct PostgresSearchFilter {
     static let live = "c.merged_into IS NULL AND c.erased_at IS NULL"

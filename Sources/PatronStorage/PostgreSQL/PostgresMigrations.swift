@@ -1,28 +1,28 @@
-/// PostgreSQL's schema: the tables of SQLite's (``PatronDatabase/migrator``) with the same names
-/// and columns, so that the record SQL is written once (``SQLRecordTransaction``).
+/// PostgreSQL's schema history: every migration as the literal SQL it ran when it shipped, in
+/// order (``PostgresMigrator`` applies them). Nothing here is built from live code.
 ///
-/// In step with SQLite: the first migration is SQLite's schema as of its v22; each later change
-/// to either is a migration on both, and `PostgresSchemaTests` compares their tables and columns.
-/// Differences that stay: ids come from identity sequences (replicas insert concurrently); the
-/// journal's counters are a row per server connection (`ingest_counters`), not one row every
-/// replica would queue on; the search tables of SQLite (FTS5, its triggers and queue, the
-/// segment counts that a search's total may be summed from) are not here, nor
+/// In step with SQLite (``SQLiteMigrations``): p1 is SQLite's schema as of its v22; each later
+/// change to either is a migration on both, and `PostgresSchemaTests` compares their tables
+/// and columns. Differences that stay: ids come from identity sequences (replicas insert
+/// concurrently); the journal's counters are a row per server connection (`ingest_counters`),
+/// not one row every replica would queue on; the search tables of SQLite (FTS5, its triggers
+/// and queue, the segment counts that a search's total may be summed from) are not here, nor
 /// the trigger that refolds a booking's keys after an UPDATE by hand (PostgreSQL cannot call
-/// the Swift folding; the record SQL writes them).
-/// A shipped migration is never edited: add a new one.
-enum PostgresSchema {
-    static let migrations: [(identifier: String, sql: String)] = [
-        ("p1-records-as-of-sqlite-v22", recordsAsOfV22),
-        ("p2-search-and-relay-claims", searchAndRelayClaims),
-        ("p3-live-owner-by-key", liveOwnerByKey),
-        ("p4-dispatch-sends", dispatchSends),
+/// the Swift folding; the record SQL writes them). p2 needs `unaccent` and `pg_trgm`, which
+/// come with PostgreSQL (Debian's `postgresql-contrib`, part of `postgresql`); creating them
+/// needs a superuser or a trusted-extension owner, so a DBA may have to run its two CREATE
+/// EXTENSION lines once (README, "Scale-out").
+///
+/// A shipped migration is never edited: add one at the end.
+enum PostgresMigrations {
+    static let all: [(identifier: String, sql: String)] = [
+        ("p1-records-as-of-sqlite-v22", p1RecordsAsOfSqliteV22),
+        ("p2-search-and-relay-claims", p2SearchAndRelayClaims),
+        ("p3-live-owner-by-key", p3LiveOwnerByKey),
+        ("p4-dispatch-sends", p4DispatchSends),
     ]
 
-    private static let profileColumns = RecordSQL.profileColumns.map { $0.hasSuffix("_at") ? "\($0) BIGINT" : "\($0) TEXT" }
-    private static let bookingFieldColumns = RecordSQL.bookingFieldColumns.map { $0.hasSuffix("_at") ? "\($0) BIGINT" : "\($0) TEXT" }
-    private static let live = "WHERE merged_into IS NULL AND erased_at IS NULL"
-
-    private static let recordsAsOfV22 = """
+    private static let p1RecordsAsOfSqliteV22 = #"""
         CREATE TABLE event_journal (
             seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             event_id TEXT NOT NULL UNIQUE,
@@ -79,7 +79,44 @@ enum PostgresSchema {
             newsletter SMALLINT,
             newsletter_at BIGINT,
             tags TEXT NOT NULL DEFAULT '',
-            \(profileColumns.joined(separator: ",\n    "  )),
+            title TEXT,
+            title_at BIGINT,
+            first_name TEXT,
+            first_name_at BIGINT,
+            last_name TEXT,
+            last_name_at BIGINT,
+            company TEXT,
+            company_at BIGINT,
+            email TEXT,
+            email_at BIGINT,
+            phone TEXT,
+            phone_at BIGINT,
+            mobile TEXT,
+            mobile_at BIGINT,
+            fax TEXT,
+            fax_at BIGINT,
+            ev_phone TEXT,
+            ev_phone_at BIGINT,
+            contact TEXT,
+            contact_at BIGINT,
+            address_line1 TEXT,
+            address_line1_at BIGINT,
+            address_line2 TEXT,
+            address_line2_at BIGINT,
+            zip TEXT,
+            zip_at BIGINT,
+            city TEXT,
+            city_at BIGINT,
+            state TEXT,
+            state_at BIGINT,
+            country TEXT,
+            country_at BIGINT,
+            language TEXT,
+            language_at BIGINT,
+            birthday TEXT,
+            birthday_at BIGINT,
+            account TEXT,
+            account_at BIGINT,
             bookings_count BIGINT NOT NULL DEFAULT 0,
             orders BIGINT NOT NULL DEFAULT 0,
             completed_stays BIGINT NOT NULL DEFAULT 0,
@@ -90,13 +127,13 @@ enum PostgresSchema {
         );
         CREATE INDEX customers_merged_into ON customers(merged_into) WHERE merged_into IS NOT NULL;
         CREATE INDEX customers_custom_group ON customers(custom_group_id) WHERE custom_group_id IS NOT NULL;
-        CREATE INDEX customers_auto_group ON customers(auto_group) \(live);
-        CREATE INDEX customers_country ON customers(country) \(live);
-        CREATE INDEX customers_language ON customers(lower(language)) \(live);
-        CREATE INDEX customers_newsletter ON customers(newsletter) \(live);
-        CREATE INDEX customers_orders ON customers(orders) \(live);
-        CREATE INDEX customers_first_contact ON customers(first_contact_at) \(live);
-        CREATE INDEX customers_last_order ON customers(last_order_at DESC NULLS LAST) \(live);
+        CREATE INDEX customers_auto_group ON customers(auto_group) WHERE merged_into IS NULL AND erased_at IS NULL;
+        CREATE INDEX customers_country ON customers(country) WHERE merged_into IS NULL AND erased_at IS NULL;
+        CREATE INDEX customers_language ON customers(lower(language)) WHERE merged_into IS NULL AND erased_at IS NULL;
+        CREATE INDEX customers_newsletter ON customers(newsletter) WHERE merged_into IS NULL AND erased_at IS NULL;
+        CREATE INDEX customers_orders ON customers(orders) WHERE merged_into IS NULL AND erased_at IS NULL;
+        CREATE INDEX customers_first_contact ON customers(first_contact_at) WHERE merged_into IS NULL AND erased_at IS NULL;
+        CREATE INDEX customers_last_order ON customers(last_order_at DESC NULLS LAST) WHERE merged_into IS NULL AND erased_at IS NULL;
         CREATE TABLE customer_numbers (
             number TEXT PRIMARY KEY,
             customer_id BIGINT NOT NULL REFERENCES customers(id)
@@ -149,7 +186,22 @@ enum PostgresSchema {
             amount_minor BIGINT,
             currency TEXT,
             amount_at BIGINT,
-            \(bookingFieldColumns.joined(separator: ",\n    ")),
+            hotel TEXT,
+            hotel_at BIGINT,
+            room_type TEXT,
+            room_type_at BIGINT,
+            arrival TEXT,
+            arrival_at BIGINT,
+            departure TEXT,
+            departure_at BIGINT,
+            guests TEXT,
+            guests_at BIGINT,
+            transport TEXT,
+            transport_at BIGINT,
+            salesperson TEXT,
+            salesperson_at BIGINT,
+            channel TEXT,
+            channel_at BIGINT,
             hotel_key TEXT,
             salesperson_key TEXT,
             transport_key TEXT,
@@ -328,56 +380,42 @@ enum PostgresSchema {
         END $$;
         CREATE TRIGGER bookings_live_owner BEFORE UPDATE OF customer_id ON bookings
             FOR EACH ROW EXECUTE FUNCTION patron_booking_live_owner();
-        """
+        """#
 
-    /// Search on the customers table itself (SQLite keeps a folded copy, `customer_search`,
-    /// which its triggers fill by calling Swift; PostgreSQL cannot). `patron_fold` folds as
-    /// EVENTS.md asks: lower case, no accents (`unaccent`), whitespace runs as one space. Query
-    /// words are folded by it too, so a row and a query always fold alike. Substrings go through
-    /// trigram indexes (`pg_trgm`) on the folded fields of live customers.
-    ///
-    /// `unaccent` and `pg_trgm` come with PostgreSQL (Debian's `postgresql-contrib`, part of
-    /// `postgresql`); creating them needs a superuser or a trusted-extension owner, so a DBA may
-    /// have to run the two CREATE EXTENSION lines once (README, "Scale-out").
-    ///
-    /// The relays' claims: several replicas read the same outboxes, and each row is published by
-    /// the one replica whose claim holds (until `claimed_until`, a lease that a replica's crash lets run out).
-    private static let searchAndRelayClaims = """
+    private static let p2SearchAndRelayClaims = #"""
         CREATE EXTENSION IF NOT EXISTS unaccent;
         CREATE EXTENSION IF NOT EXISTS pg_trgm;
         CREATE FUNCTION patron_fold(value TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
             SET search_path = public, pg_temp
-            AS $$ SELECT regexp_replace(btrim(lower(unaccent('unaccent'::regdictionary, value))), '\\s+', ' ', 'g') $$;
+            AS $$ SELECT regexp_replace(btrim(lower(unaccent('unaccent'::regdictionary, value))), '\s+', ' ', 'g') $$;
         -- By last name, or the first name where there is none; byte order, as SQLite's.
         CREATE FUNCTION patron_sort_name(first_name TEXT, last_name TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE PARALLEL SAFE
             SET search_path = public, pg_temp
             AS $$ SELECT coalesce(nullif(patron_fold(last_name), ''), patron_fold(first_name), '') || chr(1) || coalesce(patron_fold(first_name), '') $$;
-        CREATE INDEX customers_sort_name ON customers ((patron_sort_name(first_name, last_name) COLLATE "C"), id) \(live);
-        CREATE INDEX customers_first_name_trgm ON customers USING gin (patron_fold(first_name) gin_trgm_ops) \(live);
-        CREATE INDEX customers_last_name_trgm ON customers USING gin (patron_fold(last_name) gin_trgm_ops) \(live);
-        CREATE INDEX customers_company_trgm ON customers USING gin (patron_fold(company) gin_trgm_ops) \(live);
-        CREATE INDEX customers_contact_trgm ON customers USING gin (patron_fold(contact) gin_trgm_ops) \(live);
+        CREATE INDEX customers_sort_name ON customers ((patron_sort_name(first_name, last_name) COLLATE "C"), id) WHERE merged_into IS NULL AND erased_at IS NULL;
+        CREATE INDEX customers_first_name_trgm ON customers USING gin (patron_fold(first_name) gin_trgm_ops) WHERE merged_into IS NULL AND erased_at IS NULL;
+        CREATE INDEX customers_last_name_trgm ON customers USING gin (patron_fold(last_name) gin_trgm_ops) WHERE merged_into IS NULL AND erased_at IS NULL;
+        CREATE INDEX customers_company_trgm ON customers USING gin (patron_fold(company) gin_trgm_ops) WHERE merged_into IS NULL AND erased_at IS NULL;
+        CREATE INDEX customers_contact_trgm ON customers USING gin (patron_fold(contact) gin_trgm_ops) WHERE merged_into IS NULL AND erased_at IS NULL;
         CREATE INDEX customers_address_trgm ON customers
-            USING gin (patron_fold(coalesce(address_line1, '') || ' ' || coalesce(address_line2, '')) gin_trgm_ops) \(live);
-        CREATE INDEX customers_city_folded ON customers (patron_fold(city)) \(live);
-        CREATE INDEX customers_zip_folded ON customers (patron_fold(zip)) \(live);
-        CREATE INDEX customers_tags_trgm ON customers USING gin (patron_fold(tags) gin_trgm_ops) \(live);
+            USING gin (patron_fold(coalesce(address_line1, '') || ' ' || coalesce(address_line2, '')) gin_trgm_ops) WHERE merged_into IS NULL AND erased_at IS NULL;
+        CREATE INDEX customers_city_folded ON customers (patron_fold(city)) WHERE merged_into IS NULL AND erased_at IS NULL;
+        CREATE INDEX customers_zip_folded ON customers (patron_fold(zip)) WHERE merged_into IS NULL AND erased_at IS NULL;
+        CREATE INDEX customers_tags_trgm ON customers USING gin (patron_fold(tags) gin_trgm_ops) WHERE merged_into IS NULL AND erased_at IS NULL;
         ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;
         ALTER TABLE dispatch_outbox ADD COLUMN claimed_until BIGINT;
-        """
+        """#
 
-    /// The booking trigger finds the owner by its key alone (``LiveOwnerColumn/owner(of:)`` says why).
-    private static let liveOwnerByKey = """
+    private static let p3LiveOwnerByKey = #"""
         CREATE OR REPLACE FUNCTION patron_booking_live_owner() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             NEW.live_customer_id := (SELECT CASE WHEN merged_into IS NULL AND erased_at IS NULL THEN id END
                                      FROM customers WHERE id = NEW.customer_id);
             RETURN NEW;
         END $$;
-        """
+        """#
 
-    /// SQLite's v26: the answer kept per idempotency key, and who was sent a template lately.
-    private static let dispatchSends = """
+    private static let p4DispatchSends = #"""
         CREATE TABLE dispatch_sends (
             idempotency_key TEXT PRIMARY KEY,
             request_digest TEXT NOT NULL,
@@ -386,5 +424,5 @@ enum PostgresSchema {
             completed_at BIGINT NOT NULL
         );
         CREATE INDEX dispatch_outbox_sent ON dispatch_outbox(customer_id, template, channel, created_at);
-        """
+        """#
 }
