@@ -75,7 +75,7 @@ public final class Patron: Sendable {
         let tokens = UnsubscribeTokens(secret: configuration.erasureHashKey)
         let composer = DispatchComposer(templates: templates, settings: dispatch, phones: phones,
                                         defaultCountry: configuration.records.defaultCountry, tokens: tokens)
-        let ruleRunner = DispatchRuleRunner(composer: composer, rules: dispatch.rules)
+        let ruleRunner = DispatchRuleRunner(composer: composer, rules: dispatch.rules, firings: DispatchFiringSignal())
         let records = storage.records(applier: applier, reactor: dispatch.rules.isEmpty ? nil : ruleRunner)
         store = records
         let names = configuration.topology

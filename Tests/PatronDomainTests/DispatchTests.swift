@@ -133,6 +133,19 @@ struct DispatchTests {
                      delaySeconds: 2 * 86_400, sendAt: 11 * 60),
     ]
 
+    /// Ingest records no firing that could only be too late when composed (a replay): a
+    /// confirmation over the lateness limit, a pre-arrival reminder once its arrival day began.
+    @Test func aFiringThatCanOnlyBeTooLateIsNotRecorded() {
+        let firings = DispatchPlan.firings(of: Self.bookingEvent(), rules: Self.rules, booking: Self.booking(.confirmed), cart: nil, zone: Self.madrid)
+        func late(_ index: Int, at time: String) -> Bool {
+            DispatchPlan.isPastLateness(firings[index], rule: Self.rules.first { $0.name == firings[index].rule }!,
+                                        now: Timestamp(rfc3339: time)!, maximumLateness: 48 * 3600, zone: Self.madrid)
+        }
+        #expect(!late(0, at: "2026-11-22T10:15:00+01:00") && late(0, at: "2026-11-22T10:15:01+01:00"))
+        // Due 2026-12-07 10:00; arrival 2026-12-10: late, but still before the arrival day.
+        #expect(!late(1, at: "2026-12-09T23:59:59+01:00") && late(1, at: "2026-12-10T00:00:00+01:00"))
+    }
+
     @Test func aConfirmedBookingFiresItsConfirmationNowAndItsRemindersOnTheHotelsClock() {
         let firings = DispatchPlan.firings(of: Self.bookingEvent(), rules: Self.rules, booking: Self.booking(.confirmed), cart: nil, zone: Self.madrid)
         #expect(firings.map(\.rule) == ["confirm", "pre", "post"])

@@ -158,4 +158,5 @@ private final class BatchSizes: RecordStore {
     func change<T: Sendable>(rollingBack: Bool, _ body: @escaping @Sendable (RecordApplier, any DispatchTransaction) throws -> T) async throws -> T {
         try await store.change(rollingBack: rollingBack, body)
     }
+    func read<T: Sendable>(_ body: @escaping @Sendable (any DispatchTransaction) throws -> T) async throws -> T { try await store.read(body) }
 }

@@ -46,8 +46,13 @@ struct DispatchStoreTests {
     @Test(arguments: Engine.allCases) func aConfirmedBookingQueuesItsConfirmationOnceAndTimesItsReminders(engine: Engine) async throws {
         let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
         try await fixture.ingest(Self.booking("e1"))
+        // The ingest's transaction recorded the firing; composing comes after its commit.
+        let (firings, composed) = (try await Self.timers(fixture), try await Self.jobs(fixture))
+        #expect(composed.isEmpty && firings.contains("booking_confirmation:BK-1"))
+        try await fixture.fireDueRules()
         // The publisher sends the booking again under a new event id: still one confirmation.
         try await fixture.ingest(Self.booking("e2", type: "booking.updated"))
+        try await fixture.fireDueRules()
         let jobs = try await Self.jobs(fixture)
         #expect(jobs.count == 1 && jobs[0].trigger == "rule:booking_confirmation:BK-1")
         let job = jobs[0].body
@@ -64,7 +69,9 @@ struct DispatchStoreTests {
         let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
         try await fixture.ingest(Self.booking("e1", arrival: 10), Self.booking("e2", ref: "BK-2", customer: #"{"customer_no":"C-2","email":"luis@example.com","mobile":"600222333"}"#, arrival: 10),
                                  Self.booking("e3", ref: "BK-3", customer: #"{"customer_no":"C-3","email":"zoe@example.com"}"#, arrival: 10))
+        try await fixture.fireDueRules()
         try await fixture.ingest(Self.event("e4", "booking.cancelled", #"{"booking":{"ref":"BK-2"}}"#))
+        try await fixture.fireDueRules()
         try await fixture.ingest(Self.event("e5", "customer.erasure_requested", #"{"customer":{"customer_no":"C-3"}}"#))
         // C-2 was confirmed, then cancelled; C-3's confirmation, not yet published, went with the erasure.
         #expect(try await Self.jobs(fixture).map(\.trigger) == ["rule:booking_confirmation:BK-1", "rule:booking_confirmation:BK-2",
@@ -91,6 +98,7 @@ struct DispatchStoreTests {
             Self.event("r1", "contact.replied", #"{"message":{"thread_id":"T-1","body":"The night porter will have your key.","author":"maria"}}"#),
             Self.event("c1", "cart.updated", #"{"customer":\#(ana),"cart":{"id":"CART-1","status":"abandoned","total":"137.50","currency":"EUR"}}"#),
             Self.event("c2", "cart.updated", #"{"customer":{"customer_no":"C-2","email":"luis@example.com","newsletter":true},"cart":{"id":"CART-2","status":"abandoned"}}"#))
+        try await fixture.fireDueRules()
         let reply = try #require(try await Self.jobs(fixture).first)
         #expect(reply.trigger == "rule:thread_reply:r1" && reply.body["subject"] == .string("Re: Late arrival"))
         #expect(reply.body["body"]?.stringValue?.contains("The night porter will have your key.") == true)
@@ -224,6 +232,7 @@ struct DispatchStoreTests {
         try await fixture.ingest(Self.booking("pending", status: "pending"),
                                  Self.booking("other", ref: "BK-2", customer: #"{"customer_no":"C-2","email":"two@example.com"}"#),
                                  Self.event("p", "customer.updated", #"{"customer":{"customer_no":"C-9","email":"nine@example.com"}}"#))
+        try await fixture.fireDueRules()
         let sender = fixture.dispatchSender()
         let before = try await Self.jobs(fixture).count
         // resend: C-2's confirmation rule has just sent it the same template.
@@ -306,5 +315,35 @@ struct DispatchStoreTests {
         // Paging belongs to dry runs.
         #expect(throws: CommandError.self) { try Self.request(.email, "newsletter", .marketing, more: ["limit": .integer(2)]) }
         #expect(throws: CommandError.self) { try Self.request(.email, "newsletter", .marketing, dryRun: true, more: ["cursor": .string("x")]) }
+    }
+
+    /// Ingest records that a rule fired and nothing more; composing comes after the commit. A batch
+    /// that never commits (a crash before its commit, here a rolled-back one) leaves no firing,
+    /// and its redelivery fires the rule once; a committed firing outlives the process (a new
+    /// timer loop, as after a restart, finds it) and yields one job even when two loops (two
+    /// replicas) compose it at once.
+    @Test(arguments: Engine.allCases) func aRuleFiringCommittedWithItsBatchIsComposedExactlyOnce(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
+        let batch = try fixture.accepted([Self.booking("e1")])
+        _ = try await fixture.store.record(batch, dryRun: true)
+        #expect(try await Self.timers(fixture).isEmpty, "a batch rolled back fired nothing")
+        _ = try await fixture.store.record(batch)
+        let (recorded, composed) = (try await Self.timers(fixture), try await Self.jobs(fixture))
+        #expect(recorded.contains("booking_confirmation:BK-1") && composed.isEmpty)
+        let redelivered = try await fixture.store.record(batch)
+        #expect(redelivered.duplicates == 1)
+        let loops = (0..<2).map { _ in
+            DispatchTimers(outbox: fixture.stores.dispatchOutbox, store: fixture.store, runner: fixture.ruleRunner, logger: .init(label: "test"))
+        }
+        let now = Timestamp.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for loop in loops { group.addTask { try await loop.fireDue(now: now) } }
+            try await group.waitForAll()
+        }
+        try await fixture.fireDueRules()
+        let jobs = try await Self.jobs(fixture)
+        #expect(jobs.map(\.trigger) == ["rule:booking_confirmation:BK-1"])
+        let left = try await Self.timers(fixture)
+        #expect(!left.contains("booking_confirmation:BK-1"))
     }
 }

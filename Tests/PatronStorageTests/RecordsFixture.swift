@@ -92,13 +92,19 @@ final class RecordsFixture {
         let library = try dispatch.templatesDirectory.map { try TemplateLibrary.load(directory: $0, defaultLanguage: "es") } ?? .empty
         composer = DispatchComposer(templates: TemplateStore(library), settings: dispatch, phones: Self.phones,
                                     defaultCountry: rules.defaultCountry, tokens: UnsubscribeTokens(secret: Self.hashKey))
-        ruleRunner = DispatchRuleRunner(composer: composer, rules: dispatch.rules)
+        ruleRunner = DispatchRuleRunner(composer: composer, rules: dispatch.rules, firings: DispatchFiringSignal())
         let applier = RecordApplier(rules: rules, hasher: HMACIdentityHasher(key: Self.hashKey))
         let reactor = dispatch.rules.isEmpty ? nil : ruleRunner
         let storage: Storage = if let postgres { .postgres(postgres) } else { .sqlite(sqlite!) }
         store = storage.records(applier: applier, reactor: reactor)
         stores = try storage.stores()
         decoder = EventDecoder(rules: rules, phones: Self.phones)
+    }
+
+    /// Composes the jobs of the rules due by `now`, as patrond's timer loop does right after the
+    /// commit that fired them.
+    func fireDueRules(at now: Timestamp = .now) async throws {
+        try await DispatchTimers(outbox: stores.dispatchOutbox, store: store, runner: ruleRunner, logger: Logger(label: "test")).fireDue(now: now)
     }
 
     func dispatchSender() -> DispatchSender {

@@ -137,6 +137,17 @@ public enum DispatchPlan {
         case tooLate
     }
 
+    /// Whether a firing can only be too late, whatever its subject's state when it is composed:
+    /// recording it would be work for nothing (a replay of last year's bookings). A pre-arrival
+    /// reminder is too late once its arrival day has begun (until then it goes out late: a
+    /// booking made the day before arrival); another rule's moment, once it passed more than
+    /// `maximumLateness` seconds ago (as ``decide(_:rule:booking:cart:threadCustomer:now:maximumLateness:zone:)`` says).
+    public static func isPastLateness(_ firing: RuleFiring, rule: DispatchRule, now: Timestamp, maximumLateness: Int64, zone: TimeZone) -> Bool {
+        guard rule.trigger == .beforeArrival else { return now.microseconds - firing.due.microseconds > maximumLateness * 1_000_000 }
+        guard case .booking(_, let date?) = firing.subject, let day = CalendarDate.dayNumber(date) else { return false }
+        return now.microseconds >= WallClock.firstInstant(of: day * 86_400, in: zone) * 1_000_000
+    }
+
     /// Whether a firing still applies, given its subject as it stands now.
     ///
     /// A rule's moment that passed more than `maximumLateness` ago is dropped (a replay of last

@@ -15,13 +15,21 @@ public final class TemplateStore: Sendable {
     func replace(with new: TemplateLibrary) { library.withLock { $0 = new } }
 }
 
-/// Makes one recipient's job inside a write transaction: consent and suppression, address,
-/// language, variables, rendering, SMS measure, quiet hours, and the job id from its trigger.
+/// Makes one recipient's job: consent and suppression, address, language, variables,
+/// rendering, SMS measure, quiet hours, and the job id from its trigger. ``prepare`` only reads,
+/// so the rules' timers render on a snapshot; ``compose`` prepares and queues in one write
+/// transaction (sends).
 struct DispatchComposer: Sendable {
     enum Outcome: Equatable {
         case queued
         /// The same trigger queued this job before (a redelivery, another replica).
         case alreadyQueued
+        case skipped(DispatchSkip)
+    }
+
+    /// A rendered job for a customer, ready to queue, or why there is none.
+    enum Preparation: Sendable {
+        case job(DispatchJob, customer: CustomerID, trigger: String, notBefore: Timestamp)
         case skipped(DispatchSkip)
     }
 
@@ -42,12 +50,22 @@ struct DispatchComposer: Sendable {
         case recipientsOwnBooking
     }
 
-    /// - Parameters:
-    ///   - trigger: what caused it (`rule:NAME:SUBJECT`, `send:USER:REQUEST`, `schedule:NAME:RUN`);
-    ///     with the recipient's customer id, it determines the job id.
-    ///   - queue: false for a dry run's counts.
+    /// Prepares and queues.
+    /// - Parameter trigger: what caused it (`rule:NAME:SUBJECT`, `send:USER:REQUEST`,
+    ///   `schedule:NAME:RUN`); with the recipient's customer id, it determines the job id.
     func compose(for customerID: CustomerID, template: String, channel: DispatchChannel, purpose: DispatchPurpose, about: About,
-                 trigger: String, in records: any DispatchTransaction, now: Timestamp, queue: Bool = true) throws -> Outcome {
+                 trigger: String, in records: any DispatchTransaction, now: Timestamp) throws -> Outcome {
+        switch try prepare(for: customerID, template: template, channel: channel, purpose: purpose, about: about, trigger: trigger,
+                           in: records, now: now) {
+        case .skipped(let reason): .skipped(reason)
+        case .job(let job, let customer, let trigger, let notBefore):
+            try records.enqueueDispatch(job, customer: customer, trigger: trigger, notBefore: notBefore) ? .queued : .alreadyQueued
+        }
+    }
+
+    /// The job, rendered, or why there is none; reads only.
+    func prepare(for customerID: CustomerID, template: String, channel: DispatchChannel, purpose: DispatchPurpose, about: About,
+                 trigger: String, in records: any DispatchTransaction, now: Timestamp) throws -> Preparation {
         let customer = try records.loadCustomer(customerID)
         let address: String
         switch DispatchRecipient.address(of: customer, erased: try records.isErased(customerID), channel: channel, purpose: purpose,
@@ -103,8 +121,7 @@ struct DispatchComposer: Sendable {
         if purpose == .marketing, channel == .sms, let quiet = settings.quietHours {
             notBefore = quiet.firstAllowed(at: now, in: settings.timeZone)
         }
-        guard queue else { return .queued }
-        return try records.enqueueDispatch(job, customer: customerID, trigger: trigger, notBefore: notBefore) ? .queued : .alreadyQueued
+        return .job(job, customer: customerID, trigger: trigger, notBefore: notBefore)
     }
 }
 

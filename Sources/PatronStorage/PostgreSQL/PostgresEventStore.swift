@@ -74,6 +74,10 @@ public struct PostgresEventStore: EventStore, RecordStore {
         }
     }
 
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any DispatchTransaction) throws -> T) async throws -> T {
+        try await PostgresEngine(database: database).read { statements in try body(SQLRecordTransaction(statements)) }
+    }
+
     public func journalStatus() async throws -> JournalStatus {
         try await database.writer.perform { statements in
             try statements.first("""

@@ -8,6 +8,9 @@ public protocol RecordStore: EventStore {
     /// Runs a change to the records that is not an event (a command's) in one write transaction,
     /// under the same rules; with `rollingBack`, nothing is written (a dry run's counts).
     func change<T: Sendable>(rollingBack: Bool, _ body: @escaping @Sendable (RecordApplier, any DispatchTransaction) throws -> T) async throws -> T
+    /// Reads the records on one snapshot of the last commit, off the writer (work that only
+    /// reads, such as rendering a message, must not hold up ingest). `body` must not write.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any DispatchTransaction) throws -> T) async throws -> T
 }
 
 extension RecordStore {

@@ -152,6 +152,10 @@ public struct SQLiteEventStore: EventStore, RecordStore {
         return try await database.write(rollingBack: rollingBack) { db in try body(applier, SQLiteRecordTransaction(db: db)) }
     }
 
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any DispatchTransaction) throws -> T) async throws -> T {
+        try await database.read { db in try body(SQLiteRecordTransaction(db: db)) }
+    }
+
     /// Failures that say nothing about the event (disk full, I/O, locks): the batch is retried
     /// rather than the event dead-lettered.
     private static func isEnvironmental(_ error: DatabaseError) -> Bool {
