@@ -132,8 +132,9 @@ let package = Package(
         .testTarget(
             name: "PatronServiceTests",
             dependencies: [
-                "PatronService", "PatronAMQP", "PatronDomain", "PatronPhone",
+                "PatronService", "PatronAMQP", "PatronDomain", "PatronPhone", "SeededRandom",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -25,10 +25,58 @@ public struct TemplateLibrary: Sendable {
         var purpose: DispatchPurpose
         /// Nil: the template is not about a booking.
         var bookingStatuses: Set<BookingStatus>?
-        var subject: MustacheTemplate
-        var text: MustacheTemplate
-        var html: MustacheTemplate?
-        var sms: MustacheTemplate
+        var subject: Part
+        var text: Part
+        var html: Part?
+        var sms: Part
+    }
+
+    /// One part of a template: swift-mustache's, and the compiled form that renders it faster
+    /// (``CompiledTemplate``) when that renders exactly the same.
+    struct Part: Sendable {
+        let mustache: MustacheTemplate
+        let compiled: CompiledTemplate?
+
+        init(_ mustache: MustacheTemplate, source: String, html: Bool) {
+            self.mustache = mustache
+            let compiled = CompiledTemplate(source: source, html: html)
+            self.compiled = compiled.flatMap { compiled in
+                Part.probes.allSatisfy { compiled.render($0) == mustache.render(Part.context($0)) } ? compiled : nil
+            }
+        }
+
+        func render(_ variables: DispatchVariables) -> String {
+            compiled?.render(variables) ?? mustache.render(Self.context(variables))
+        }
+
+        static func context(_ variables: DispatchVariables) -> [String: Any] {
+            var context: [String: Any] = variables.values
+            for (section, values) in variables.sections { context[section] = values }
+            return context
+        }
+
+        /// Variables the compiled form must render as swift-mustache does: every name set (with
+        /// characters HTML escapes), none, and every other one.
+        static let probes: [DispatchVariables] = {
+            func variables(_ keep: (Int) -> Bool) -> DispatchVariables {
+                var variables = DispatchVariables()
+                var index = 0
+                for (section, fields) in DispatchVariables.known.sorted(by: { $0.key < $1.key }) {
+                    var values: [String: String?] = [:]
+                    for field in fields {
+                        if keep(index) { values[field] = "<\(section).\(field) & 'q' \"Q\">" }
+                        index += 1
+                    }
+                    variables.set(section, values)
+                }
+                for name in DispatchVariables.knownValues {
+                    if keep(index) { variables.values[name] = "https://example.com/?a=1&b=<\(name)>" }
+                    index += 1
+                }
+                return variables
+            }
+            return [variables { _ in true }, DispatchVariables(), variables { $0 % 2 == 0 }, variables { $0 % 2 == 1 }]
+        }()
     }
 
     public struct LoadError: Error, CustomStringConvertible {
@@ -125,12 +173,12 @@ public struct TemplateLibrary: Sendable {
         default:
             break
         }
-        func compile(_ key: String, html: Bool = false) throws -> MustacheTemplate? {
+        func compile(_ key: String, html: Bool = false) throws -> Part? {
             guard let source = values[key] else { return nil }
             try checkNames(source, file: path, key: key)
             do {
                 // Only HTML is escaped; subject, text and SMS are plain text.
-                return try MustacheTemplate(string: (html ? "" : "{{% CONTENT_TYPE: TEXT}}") + source)
+                return Part(try MustacheTemplate(string: (html ? "" : "{{% CONTENT_TYPE: TEXT}}") + source), source: source, html: html)
             } catch let error as MustacheTemplate.ParserError {
                 throw LoadError(file: path, reason: "\(key), line \(error.context.lineNumber): \(error.error)")
             }
@@ -177,14 +225,12 @@ public struct TemplateLibrary: Sendable {
         let primary = language.map { String($0.prefix { $0 != "-" && $0 != "_" }).lowercased() }
         let chosen = primary.flatMap { languages[$0] != nil ? $0 : nil } ?? defaultLanguage
         guard let template = languages[chosen] else { return nil }
-        var context: [String: Any] = variables.values
-        for (section, values) in variables.sections { context[section] = values }
         switch channel {
         case .email:
-            return Message(language: chosen, subject: template.subject.render(context).trimmingCharacters(in: .whitespacesAndNewlines),
-                           text: template.text.render(context), html: template.html?.render(context))
+            return Message(language: chosen, subject: template.subject.render(variables).trimmingCharacters(in: .whitespacesAndNewlines),
+                           text: template.text.render(variables), html: template.html?.render(variables))
         case .sms:
-            return Message(language: chosen, subject: nil, text: template.sms.render(context).trimmingCharacters(in: .whitespacesAndNewlines),
+            return Message(language: chosen, subject: nil, text: template.sms.render(variables).trimmingCharacters(in: .whitespacesAndNewlines),
                            html: nil)
         }
     }
