@@ -34,7 +34,8 @@ public final class Patron: Sendable {
     let exportRetention: ExportRetention
     let scheduler: Scheduler
     let dispatchRelay: DispatchRelay
-    let dispatchOutbox: any DispatchOutbox
+    /// The jobs and the rules' timers (the bench waits for the timers that ingest set).
+    public let dispatchOutbox: any DispatchOutbox
     let dispatchTimers: DispatchTimers
     let templates: TemplateStore
     public let commands: CommandServer

@@ -177,6 +177,16 @@ extension PatronBench {
                 print("(b) patrond, \(name) db".padding(toLength: 24, withPad: " ", startingAt: 0)
                       + "\(format(ingestTime))  \(Int(ingestRate)) msg/s  \(Self.cpu(since: ingestCPU, events)) µs CPU/msg; \(totals.rejected) rejected")
                 print("    \(totals.batches) transactions; stages busy: decode \(format(totals.decoding)), apply + commit \(format(totals.committing))")
+                if dispatchRules {
+                    // The rules' jobs are composed after the commits that fired them: the run
+                    // is done when no firing is due any more.
+                    while try await !patron.dispatchOutbox.dueTimers(at: .now, limit: 1).isEmpty {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    let composedTime = ContinuousClock.now - ingestStart
+                    print("    and the rules' jobs composed: \(format(composedTime))  \(Int(rate(events, composedTime))) msg/s  "
+                          + "\(Self.cpu(since: ingestCPU, events)) µs CPU/msg")
+                }
                 await patron.shutdown()
                 _ = await patronTask.result
             }
