@@ -6,6 +6,22 @@ import Testing
 extension BrokerBacked {
     /// `exports.run` and `exports.log` over the broker: the file, the log, and `export.completed`.
     @Suite struct ExportCommands {
+        /// An export whose file cannot be written answers with what to fix, not "see the log".
+        @Test func anExportThatCannotWriteItsFileSaysWhatToFix() async throws {
+            try await withRunningPatron(try TestSetup(roles: ["patron": "operator"])) { setup, _, _ in
+                let exports = setup.directory.appendingPathComponent("exports")
+                try? FileManager.default.removeItem(at: exports)
+                try Data("not a directory".utf8).write(to: exports)
+                try await withCommands(setup) { commands in
+                    let reply = try await commands.call("exports.run", args: ["format": .string("csv")])
+                    #expect(reply["error"]?["code"] == .string("internal"))
+                    let message = reply["error"]?["message"]?.stringValue ?? ""
+                    #expect(message.contains("\(exports.path)") && message.contains("Not a directory") && message.contains("PATRON_DATA_DIR"),
+                            "\(message)")
+                }
+            }
+        }
+
         @Test(arguments: TestEngine.allCases) func anExportIsWrittenLoggedAndAnnounced(engine: TestEngine) async throws {
             try await withRunningPatron(try await .on(engine, roles: ["patron": "operator"])) { setup, broker, _ in
                 let notes = try await broker.listen(to: setup.topology.notificationsExchange)

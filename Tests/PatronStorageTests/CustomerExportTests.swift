@@ -88,6 +88,26 @@ struct CustomerExportTests {
         #expect(withNotes == [["Customer no.", "Internal notes"], ["C-1", "Prefers a quiet room"]])
     }
 
+    /// On PostgreSQL nothing else creates the data directory: the export makes it, and the
+    /// exports directory in it, owner-only; where it cannot, the error names what and why.
+    @Test(arguments: Engine.allCases) func anExportMakesItsDirectoryAndItsMissingParents(engine: Engine) async throws {
+        let fixture = try await CustomerSearchTests.fixture(engine)
+        let directory = fixture.directory.appendingPathComponent("data-not-yet-made/exports")
+        let entry = try await Self.exporter(fixture, directory: directory).run(try Self.request(["format": .string("csv")]), requestedBy: "alice")
+        #expect(FileManager.default.fileExists(atPath: entry.file))
+        let mode = try FileManager.default.attributesOfItem(atPath: directory.path)[.posixPermissions] as? Int
+        #expect(mode == 0o700)
+        // A file where the data directory should be.
+        let blocked = fixture.directory.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: blocked)
+        await #expect {
+            _ = try await Self.exporter(fixture, directory: blocked.appendingPathComponent("exports")).run(try Self.request(["format": .string("csv")]),
+                                                                                                            requestedBy: "alice")
+        } throws: { error in
+            "\(error)" == "mkdir \(blocked.path)/exports: Not a directory"
+        }
+    }
+
     @Test func aFailedExportLeavesNeitherFileNorLogEntry() async throws {
         let fixture = try await CustomerSearchTests.fixture()
         // The exports directory cannot be made: a file stands in its place.

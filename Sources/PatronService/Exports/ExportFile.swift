@@ -35,10 +35,20 @@ final class ExportFile: Sendable {
         self.directory = directory
         finalPath = (directory as NSString).appendingPathComponent(fileName)
         temporaryPath = (directory as NSString).appendingPathComponent(".\(fileName)\(ExportRetention.partialSuffix)")
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw ExportFileError("mkdir", directory, errno: errno) }
+        try Self.makeDirectory(directory)
         let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if descriptor < 0 { throw ExportFileError("open", temporaryPath, errno: errno) }
         close(descriptor)
+    }
+
+    /// Makes the directory (mode 0700) and any missing parent: on PostgreSQL nothing else
+    /// creates the data directory the exports directory lies in.
+    static func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        guard errno == ENOENT, !parent.isEmpty, parent != path else { throw ExportFileError("mkdir", path, errno: errno) }
+        try makeDirectory(parent)
+        if mkdir(path, 0o700) != 0 && errno != EEXIST { throw ExportFileError("mkdir", path, errno: errno) }
     }
 
     /// Syncs and renames the written file into place; returns its SHA-256 in lowercase hex.
