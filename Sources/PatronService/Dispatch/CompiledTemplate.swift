@@ -96,9 +96,13 @@ struct CompiledTemplate: Sendable {
 
     /// swift-mustache's escaping of HTML.
     static func escapeHTML(_ text: String) -> String {
-        guard text.utf8.contains(where: { [UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"), UInt8(ascii: "\""), UInt8(ascii: "'")].contains($0) }) else {
-            return text
+        let needsEscaping = text.utf8.contains { byte in
+            switch byte {
+            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"), UInt8(ascii: "\""), UInt8(ascii: "'"): true
+            default: false
+            }
         }
+        guard needsEscaping else { return text }
         var escaped = ""
         escaped.reserveCapacity(text.utf8.count + 16)
         for character in text {
