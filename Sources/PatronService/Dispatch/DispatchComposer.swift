@@ -63,13 +63,20 @@ struct DispatchComposer: Sendable {
         }
     }
 
+    /// Where the customer may be sent a message, or why not (erased, no consent, no address):
+    /// the rules of ``DispatchRecipient`` on the records as they stand.
+    func address(of customer: CustomerRecord, channel: DispatchChannel, purpose: DispatchPurpose,
+                 in records: any DispatchTransaction) throws -> Result<String, DispatchSkip> {
+        DispatchRecipient.address(of: customer, erased: try records.isErased(customer.id), channel: channel, purpose: purpose,
+                                  phones: phones, defaultRegion: defaultCountry)
+    }
+
     /// The job, rendered, or why there is none; reads only.
     func prepare(for customerID: CustomerID, template: String, channel: DispatchChannel, purpose: DispatchPurpose, about: About,
                  trigger: String, in records: any DispatchTransaction, now: Timestamp) throws -> Preparation {
         let customer = try records.loadCustomer(customerID)
         let address: String
-        switch DispatchRecipient.address(of: customer, erased: try records.isErased(customerID), channel: channel, purpose: purpose,
-                                         phones: phones, defaultRegion: defaultCountry) {
+        switch try self.address(of: customer, channel: channel, purpose: purpose, in: records) {
         case .success(let found): address = found
         case .failure(let skip): return .skipped(skip)
         }

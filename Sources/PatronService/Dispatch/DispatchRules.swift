@@ -93,7 +93,8 @@ struct DispatchRuleRunner: EventReactor {
     }
 
     /// Queues what ``prepare(_:in:now:)`` rendered, if it still holds on what is committed now (the
-    /// decision and its recipient, erasure, a marketing opt-in), and removes the firing's timer.
+    /// decision and its recipient, and the recipient rules: erasure, a marketing opt-in, an
+    /// address), and removes the firing's timer.
     func commit(_ prepared: Prepared, of firing: RuleFiring, in records: any DispatchTransaction, now: Timestamp) throws {
         switch prepared {
         case .dropped(let outcome, let rule):
@@ -106,11 +107,9 @@ struct DispatchRuleRunner: EventReactor {
             case .dropped(let changed): outcome = changed
             case .send(_, let recipient) where recipient != customer: outcome = .skipped(.noLongerApplies)
             case .send:
-                if try records.isErased(customer) {
-                    outcome = .skipped(.erased)
-                } else if rule.purpose == .marketing, try records.loadCustomer(customer).newsletter?.value != "true" {
-                    outcome = .skipped(.noConsent)
-                } else {
+                switch try composer.address(of: try records.loadCustomer(customer), channel: rule.channel, purpose: rule.purpose, in: records) {
+                case .failure(let skip): outcome = .skipped(skip)
+                case .success:
                     outcome = try records.enqueueDispatch(job, customer: customer, trigger: trigger, notBefore: notBefore) ? .queued : .alreadyQueued
                 }
             }
