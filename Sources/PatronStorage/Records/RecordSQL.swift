@@ -101,3 +101,31 @@ enum RecordSQL {
         return StampedFields(values)
     }
 }
+
+extension RecordSQL {
+    static let selectPayment = "SELECT reference, customer_id, booking_ref, amount_minor, currency, method, status, occurred_at FROM payments"
+
+    static func payment(from row: some ColumnReader) -> PaymentRecord {
+        PaymentRecord(reference: row.text(0), customerID: row.integerOrNil(1), bookingRef: row.textOrNil(2),
+                      amount: Money(minorUnits: row.integer(3), currency: row.text(4)), method: row.textOrNil(5),
+                      status: row.textOrNil(6).flatMap(PaymentStatus.init(rawValue:)), occurredAt: Timestamp(microseconds: row.integer(7)))
+    }
+
+    static let selectCart = "SELECT id, customer_id, status, items, total_minor, currency, updated_at, first_seen_at FROM carts"
+
+    static func cart(from row: some ColumnReader) -> CartRecord {
+        var total: Money?
+        if let minor = row.integerOrNil(4), let currency = row.textOrNil(5) { total = Money(minorUnits: minor, currency: currency) }
+        return CartRecord(id: row.text(0), customerID: row.integerOrNil(1), status: row.textOrNil(2).flatMap(CartStatus.init(rawValue:)),
+                          items: row.textOrNil(3), total: total, updatedAt: Timestamp(microseconds: row.integer(6)),
+                          firstSeenAt: Timestamp(microseconds: row.integer(7)))
+    }
+
+    static let selectThread = "SELECT thread_id, customer_id, contact, subject, booking_ref, is_open, opened_at, first_response_at FROM threads"
+
+    static func thread(from row: some ColumnReader) -> ThreadRecord {
+        ThreadRecord(threadID: row.text(0), customerID: row.integerOrNil(1), contact: row.textOrNil(2), subject: row.textOrNil(3),
+                     bookingRef: row.textOrNil(4), isOpen: row.bool(5), openedAt: Timestamp(microseconds: row.integer(6)),
+                     firstResponseAt: row.integerOrNil(7).map(Timestamp.init(microseconds:)))
+    }
+}

@@ -70,6 +70,12 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
         return record
     }
 
+    /// A record read by other means (several in one statement) is what the row holds now: a save
+    /// then writes only the columns that differ from it.
+    func noteLoaded(_ record: CustomerRecord) {
+        written.values[record.id] = RecordSQL.customerValues(record)
+    }
+
     /// The id is taken now, so the record has it before its first save inserts it.
     func createCustomer(number: String?, firstContactAt: Timestamp) throws -> CustomerRecord {
         let id = try statements.newCustomerID(reserved: written.unsaved.keys.max())
@@ -97,7 +103,7 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
     }
 
     /// The earliest event's display form wins, whatever the order events arrive in.
-    private static var keepEarliestDisplay: String { """
+    static var keepEarliestDisplay: String { """
         ON CONFLICT (kind, key, customer_id) DO UPDATE SET display = excluded.display, first_seen_at = excluded.first_seen_at
         WHERE excluded.first_seen_at < customer_identifiers.first_seen_at
            OR (excluded.first_seen_at = customer_identifiers.first_seen_at AND excluded.display < customer_identifiers.display)
@@ -168,9 +174,12 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
             ON CONFLICT (customer_id, currency) DO UPDATE SET total_minor = customer_spend.total_minor + excluded.total_minor,
                 orders = customer_spend.orders + excluded.orders
             """, .integer(customer), .text(currency), .integer(minorUnits), .integer(Int64(orders)))
-        if orders < 0 {
-            try statements.run("DELETE FROM customer_spend WHERE customer_id = ? AND currency = ? AND orders = 0", .integer(customer), .text(currency))
-        }
+        if orders < 0 { try removeEmptySpend(of: customer, currency: currency) }
+    }
+
+    /// A currency in which the customer has no order left is not listed.
+    func removeEmptySpend(of customer: CustomerID, currency: String) throws {
+        try statements.run("DELETE FROM customer_spend WHERE customer_id = ? AND currency = ? AND orders = 0", .integer(customer), .text(currency))
     }
 
     func replaceSpend(_ aggregates: CustomerAggregates, of customer: CustomerID) throws {
@@ -184,13 +193,7 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
     }
 
     func payment(reference: String) throws -> PaymentRecord? {
-        try statements.first("""
-            SELECT reference, customer_id, booking_ref, amount_minor, currency, method, status, occurred_at FROM payments WHERE reference = ?
-            """, .text(reference)) { row in
-            PaymentRecord(reference: row.text(0), customerID: row.integerOrNil(1), bookingRef: row.textOrNil(2),
-                          amount: Money(minorUnits: row.integer(3), currency: row.text(4)), method: row.textOrNil(5),
-                          status: row.textOrNil(6).flatMap(PaymentStatus.init(rawValue:)), occurredAt: Timestamp(microseconds: row.integer(7)))
-        }
+        try statements.first(RecordSQL.selectPayment + " WHERE reference = ?", .text(reference), read: { RecordSQL.payment(from: $0) })
     }
 
     func savePayment(_ payment: PaymentRecord) throws {
@@ -205,14 +208,7 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
     }
 
     func cart(id: String) throws -> CartRecord? {
-        try statements.first("SELECT id, customer_id, status, items, total_minor, currency, updated_at, first_seen_at FROM carts WHERE id = ?",
-                             .text(id)) { row in
-            var total: Money?
-            if let minor = row.integerOrNil(4), let currency = row.textOrNil(5) { total = Money(minorUnits: minor, currency: currency) }
-            return CartRecord(id: row.text(0), customerID: row.integerOrNil(1), status: row.textOrNil(2).flatMap(CartStatus.init(rawValue:)),
-                              items: row.textOrNil(3), total: total, updatedAt: Timestamp(microseconds: row.integer(6)),
-                              firstSeenAt: Timestamp(microseconds: row.integer(7)))
-        }
+        try statements.first(RecordSQL.selectCart + " WHERE id = ?", .text(id), read: { RecordSQL.cart(from: $0) })
     }
 
     func saveCart(_ cart: CartRecord) throws {
@@ -223,13 +219,7 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
     }
 
     func thread(id: String) throws -> ThreadRecord? {
-        try statements.first("""
-            SELECT thread_id, customer_id, contact, subject, booking_ref, is_open, opened_at, first_response_at FROM threads WHERE thread_id = ?
-            """, .text(id)) { row in
-            ThreadRecord(threadID: row.text(0), customerID: row.integerOrNil(1), contact: row.textOrNil(2), subject: row.textOrNil(3),
-                         bookingRef: row.textOrNil(4), isOpen: row.bool(5), openedAt: Timestamp(microseconds: row.integer(6)),
-                         firstResponseAt: row.integerOrNil(7).map(Timestamp.init(microseconds:)))
-        }
+        try statements.first(RecordSQL.selectThread + " WHERE thread_id = ?", .text(id), read: { RecordSQL.thread(from: $0) })
     }
 
     func saveThread(_ thread: ThreadRecord) throws {
@@ -274,7 +264,7 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
     ] }
 
     func moveOwnership(from loser: CustomerID, to survivor: CustomerID) throws -> Contribution {
-        forgetLoadedRows()  // these write customers rows directly
+        written.values[loser] = nil  // the loser's row is written directly
         var contribution = Contribution()
         for owned in Self.ownedTables {
             contribution[keyPath: owned.path] = try statements.all("SELECT \(owned.key) FROM \(owned.table) WHERE customer_id = ?",
@@ -313,7 +303,7 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
     }
 
     func restoreOwnership(_ contribution: Contribution, to loser: CustomerID, from survivor: CustomerID) throws {
-        forgetLoadedRows()  // these write customers rows directly
+        written.values[loser] = nil  // the loser's row is written directly
         for owned in Self.ownedTables {
             for key in contribution[keyPath: owned.path] {
                 try statements.run("UPDATE \(owned.table) SET customer_id = ? WHERE \(owned.key) = ?", .integer(loser), .text(key))
