@@ -142,7 +142,7 @@ public struct PostgresEventStore: EventStore, RecordStore {
     private static func record(_ events: [AcceptedEvent], isolatingEvents: Bool, applier: RecordApplier, reactor: (any EventReactor)?,
                                statements: PostgresStatements) throws -> RecordOutcome {
         var outcome = RecordOutcome()
-        let records = SQLRecordTransaction(statements)
+        let records = BatchRecords(SQLRecordTransaction(statements))
         var checkErasures = try statements.first("SELECT 1 FROM erased_identities LIMIT 1") { _ in true } ?? false
         var createdInBatch = Set<CustomerID>()
         var lastReceived: Int64?
@@ -160,6 +160,9 @@ public struct PostgresEventStore: EventStore, RecordStore {
                     if isolatingEvents { try statements.run("RELEASE SAVEPOINT event") }
                     continue
                 }
+                if records.needsLoading {
+                    try records.load(BatchKeys(events[index...].map { DecodedEvent(envelope: $0.envelope, payload: $0.payload) }))
+                }
                 let decoded = DecodedEvent(envelope: envelope, payload: event.payload)
                 var created: CustomerID?
                 var suppressed = false
@@ -167,16 +170,20 @@ public struct PostgresEventStore: EventStore, RecordStore {
                 case .applied(let id):
                     try reactor?.react(to: decoded, customer: id, in: records)
                     if let id {
-                        try statements.run("UPDATE event_journal SET customer_id = ? WHERE seq = ?", .integer(id), .integer(seq))
+                        // After the batch's customers are written: the journal row refers to its customer's.
+                        records.append { try statements.run("UPDATE event_journal SET customer_id = ? WHERE seq = ?", .integer(id), .integer(seq)) }
                         if records.created.contains(id) { created = id }
                     }
                 case .suppressed:
-                    try statements.run("UPDATE event_journal SET payload = ? WHERE seq = ?", .blob([]), .integer(seq))
+                    records.append { try statements.run("UPDATE event_journal SET payload = ? WHERE seq = ?", .blob([]), .integer(seq)) }
                     suppressed = true
                 }
                 // Waited for: an error of this event's writes must surface while it is the one undone,
                 // and before it is counted.
-                if isolatingEvents { try statements.runAndWait("RELEASE SAVEPOINT event") }
+                if isolatingEvents {
+                    try records.flush()
+                    try statements.runAndWait("RELEASE SAVEPOINT event")
+                }
                 if let created, createdInBatch.insert(created).inserted { outcome.created += 1 }
                 if suppressed { outcome.suppressed += 1 }
             } catch let error as PostgresFailure where error.isEnvironmental {
@@ -184,7 +191,7 @@ public struct PostgresEventStore: EventStore, RecordStore {
             } catch {
                 guard isolatingEvents else { throw EventFailure() }
                 try statements.undo("ROLLBACK TO SAVEPOINT event")
-                records.forgetLoadedRows()
+                records.forget()
                 outcome.failed[index] = Rejection(.unprocessable, field: "data", "could not be applied: \(error)")
                 continue
             }
@@ -196,6 +203,7 @@ public struct PostgresEventStore: EventStore, RecordStore {
         if !isolatingEvents {
             // The events' writes that were sent without waiting: an error among them is an event's.
             do {
+                try records.flush()
                 try statements.session.waitForSent()
             } catch let error as PostgresFailure where error.isEnvironmental {
                 throw error

@@ -63,12 +63,13 @@ public struct SQLiteEventStore: EventStore, RecordStore {
     private static func record(_ events: [AcceptedEvent], isolatingEvents: Bool, applier: RecordApplier, reactor: (any EventReactor)?,
                                db: Database) throws -> BatchOutcome {
         var batch = BatchOutcome()
-        let records = SQLiteRecordTransaction(db: db)
+        let records = BatchRecords(SQLiteRecordTransaction(db: db))
         // Customers are never deleted, so ids above this one were made by this batch.
         let lastCustomerBefore = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM customers") ?? 0
         var createdInBatch = Set<CustomerID>()
         var checkErasures = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erased_identities)") ?? false
-        let journaled = try Prepared(db, "SELECT 1 FROM event_journal WHERE event_id = ?")
+        let journaled = try journaledIDs(of: events, db: db)
+        var recorded = Set<String>()
         let insert = try Prepared(db, """
             INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload, customer_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -77,9 +78,12 @@ public struct SQLiteEventStore: EventStore, RecordStore {
         var lastOccurred = Int64.min
         for (index, event) in events.enumerated() {
             let envelope = event.envelope
-            if try journaled.first(.text(envelope.id), read: { _ in true }) != nil {
+            if journaled.contains(envelope.id) || recorded.contains(envelope.id) {
                 batch.recordOutcome.duplicates += 1
                 continue
+            }
+            if records.needsLoading {
+                try records.load(BatchKeys(events[index...].map { DecodedEvent(envelope: $0.envelope, payload: $0.payload) }))
             }
             /// Applies the event and journals it, linked to its customer; the payload is not
             /// kept when it asks for an erasure or predates one.
@@ -95,8 +99,12 @@ public struct SQLiteEventStore: EventStore, RecordStore {
                     keepsPayload = false
                     batch.recordOutcome.suppressed += 1
                 }
-                try insert.run(.text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source),
-                               .text(event.routingKey), .of(event.receivedAt), .blob(keepsPayload ? event.body : []), .of(customer))
+                let row: [SQLValue] = [.text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source),
+                                       .text(event.routingKey), .of(event.receivedAt), .blob(keepsPayload ? event.body : []), .of(customer)]
+                records.append { try insert.run(row) }
+                // With a savepoint per event, its writes go before the savepoint is released, so
+                // that a failing write is this event's.
+                if isolatingEvents { try records.flush() }
                 if let customer, customer > lastCustomerBefore, createdInBatch.insert(customer).inserted { batch.recordOutcome.created += 1 }
             }
             do {
@@ -107,7 +115,7 @@ public struct SQLiteEventStore: EventStore, RecordStore {
                             return .commit
                         }
                     } catch {
-                        records.forgetLoadedRows()
+                        records.forget()
                         throw error
                     }
                 } else {
@@ -120,6 +128,7 @@ public struct SQLiteEventStore: EventStore, RecordStore {
                 batch.recordOutcome.failed[index] = Rejection(.unprocessable, field: "data", "could not be applied: \(error)")
                 continue
             }
+            recorded.insert(envelope.id)
             if envelope.type == .customerErasureRequested {
                 checkErasures = true
                 batch.erased = true
@@ -127,6 +136,15 @@ public struct SQLiteEventStore: EventStore, RecordStore {
             batch.recordOutcome.recorded += 1
             lastReceived = max(lastReceived, event.receivedAt.microseconds)
             lastOccurred = max(lastOccurred, envelope.occurredAt.microseconds)
+        }
+        do {
+            try records.flush()
+        } catch let error as DatabaseError where Self.isEnvironmental(error) {
+            throw error
+        } catch {
+            // A write of some event's failed; which one, only a savepoint per event can tell.
+            guard isolatingEvents else { throw EventFailure() }
+            throw error
         }
         let outcome = batch.recordOutcome
         try db.execute(sql: "UPDATE ingest_state SET recorded = recorded + ?, duplicates = duplicates + ?, failed = failed + ? WHERE id = 1",
@@ -154,6 +172,18 @@ public struct SQLiteEventStore: EventStore, RecordStore {
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any DispatchTransaction) throws -> T) async throws -> T {
         try await database.read { db in try body(SQLiteRecordTransaction(db: db)) }
+    }
+
+    /// The batch's event ids that the journal already holds, in one statement.
+    private static func journaledIDs(of events: [AcceptedEvent], db: Database) throws -> Set<String> {
+        let ids = Array(Set(events.map(\.envelope.id)))
+        var journaled = Set<String>()
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[start..<min(start + 500, ids.count)])
+            journaled.formUnion(try String.fetchAll(db, sql: "SELECT event_id FROM event_journal WHERE event_id IN (SELECT value FROM json_each(?))",
+                                                    arguments: [String(decoding: try JSONOutput.encode(chunk), as: UTF8.self)]))
+        }
+        return journaled
     }
 
     /// Failures that say nothing about the event (disk full, I/O, locks): the batch is retried
