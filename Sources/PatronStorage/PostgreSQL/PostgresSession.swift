@@ -252,7 +252,7 @@ public final class PostgresSession: @unchecked Sendable {
         return customerIDs.removeFirst()
     }
 
-    private static let customerIDBlock = 20
+    private static let customerIDBlock = 100
 
     /// Runs a script of several statements in one round trip (the simple query protocol). On the
     /// session's queue only.
