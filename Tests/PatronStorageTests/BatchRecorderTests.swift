@@ -89,4 +89,17 @@ struct BatchRecorderTests {
         #expect(try await fixture.integer("SELECT count(*) FROM customers") == 1)
         #expect(try await fixture.integer("SELECT orders FROM customers") == 2)
     }
+
+    /// Keys are looked up as one list parameter: quotes, backslashes, commas, braces and spaces
+    /// in a key must not split it or change it.
+    @Test(arguments: Engine.allCases) func keysWithTheListSyntaxCharactersAreFoundAgain(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine)
+        let number = #"C-\"1\\, {x} y"#
+        let customer = #"{"customer_no":"\#(number)","first_name":"Ane"}"#
+        try await fixture.ingest([Events.profile("a", minute: 1, customer), Events.booking("x", minute: 2, customer: #"{"email":"x@example.com"}"#, ref: #"B-\"1\\,{"#)])
+        let outcome = try await fixture.ingest([Events.profile("b", minute: 3, customer), Events.status("y", "booking.completed", minute: 4, ref: #"B-\"1\\,{"#)])
+        #expect(outcome.recorded == 2 && outcome.created == 0)
+        #expect(try await fixture.texts("SELECT customer_no FROM customers WHERE first_name = 'Ane'") == [#"C-"1\, {x} y"#])
+        #expect(try await fixture.texts("SELECT status FROM bookings") == ["completed"])
+    }
 }

@@ -38,6 +38,11 @@ public final class PostgresSession: @unchecked Sendable {
         let types: [Oid]
     }
 
+    /// Statements that compare with a list held in one parameter run unprepared, planned with
+    /// their list each time: a prepared one went to a generic plan made while the table was small
+    /// (a scan), and kept it as the table grew (30 ms per lookup at 20,000 events).
+    static let listComparison = "= ANY(CAST("
+
     /// Beyond this many, statements run unprepared: SQL built from a search's filters has many
     /// shapes, and each prepared one holds memory on the server for the session's life.
     private static let preparedLimit = 500
@@ -233,7 +238,7 @@ public final class PostgresSession: @unchecked Sendable {
                               prepare: (OpaquePointer, String, String) throws -> Void) throws -> String? {
         let key = PreparedKey(sql: sql, types: parameters.types)
         if let known = prepared[key] { return known }
-        guard prepared.count < Self.preparedLimit else { return nil }
+        guard prepared.count < Self.preparedLimit, !sql.contains(Self.listComparison) else { return nil }
         preparedCount += 1
         let name = "patron_\(preparedCount)"
         try prepare(connection, name, Self.numberedParameters(sql))

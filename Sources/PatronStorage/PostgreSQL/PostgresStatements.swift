@@ -53,11 +53,27 @@ struct PostgresStatements: SQLStatements {
     /// take the same id, and an id taken by a transaction that rolls back is simply not used.
     func newCustomerID(reserved: CustomerID?) throws -> CustomerID { try session.nextCustomerID() }
 
-    func replaceSQL(table: String, key: String, columns: [String], values: [String]) -> String {
-        """
-        INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(values.joined(separator: ", ")))
-        ON CONFLICT (\(key)) DO UPDATE SET \(columns.filter { $0 != key }.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
-        """
+    func replaceRows(table: String, key: String, columns: [String], values: [String]) -> RowInsert {
+        RowInsert(head: "INSERT INTO \(table) (\(columns.joined(separator: ", ")))", template: values,
+                  tail: "ON CONFLICT (\(key)) DO UPDATE SET \(columns.filter { $0 != key }.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))")
+    }
+
+    /// An array literal, cast: a generic plan of `= ANY` still looks each value up in the index
+    /// (an `IN` list of parameters was planned as a scan once the plan went generic).
+    func isOneOf(_ expression: String, _ values: [SQLValue]) throws -> (sql: String, parameter: SQLValue) {
+        var texts: [String] = []
+        var integers: [String] = []
+        for value in values {
+            switch value {
+            case .text(let text):
+                texts.append("\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"")
+            case .integer(let integer): integers.append(String(integer))
+            case .null, .blob: preconditionFailure("a list of texts or integers")
+            }
+        }
+        precondition(texts.isEmpty || integers.isEmpty, "a list of texts or of integers, not both")
+        let type = integers.isEmpty ? "text[]" : "bigint[]"
+        return ("\(expression) \(PostgresSession.listComparison)? AS \(type)))", .text("{" + (texts + integers).joined(separator: ",") + "}"))
     }
 
     func countSuppressed() throws {

@@ -72,9 +72,12 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
     private var changedCarts: Set<String> = []
     private var changedThreads: Set<String> = []
     private var spend: [SpendKey: SpendChange] = [:]
-    /// Appended rows and other writes that nothing in the batch reads back, in the order they
-    /// were asked for; after the rows above, which they may refer to.
+    /// Writes that nothing in the batch reads back, in the order they were asked for; after the
+    /// rows above, which they may refer to.
     private var appended: [() throws -> Void] = []
+    /// Rows only ever added (consent statements, messages, the journal's), by statement, last.
+    private var appendedRows: [RowInsert: [[SQLValue]]] = [:]
+    private var appendedRowOrder: [RowInsert] = []
 
     /// True when the state was dropped (or never loaded): the events that remain should be loaded.
     private(set) var needsLoading = true
@@ -88,7 +91,7 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
 
     private var hasPendingWrites: Bool {
         !changedCustomers.isEmpty || !changedIdentifiers.isEmpty || !changedBookings.isEmpty || !changedPayments.isEmpty
-            || !changedCarts.isEmpty || !changedThreads.isEmpty || !spend.isEmpty || !appended.isEmpty
+            || !changedCarts.isEmpty || !changedThreads.isEmpty || !spend.isEmpty || !appended.isEmpty || !appendedRows.isEmpty
     }
 
     // MARK: Loading
@@ -102,7 +105,7 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         let identifiers = Set(keys.identifiers.map { IdentifierKey(kind: $0.kind.rawValue, key: $0.key) }).filter { identifierOwners[$0] == nil }
         for (kind, group) in Dictionary(grouping: identifiers, by: \.kind) {
             for key in group { identifierOwners[key] = [:] }
-            try select("SELECT key, customer_id, matchable FROM customer_identifiers WHERE kind = ? AND key IN", before: [.text(kind)],
+            try select("SELECT key, customer_id, matchable FROM customer_identifiers WHERE kind = ? AND", column: "key", before: [.text(kind)],
                        group.map { .text($0.key) }) { row in
                 let key = IdentifierKey(kind: kind, key: row.text(0))
                 identifierOwners[key, default: [:]][row.integer(1)] = row.bool(2)
@@ -112,14 +115,14 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
 
         let numbers = keys.customerNumbers.filter { numberOwners[$0] == nil }
         for number in numbers { numberOwners[number] = .some(nil) }
-        try select("SELECT number, customer_id FROM customer_numbers WHERE number IN", numbers.map(SQLValue.text)) { row in
+        try select("SELECT number, customer_id FROM customer_numbers WHERE", column: "number", numbers.map(SQLValue.text)) { row in
             numberOwners[row.text(0)] = row.integer(1)
             wantedCustomers.insert(row.integer(1))
         }
 
         let refs = keys.bookingRefs.filter { bookings[$0] == nil }
         for ref in refs { bookings[ref] = .some(nil) }
-        try select(RecordSQL.selectBooking + " WHERE ref IN", refs.map(SQLValue.text)) { row in
+        try select(RecordSQL.selectBooking + " WHERE", column: "ref", refs.map(SQLValue.text)) { row in
             let booking = RecordSQL.booking(from: row)
             bookings[booking.ref] = booking
             if let owner = booking.customerID { wantedCustomers.insert(owner) }
@@ -127,27 +130,27 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
 
         let references = keys.paymentReferences.filter { payments[$0] == nil }
         for reference in references { payments[reference] = .some(nil) }
-        try select(RecordSQL.selectPayment + " WHERE reference IN", references.map(SQLValue.text)) { row in
+        try select(RecordSQL.selectPayment + " WHERE", column: "reference", references.map(SQLValue.text)) { row in
             let payment = RecordSQL.payment(from: row)
             payments[payment.reference] = payment
         }
 
         let cartIDs = keys.cartIDs.filter { carts[$0] == nil }
         for id in cartIDs { carts[id] = .some(nil) }
-        try select(RecordSQL.selectCart + " WHERE id IN", cartIDs.map(SQLValue.text)) { row in
+        try select(RecordSQL.selectCart + " WHERE", column: "id", cartIDs.map(SQLValue.text)) { row in
             let cart = RecordSQL.cart(from: row)
             carts[cart.id] = cart
         }
 
         let threadIDs = keys.threadIDs.filter { threads[$0] == nil }
         for id in threadIDs { threads[id] = .some(nil) }
-        try select(RecordSQL.selectThread + " WHERE thread_id IN", threadIDs.map(SQLValue.text)) { row in
+        try select(RecordSQL.selectThread + " WHERE", column: "thread_id", threadIDs.map(SQLValue.text)) { row in
             let thread = RecordSQL.thread(from: row)
             threads[thread.threadID] = thread
         }
         let replyThreads = keys.threadIDs.filter { earliestReplies[$0] == nil }
         for id in replyThreads { earliestReplies[id] = .some(nil) }
-        try select("SELECT thread_id, min(occurred_at) FROM thread_messages WHERE direction = 'staff' AND thread_id IN",
+        try select("SELECT thread_id, min(occurred_at) FROM thread_messages WHERE direction = 'staff' AND", column: "thread_id",
                    replyThreads.map(SQLValue.text), after: " GROUP BY thread_id") { row in
             earliestReplies[row.text(0)] = Timestamp(microseconds: row.integer(1))
         }
@@ -157,7 +160,7 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         while !wantedCustomers.isEmpty {
             var next = Set<CustomerID>()
             let columns = RecordSQL.customerColumns.count
-            try select("SELECT \(RecordSQL.customerColumns.joined(separator: ", ")), id, merged_into, erased_at FROM customers WHERE id IN",
+            try select("SELECT \(RecordSQL.customerColumns.joined(separator: ", ")), id, merged_into, erased_at FROM customers WHERE", column: "id",
                        wantedCustomers.map(SQLValue.integer)) { row in
                 let id = row.integer(Int32(columns))
                 let state = Liveness(mergedInto: row.integerOrNil(Int32(columns + 1)), erased: !row.isNull(Int32(columns + 2)))
@@ -173,19 +176,13 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         }
     }
 
-    /// Runs `sql` followed by `(?, ?, …)` for `values`, a few hundred at a time. The lists are
-    /// padded (by repeating a value) to one of a few lengths, so that each connection prepares a
-    /// handful of statements, not one per batch size.
-    private func select(_ sql: String, before: [SQLValue] = [], _ values: [SQLValue], after: String = "",
+    /// Runs `sql` (which ends in `WHERE` or `AND`) for the rows whose `column` is one of
+    /// `values`: one statement for any number of values.
+    private func select(_ sql: String, column: String, before: [SQLValue] = [], _ values: [SQLValue], after: String = "",
                         read: (Statements.Row) throws -> Void) throws {
-        let most = 256
-        for start in stride(from: 0, to: values.count, by: most) {
-            var chunk = Array(values[start..<min(start + most, values.count)])
-            var length = 8
-            while length < chunk.count { length *= 2 }
-            chunk += Array(repeating: chunk[0], count: length - chunk.count)
-            _ = try statements.all("\(sql) (\(parameterList(length)))\(after)", before + chunk, read: read)
-        }
+        guard !values.isEmpty else { return }
+        let list = try statements.isOneOf(column, values)
+        _ = try statements.all("\(sql) \(list.sql)\(after)", before + [list.parameter], read: read)
     }
 
     // MARK: Writing
@@ -194,12 +191,18 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
     /// then their identifiers, bookings, payments, carts, threads and spend, then appended rows.
     func flush() throws {
         guard hasPendingWrites else { return }
-        for id in changedCustomers.sorted() { try base.saveCustomer(customers[id]!) }
-        try writeIdentifiers()
-        for ref in changedBookings.sorted() { try base.saveBooking(bookings[ref]!!) }
-        for reference in changedPayments.sorted() { try base.savePayment(payments[reference]!!) }
-        for id in changedCarts.sorted() { try base.saveCart(carts[id]!!) }
-        for id in changedThreads.sorted() { try base.saveThread(threads[id]!!) }
+        let (new, known) = changedCustomers.sorted().map { customers[$0]! }.partitioned { base.isUnsaved($0.id) }
+        try base.insertCustomers(new)
+        for record in known { try base.saveCustomer(record) }
+        try RecordSQL.identifierRows.run(identifierOrder.map { row in
+            let written = changedIdentifiers[row]!
+            return [.text(row.identifier.kind), .text(row.identifier.key), .integer(row.customer), .text(written.display), .of(written.firstSeenAt),
+                    .of(written.matchable)]
+        }, on: statements)
+        try base.saveBookings(changedBookings.sorted().map { bookings[$0]!! })
+        try base.savePayments(changedPayments.sorted().map { payments[$0]!! })
+        try base.saveCarts(changedCarts.sorted().map { carts[$0]!! })
+        try base.saveThreads(changedThreads.sorted().map { threads[$0]!! })
         for (key, change) in spend.sorted(by: { $0.key < $1.key }) {
             if change.minorUnits != 0 || change.orders != 0 {
                 try base.addSpend(change.minorUnits, orders: change.orders, currency: key.currency, to: key.customer)
@@ -207,6 +210,9 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
             if change.removedAnOrder, change.orders >= 0 { try base.removeEmptySpend(of: key.customer, currency: key.currency) }
         }
         let appended = self.appended
+        let appendedRows = appendedRowOrder.map { ($0, self.appendedRows[$0]!) }
+        self.appendedRows.removeAll()
+        appendedRowOrder.removeAll()
         changedCustomers.removeAll()
         changedIdentifiers.removeAll()
         identifierOrder.removeAll()
@@ -217,25 +223,7 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         spend.removeAll()
         self.appended.removeAll()
         for write in appended { try write() }
-    }
-
-    /// The identifiers added in the batch, 100 rows to a statement.
-    private func writeIdentifiers() throws {
-        for start in stride(from: 0, to: identifierOrder.count, by: 100) {
-            let rows = identifierOrder[start..<min(start + 100, identifierOrder.count)]
-            var values: [SQLValue] = []
-            values.reserveCapacity(rows.count * 6)
-            for row in rows {
-                let written = changedIdentifiers[row]!
-                values += [.text(row.identifier.kind), .text(row.identifier.key), .integer(row.customer), .text(written.display),
-                           .of(written.firstSeenAt), .of(written.matchable)]
-            }
-            try statements.run("""
-                INSERT INTO customer_identifiers (kind, key, customer_id, display, first_seen_at, matchable)
-                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", "))
-                \(SQLRecordTransaction<Statements>.keepEarliestDisplay)
-                """, values)
-        }
+        for (insert, rows) in appendedRows { try insert.run(rows, on: statements) }
     }
 
     /// Drops what is known and pending, after a rollback (of an event's savepoint) or before
@@ -259,6 +247,8 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         changedThreads.removeAll()
         spend.removeAll()
         appended.removeAll()
+        appendedRows.removeAll()
+        appendedRowOrder.removeAll()
         base.forgetLoadedRows()
         needsLoading = true
     }
@@ -274,6 +264,12 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
     /// An appended write of the caller's own (the journal's link to the event's customer).
     func append(_ write: @escaping () throws -> Void) {
         appended.append(write)
+    }
+
+    /// A row only ever added (the journal's), written with the others of its statement.
+    func append(_ row: [SQLValue], into insert: RowInsert) {
+        if appendedRows[insert] == nil { appendedRowOrder.append(insert) }
+        appendedRows[insert, default: []].append(row)
     }
 
     // MARK: Identity
@@ -361,7 +357,7 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
     }
 
     func addConsent(_ statement: ConsentStatement, to customer: CustomerID) throws {
-        appended.append { [base] in try base.addConsent(statement, to: customer) }
+        append(RecordSQL.consentValues(statement, customer: customer), into: RecordSQL.consentRows)
     }
 
     /// The group is joined by a statement of its own, which the record's columns do not hold.
@@ -463,7 +459,7 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         if message.direction == .staff, case .some(let earliest) = earliestReplies[message.threadID] {
             earliestReplies[message.threadID] = min(earliest ?? message.occurredAt, message.occurredAt)
         }
-        appended.append { [base] in try base.addMessage(message) }
+        append(RecordSQL.messageValues(message), into: RecordSQL.messageRows)
     }
 
     func earliestReply(threadID: String) throws -> Timestamp? {
@@ -582,5 +578,17 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
 
     func removeDispatchTimer(key: String) throws {
         appended.append { [base] in try base.removeDispatchTimer(key: key) }
+    }
+}
+
+extension Sequence {
+    /// The elements that satisfy `isFirst`, and the others, each in order.
+    fileprivate func partitioned(_ isFirst: (Element) -> Bool) -> ([Element], [Element]) {
+        var first: [Element] = []
+        var second: [Element] = []
+        for element in self {
+            if isFirst(element) { first.append(element) } else { second.append(element) }
+        }
+        return (first, second)
     }
 }

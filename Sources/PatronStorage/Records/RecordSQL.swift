@@ -103,7 +103,8 @@ enum RecordSQL {
 }
 
 extension RecordSQL {
-    static let selectPayment = "SELECT reference, customer_id, booking_ref, amount_minor, currency, method, status, occurred_at FROM payments"
+    static let paymentColumns = ["reference", "customer_id", "booking_ref", "amount_minor", "currency", "method", "status", "occurred_at"]
+    static let selectPayment = "SELECT \(paymentColumns.joined(separator: ", ")) FROM payments"
 
     static func payment(from row: some ColumnReader) -> PaymentRecord {
         PaymentRecord(reference: row.text(0), customerID: row.integerOrNil(1), bookingRef: row.textOrNil(2),
@@ -111,7 +112,13 @@ extension RecordSQL {
                       status: row.textOrNil(6).flatMap(PaymentStatus.init(rawValue:)), occurredAt: Timestamp(microseconds: row.integer(7)))
     }
 
-    static let selectCart = "SELECT id, customer_id, status, items, total_minor, currency, updated_at, first_seen_at FROM carts"
+    static func paymentValues(_ payment: PaymentRecord) -> [SQLValue] {
+        [.text(payment.reference), .of(payment.customerID), .of(payment.bookingRef), .integer(payment.amount.minorUnits),
+         .text(payment.amount.currency), .of(payment.method), .of(payment.status?.rawValue), .of(payment.occurredAt)]
+    }
+
+    static let cartColumns = ["id", "customer_id", "status", "items", "total_minor", "currency", "updated_at", "first_seen_at"]
+    static let selectCart = "SELECT \(cartColumns.joined(separator: ", ")) FROM carts"
 
     static func cart(from row: some ColumnReader) -> CartRecord {
         var total: Money?
@@ -121,11 +128,53 @@ extension RecordSQL {
                           firstSeenAt: Timestamp(microseconds: row.integer(7)))
     }
 
-    static let selectThread = "SELECT thread_id, customer_id, contact, subject, booking_ref, is_open, opened_at, first_response_at FROM threads"
+    static func cartValues(_ cart: CartRecord) -> [SQLValue] {
+        [.text(cart.id), .of(cart.customerID), .of(cart.status?.rawValue), .of(cart.items), .of(cart.total?.minorUnits),
+         .of(cart.total?.currency), .of(cart.updatedAt), .of(cart.firstSeenAt)]
+    }
+
+    static let threadColumns = ["thread_id", "customer_id", "contact", "subject", "booking_ref", "is_open", "opened_at", "first_response_at"]
+    static let selectThread = "SELECT \(threadColumns.joined(separator: ", ")) FROM threads"
 
     static func thread(from row: some ColumnReader) -> ThreadRecord {
         ThreadRecord(threadID: row.text(0), customerID: row.integerOrNil(1), contact: row.textOrNil(2), subject: row.textOrNil(3),
                      bookingRef: row.textOrNil(4), isOpen: row.bool(5), openedAt: Timestamp(microseconds: row.integer(6)),
                      firstResponseAt: row.integerOrNil(7).map(Timestamp.init(microseconds:)))
+    }
+
+    static func threadValues(_ thread: ThreadRecord) -> [SQLValue] {
+        [.text(thread.threadID), .of(thread.customerID), .of(thread.contact), .of(thread.subject), .of(thread.bookingRef),
+         .of(thread.isOpen), .of(thread.openedAt), .of(thread.firstResponseAt)]
+    }
+
+    // Rows the batch recorder writes several at a time (``RowInsert``).
+
+    /// On SQLite a new customer's search row comes from a trigger (``NewCustomerSearchSchema``).
+    static let customerRows = RowInsert(head: "INSERT INTO customers (\(customerColumns.joined(separator: ", ")), id)",
+                                        template: numberedParameters(customerColumns.count + 1))
+    static let numberRows = RowInsert(head: "INSERT INTO customer_numbers (number, customer_id)", template: numberedParameters(2),
+                                      tail: "ON CONFLICT DO NOTHING")
+    /// The earliest event's display form wins, whatever the order events arrive in.
+    static let identifierRows = RowInsert(
+        head: "INSERT INTO customer_identifiers (kind, key, customer_id, display, first_seen_at, matchable)", template: numberedParameters(6),
+        tail: """
+            ON CONFLICT (kind, key, customer_id) DO UPDATE SET display = excluded.display, first_seen_at = excluded.first_seen_at
+            WHERE excluded.first_seen_at < customer_identifiers.first_seen_at
+               OR (excluded.first_seen_at = customer_identifiers.first_seen_at AND excluded.display < customer_identifiers.display)
+            """)
+    static let consentRows = RowInsert(head: "INSERT INTO consent_statements (customer_id, opted_in, occurred_at, source, event_id, purpose)",
+                                       template: numberedParameters(6))
+    static let messageRows = RowInsert(
+        head: "INSERT INTO thread_messages (event_id, thread_id, direction, author, subject, body, booking_ref, occurred_at)",
+        template: numberedParameters(8), tail: "ON CONFLICT DO NOTHING")
+
+    static func consentValues(_ statement: ConsentStatement, customer: CustomerID) -> [SQLValue] {
+        [.integer(customer), .of(statement.optedIn), .of(statement.occurredAt), .of(statement.source), .text(statement.eventID),
+         .text(statement.purpose.rawValue)]
+    }
+
+    static func messageValues(_ message: ThreadMessage) -> [SQLValue] {
+        [.text(message.eventID), .text(message.threadID), .text(message.direction.rawValue), .of(message.author), .of(message.subject),
+         .of(message.body), .of(message.bookingRef), .of(message.occurredAt)]
     }
 }

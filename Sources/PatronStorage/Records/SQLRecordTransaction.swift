@@ -32,8 +32,20 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
         written.unsaved.removeAll()
     }
 
-    private var upsertBookingSQL: String {
-        statements.replaceSQL(table: "bookings", key: "ref", columns: RecordSQL.bookingUpsertColumns, values: RecordSQL.bookingUpsertValues)
+    private var bookingRows: RowInsert {
+        statements.replaceRows(table: "bookings", key: "ref", columns: RecordSQL.bookingUpsertColumns, values: RecordSQL.bookingUpsertValues)
+    }
+
+    private var paymentRows: RowInsert {
+        statements.replaceRows(table: "payments", key: "reference", columns: RecordSQL.paymentColumns, values: numberedParameters(RecordSQL.paymentColumns.count))
+    }
+
+    private var cartRows: RowInsert {
+        statements.replaceRows(table: "carts", key: "id", columns: RecordSQL.cartColumns, values: numberedParameters(RecordSQL.cartColumns.count))
+    }
+
+    private var threadRows: RowInsert {
+        statements.replaceRows(table: "threads", key: "thread_id", columns: RecordSQL.threadColumns, values: numberedParameters(RecordSQL.threadColumns.count))
     }
 
     // MARK: Identity
@@ -85,6 +97,25 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
         return CustomerRecord(id: id, customerNo: customerNo, numberAssigned: number == nil, firstContactAt: firstContactAt)
     }
 
+    /// Whether the customer was created in this transaction and not saved yet.
+    func isUnsaved(_ id: CustomerID) -> Bool { written.unsaved[id] != nil }
+
+    /// Customers created in this transaction, each row written once and whole, with the numbers
+    /// they answer to.
+    func insertCustomers(_ records: [CustomerRecord]) throws {
+        var rows: [[SQLValue]] = []
+        var numbers: [[SQLValue]] = []
+        for record in records {
+            guard let number = written.unsaved.removeValue(forKey: record.id) else { preconditionFailure("customer \(record.id) is not new") }
+            let values = RecordSQL.customerValues(record)
+            rows.append(values + [.integer(record.id)])
+            numbers.append([.text(number), .integer(record.id)])
+            written.values[record.id] = values
+        }
+        try RecordSQL.customerRows.run(rows, on: statements)
+        try RecordSQL.numberRows.run(numbers, on: statements)
+    }
+
     func saveCustomer(_ record: CustomerRecord) throws {
         let values = RecordSQL.customerValues(record)
         if let number = written.unsaved.removeValue(forKey: record.id) {
@@ -102,32 +133,18 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
         written.values[record.id] = values
     }
 
-    /// The earliest event's display form wins, whatever the order events arrive in.
-    static var keepEarliestDisplay: String { """
-        ON CONFLICT (kind, key, customer_id) DO UPDATE SET display = excluded.display, first_seen_at = excluded.first_seen_at
-        WHERE excluded.first_seen_at < customer_identifiers.first_seen_at
-           OR (excluded.first_seen_at = customer_identifiers.first_seen_at AND excluded.display < customer_identifiers.display)
-        """ }
-
     func addIdentifiers(_ identifiers: [Identifier], to customer: CustomerID, at time: Timestamp) throws {
-        let sql = """
-            INSERT INTO customer_identifiers (kind, key, customer_id, display, first_seen_at, matchable) VALUES (?, ?, ?, ?, ?, ?)
-            \(Self.keepEarliestDisplay)
-            """
-        for identifier in identifiers {
-            try statements.run(sql, .text(identifier.kind.rawValue), .text(identifier.key), .integer(customer), .text(identifier.display),
-                               .of(time), .of(identifier.matchable))
-        }
+        try RecordSQL.identifierRows.run(identifiers.map { identifier in
+            [.text(identifier.kind.rawValue), .text(identifier.key), .integer(customer), .text(identifier.display), .of(time), .of(identifier.matchable)]
+        }, on: statements)
     }
 
     func addNumber(_ number: String, to customer: CustomerID) throws {
-        try statements.run("INSERT INTO customer_numbers (number, customer_id) VALUES (?, ?) ON CONFLICT DO NOTHING", .text(number), .integer(customer))
+        try RecordSQL.numberRows.run([[.text(number), .integer(customer)]], on: statements)
     }
 
     func addConsent(_ statement: ConsentStatement, to customer: CustomerID) throws {
-        try statements.run("INSERT INTO consent_statements (customer_id, opted_in, occurred_at, source, event_id, purpose) VALUES (?, ?, ?, ?, ?, ?)",
-                           .integer(customer), .of(statement.optedIn), .of(statement.occurredAt), .of(statement.source), .text(statement.eventID),
-                           .text(statement.purpose.rawValue))
+        try RecordSQL.consentRows.run([RecordSQL.consentValues(statement, customer: customer)], on: statements)
     }
 
     /// Group names are unique without regard to (ASCII) case.
@@ -160,7 +177,11 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
     }
 
     func saveBooking(_ booking: BookingRecord) throws {
-        try statements.run(upsertBookingSQL, RecordSQL.bookingValues(booking))
+        try saveBookings([booking])
+    }
+
+    func saveBookings(_ bookings: [BookingRecord]) throws {
+        try bookingRows.run(bookings.map(RecordSQL.bookingValues), on: statements)
     }
 
     func bookings(of customer: CustomerID) throws -> [BookingRecord] {
@@ -197,10 +218,11 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
     }
 
     func savePayment(_ payment: PaymentRecord) throws {
-        let columns = ["reference", "customer_id", "booking_ref", "amount_minor", "currency", "method", "status", "occurred_at"]
-        try statements.run(statements.replaceSQL(table: "payments", key: "reference", columns: columns, values: numberedParameters(columns.count)),
-                           .text(payment.reference), .of(payment.customerID), .of(payment.bookingRef), .integer(payment.amount.minorUnits),
-                           .text(payment.amount.currency), .of(payment.method), .of(payment.status?.rawValue), .of(payment.occurredAt))
+        try savePayments([payment])
+    }
+
+    func savePayments(_ payments: [PaymentRecord]) throws {
+        try paymentRows.run(payments.map(RecordSQL.paymentValues), on: statements)
     }
 
     func attachPayments(bookingRef: String, to customer: CustomerID) throws {
@@ -212,10 +234,11 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
     }
 
     func saveCart(_ cart: CartRecord) throws {
-        let columns = ["id", "customer_id", "status", "items", "total_minor", "currency", "updated_at", "first_seen_at"]
-        try statements.run(statements.replaceSQL(table: "carts", key: "id", columns: columns, values: numberedParameters(columns.count)),
-                           .text(cart.id), .of(cart.customerID), .of(cart.status?.rawValue), .of(cart.items), .of(cart.total?.minorUnits),
-                           .of(cart.total?.currency), .of(cart.updatedAt), .of(cart.firstSeenAt))
+        try saveCarts([cart])
+    }
+
+    func saveCarts(_ carts: [CartRecord]) throws {
+        try cartRows.run(carts.map(RecordSQL.cartValues), on: statements)
     }
 
     func thread(id: String) throws -> ThreadRecord? {
@@ -223,18 +246,15 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
     }
 
     func saveThread(_ thread: ThreadRecord) throws {
-        let columns = ["thread_id", "customer_id", "contact", "subject", "booking_ref", "is_open", "opened_at", "first_response_at"]
-        try statements.run(statements.replaceSQL(table: "threads", key: "thread_id", columns: columns, values: numberedParameters(columns.count)),
-                           .text(thread.threadID), .of(thread.customerID), .of(thread.contact), .of(thread.subject), .of(thread.bookingRef),
-                           .of(thread.isOpen), .of(thread.openedAt), .of(thread.firstResponseAt))
+        try saveThreads([thread])
+    }
+
+    func saveThreads(_ threads: [ThreadRecord]) throws {
+        try threadRows.run(threads.map(RecordSQL.threadValues), on: statements)
     }
 
     func addMessage(_ message: ThreadMessage) throws {
-        try statements.run("""
-            INSERT INTO thread_messages (event_id, thread_id, direction, author, subject, body, booking_ref, occurred_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """, .text(message.eventID), .text(message.threadID), .text(message.direction.rawValue), .of(message.author), .of(message.subject),
-                           .of(message.body), .of(message.bookingRef), .of(message.occurredAt))
+        try RecordSQL.messageRows.run([RecordSQL.messageValues(message)], on: statements)
     }
 
     func earliestReply(threadID: String) throws -> Timestamp? {
@@ -282,7 +302,7 @@ struct SQLRecordTransaction<Statements: SQLStatements>: RecordTransaction, Dispa
         try statements.run("""
             INSERT INTO customer_identifiers (kind, key, customer_id, display, first_seen_at, matchable)
             SELECT kind, key, ?, display, first_seen_at, matchable FROM customer_identifiers WHERE customer_id = ?
-            \(Self.keepEarliestDisplay)
+            \(RecordSQL.identifierRows.tail)
             """, .integer(survivor), .integer(loser))
         try statements.run("DELETE FROM customer_identifiers WHERE customer_id = ?", .integer(loser))
         contribution.numbers = try statements.all("SELECT number FROM customer_numbers WHERE customer_id = ?", .integer(loser)) { $0.text(0) }

@@ -50,9 +50,12 @@ protocol SQLStatements {
 
     /// A fresh customer id, larger than any stored and than `reserved` (taken, not yet saved).
     func newCustomerID(reserved: CustomerID?) throws -> CustomerID
-    /// Writes the row whole, replacing the one with the same key; `values` are SQL expressions,
-    /// one per column (parameters `?N` or subqueries of them).
-    func replaceSQL(table: String, key: String, columns: [String], values: [String]) -> String
+    /// Writes rows whole, each replacing the one with the same key; `values` are one row's SQL
+    /// expressions, one per column (parameters `?N` or subqueries of them).
+    func replaceRows(table: String, key: String, columns: [String], values: [String]) -> RowInsert
+    /// `expression` compared with a list of texts or of integers held in one parameter: one
+    /// statement shape for any length, which each engine plans as an index lookup per value.
+    func isOneOf(_ expression: String, _ values: [SQLValue]) throws -> (sql: String, parameter: SQLValue)
     /// Counts an event dropped because it predates an erasure.
     func countSuppressed() throws
 

@@ -70,10 +70,6 @@ public struct SQLiteEventStore: EventStore, RecordStore {
         var checkErasures = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erased_identities)") ?? false
         let journaled = try journaledIDs(of: events, db: db)
         var recorded = Set<String>()
-        let insert = try Prepared(db, """
-            INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload, customer_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
         var lastReceived = Int64.min
         var lastOccurred = Int64.min
         for (index, event) in events.enumerated() {
@@ -101,7 +97,7 @@ public struct SQLiteEventStore: EventStore, RecordStore {
                 }
                 let row: [SQLValue] = [.text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source),
                                        .text(event.routingKey), .of(event.receivedAt), .blob(keepsPayload ? event.body : []), .of(customer)]
-                records.append { try insert.run(row) }
+                records.append(row, into: Self.journalRows)
                 // With a savepoint per event, its writes go before the savepoint is released, so
                 // that a failing write is this event's.
                 if isolatingEvents { try records.flush() }
@@ -173,6 +169,10 @@ public struct SQLiteEventStore: EventStore, RecordStore {
     public func read<T: Sendable>(_ body: @escaping @Sendable (any DispatchTransaction) throws -> T) async throws -> T {
         try await database.read { db in try body(SQLiteRecordTransaction(db: db)) }
     }
+
+    private static let journalRows = RowInsert(
+        head: "INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload, customer_id)",
+        template: numberedParameters(8))
 
     /// The batch's event ids that the journal already holds, in one statement.
     private static func journaledIDs(of events: [AcceptedEvent], db: Database) throws -> Set<String> {

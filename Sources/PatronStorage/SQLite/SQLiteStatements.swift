@@ -35,8 +35,16 @@ struct SQLiteStatements: SQLStatements {
 
     /// A delete and an insert: no UPDATE triggers fire (the booking's folded keys are written by
     /// the statement itself).
-    func replaceSQL(table: String, key: String, columns: [String], values: [String]) -> String {
-        "INSERT OR REPLACE INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(values.joined(separator: ", ")))"
+    func replaceRows(table: String, key: String, columns: [String], values: [String]) -> RowInsert {
+        RowInsert(head: "INSERT OR REPLACE INTO \(table) (\(columns.joined(separator: ", ")))", template: values)
+    }
+
+    /// A JSON array read by `json_each`.
+    func isOneOf(_ expression: String, _ values: [SQLValue]) throws -> (sql: String, parameter: SQLValue) {
+        let texts = values.compactMap { if case .text(let text) = $0 { text } else { nil } }
+        let json = texts.count == values.count ? try JSONOutput.encode(texts)
+            : try JSONOutput.encode(values.compactMap { if case .integer(let integer) = $0 { integer } else { nil } })
+        return ("\(expression) IN (SELECT value FROM json_each(?))", .text(String(decoding: json, as: UTF8.self)))
     }
 
     func countSuppressed() throws {
