@@ -211,17 +211,7 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         }
         let appended = self.appended
         let appendedRows = appendedRowOrder.map { ($0, self.appendedRows[$0]!) }
-        self.appendedRows.removeAll()
-        appendedRowOrder.removeAll()
-        changedCustomers.removeAll()
-        changedIdentifiers.removeAll()
-        identifierOrder.removeAll()
-        changedBookings.removeAll()
-        changedPayments.removeAll()
-        changedCarts.removeAll()
-        changedThreads.removeAll()
-        spend.removeAll()
-        self.appended.removeAll()
+        clearPendingWrites()
         for write in appended { try write() }
         for (insert, rows) in appendedRows { try insert.run(rows, on: statements) }
     }
@@ -238,6 +228,12 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         carts.removeAll()
         threads.removeAll()
         earliestReplies.removeAll()
+        clearPendingWrites()
+        base.forgetLoadedRows()
+        needsLoading = true
+    }
+
+    private func clearPendingWrites() {
         changedCustomers.removeAll()
         changedIdentifiers.removeAll()
         identifierOrder.removeAll()
@@ -249,8 +245,6 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         appended.removeAll()
         appendedRows.removeAll()
         appendedRowOrder.removeAll()
-        base.forgetLoadedRows()
-        needsLoading = true
     }
 
     /// A write (or read) of rows the state may hold or owe: after the pending writes, and with
