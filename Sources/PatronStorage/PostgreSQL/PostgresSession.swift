@@ -41,7 +41,7 @@ public final class PostgresSession: @unchecked Sendable {
     /// Statements that compare with a list held in one parameter run unprepared, planned with
     /// their list each time: a prepared one went to a generic plan made while the table was small
     /// (a scan), and kept it as the table grew (30 ms per lookup at 20,000 events).
-    static let listComparison = "= ANY(CAST("
+    static let listComparison = "IN (SELECT unnest(CAST("
 
     /// Beyond this many, statements run unprepared: SQL built from a search's filters has many
     /// shapes, and each prepared one holds memory on the server for the session's life.
