@@ -1,15 +1,19 @@
 import Logging
+import Metrics
 import PatronDomain
 
 /// The journal and the customer records in PostgreSQL, under the same rules as
 /// ``SQLiteEventStore``, for several replicas at once.
 ///
-/// A batch is committed in SERIALIZABLE transactions of `transactionSize` events. Two replicas
-/// that apply events about the same customer at the same time (both find no customer for a new
-/// email and both would create one; both merge overlapping records) cannot both commit:
-/// PostgreSQL fails one with a serialization error, and that part runs again from its start, now
-/// seeing what the other committed. The outcome is the one a single replica would reach, with no
-/// lock of our own.
+/// A batch is committed in READ COMMITTED transactions of up to `transactionSize` events, each of
+/// which first locks every key its events name and then the customers those keys lead to
+/// (``PostgresKeyLocks``): two replicas that apply events about the same customer at the same
+/// time (both find no customer for a new email and both would create one; both merge
+/// overlapping records) take turns, and the second reads what the first committed. The outcome
+/// is the one a single replica would reach. What PostgreSQL still refuses (a deadlock, a unique
+/// violation between keys that were not locked together) and a batch whose rows another replica
+/// moved before it locked them (``StaleBatchState``) run again, counted in
+/// `patron_postgres_retries_total{reason}`.
 ///
 /// An event is claimed by inserting its journal row first (`ON CONFLICT DO NOTHING`): a
 /// redelivery to another replica finds the row, or waits for the transaction that holds it.
@@ -17,16 +21,19 @@ public struct PostgresEventStore: EventStore, RecordStore {
     private let database: PatronPostgresDatabase
     private let applier: RecordApplier
     private let reactor: (any EventReactor)?
-    /// Attempts of a batch that keeps meeting serialization failures before the error goes up
-    /// (and the ingest retries the batch later).
+    /// Attempts of a transaction that keeps meeting conflicts before the error goes up (and the
+    /// ingest retries the batch later).
     private let attempts = 20
-    /// Events per transaction. A batch from the ingest is committed in parts of this many: a
-    /// serialization failure then repeats one part, not the batch. Each event still commits with
-    /// its journal row, and the ingest acknowledges the batch after the last part, so a crash
-    /// between parts redelivers events that the journal then counts as duplicates.
+    /// A unique violation is retried this many times, then taken as the event's own fault (it
+    /// goes to the dead-letter queue, as on SQLite).
+    private static let uniqueViolationAttempts = 3
+    /// Events per transaction: a batch from the ingest is committed in parts of this many. Each
+    /// event still commits with its journal row, and the ingest acknowledges the batch after the
+    /// last part, so a crash between parts redelivers events that the journal then counts as
+    /// duplicates.
     private let transactionSize: Int
 
-    public init(database: PatronPostgresDatabase, applier: RecordApplier, reactor: (any EventReactor)? = nil, transactionSize: Int = 50) {
+    public init(database: PatronPostgresDatabase, applier: RecordApplier, reactor: (any EventReactor)? = nil, transactionSize: Int = 200) {
         self.database = database
         self.applier = applier
         self.reactor = reactor
@@ -56,21 +63,28 @@ public struct PostgresEventStore: EventStore, RecordStore {
     private func recordInOneTransaction(_ events: [AcceptedEvent], dryRun: Bool) async throws -> RecordOutcome {
         let applier = self.applier
         let reactor = dryRun ? nil : self.reactor
-        return try await serializable(rollingBack: dryRun, sendingWrites: true) { statements in
+        let keys = BatchKeys(events.map { DecodedEvent(envelope: $0.envelope, payload: $0.payload) })
+        return try await transaction(rollingBack: dryRun, sendingWrites: true) { statements, attempt in
+            try PostgresKeyLocks.lockForIngest(keys, statements: statements)
+            let uniqueViolationIsEvents = attempt >= Self.uniqueViolationAttempts
             do {
-                return try Self.record(events, isolatingEvents: false, applier: applier, reactor: reactor, statements: statements)
+                return try Self.record(events, isolatingEvents: false, applier: applier, reactor: reactor, statements: statements,
+                                       uniqueViolationIsEvents: uniqueViolationIsEvents)
             } catch is EventFailure {
                 try statements.undo("ROLLBACK")
-                try statements.run("BEGIN ISOLATION LEVEL SERIALIZABLE")
-                return try Self.record(events, isolatingEvents: true, applier: applier, reactor: reactor, statements: statements)
+                try statements.run("BEGIN ISOLATION LEVEL READ COMMITTED")
+                try PostgresKeyLocks.lockForIngest(keys, statements: statements)
+                return try Self.record(events, isolatingEvents: true, applier: applier, reactor: reactor, statements: statements,
+                                       uniqueViolationIsEvents: uniqueViolationIsEvents)
             }
         }
     }
 
     public func change<T: Sendable>(rollingBack: Bool = false, _ body: @escaping @Sendable (RecordApplier, any DispatchTransaction) throws -> T) async throws -> T {
         let applier = self.applier
-        return try await serializable(rollingBack: rollingBack, sendingWrites: false) { statements in
-            try body(applier, SQLRecordTransaction(statements))
+        return try await transaction(rollingBack: rollingBack, sendingWrites: false) { statements, _ in
+            try PostgresKeyLocks.lockForChange(statements: statements)
+            return try body(applier, SQLRecordTransaction(statements))
         }
     }
 
@@ -95,17 +109,36 @@ public struct PostgresEventStore: EventStore, RecordStore {
     /// An event of a batch run without savepoints could not be applied.
     private struct EventFailure: Error {}
 
-    /// Runs `body` in a SERIALIZABLE transaction on the writer, again from the start after a
-    /// serialization failure or deadlock. `sendingWrites`: see ``PostgresSession/perform(sendingWrites:_:)``.
-    private func serializable<T: Sendable>(rollingBack: Bool, sendingWrites: Bool,
-                                           _ body: @escaping @Sendable (PostgresStatements) throws -> T) async throws -> T {
+    /// What running the transaction again resolves: another transaction got in the way.
+    enum Conflict: String {
+        case deadlock, serialization, uniqueViolation = "unique_violation", staleRead = "stale_read"
+
+        init?(_ error: any Error) {
+            if error is StaleBatchState {
+                self = .staleRead
+                return
+            }
+            switch (error as? PostgresFailure)?.sqlState {
+            case "40P01": self = .deadlock
+            case "40001": self = .serialization
+            case "23505": self = .uniqueViolation
+            default: return nil
+            }
+        }
+    }
+
+    /// Runs `body` in a READ COMMITTED transaction on the writer, again from the start after a
+    /// conflict (``Conflict``); `body` gets the attempt's number, from 1. `sendingWrites`: see
+    /// ``PostgresSession/perform(sendingWrites:_:)``.
+    private func transaction<T: Sendable>(rollingBack: Bool, sendingWrites: Bool,
+                                          _ body: @escaping @Sendable (PostgresStatements, Int) throws -> T) async throws -> T {
         var attempt = 1
         while true {
             do {
-                return try await database.writer.perform(sendingWrites: sendingWrites) { statements in
-                    try statements.run("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                return try await database.writer.perform(sendingWrites: sendingWrites) { [attempt] statements in
+                    try statements.run("BEGIN ISOLATION LEVEL READ COMMITTED")
                     do {
-                        let result = try body(statements)
+                        let result = try body(statements, attempt)
                         try statements.runAndWait(rollingBack ? "ROLLBACK" : "COMMIT")
                         return result
                     } catch {
@@ -113,12 +146,15 @@ public struct PostgresEventStore: EventStore, RecordStore {
                         throw error
                     }
                 }
-            } catch let error as PostgresFailure where error.isRetryable && attempt < attempts {
+            } catch let error where attempt < attempts && Conflict(error) != nil {
+                let conflict = Conflict(error)!
+                Counter(label: "patron_postgres_retries_total", dimensions: [("reason", conflict.rawValue)]).increment()
                 // After a random pause that grows with the attempts: replicas that met on the same
                 // customers would otherwise meet again at once.
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
                 attempt += 1
-                database.logger.debug("batch retried after a conflict with another transaction", metadata: ["attempt": "\(attempt)"])
+                database.logger.debug("transaction retried after a conflict with another transaction",
+                                      metadata: ["attempt": "\(attempt)", "reason": "\(conflict.rawValue)"])
             }
         }
     }
@@ -139,8 +175,16 @@ public struct PostgresEventStore: EventStore, RecordStore {
         return Dictionary(claimed) { first, _ in first }
     }
 
+    /// `uniqueViolationIsEvents`: a unique violation is the event's fault (it is isolated and
+    /// dead-lettered), not a conflict to run again.
     private static func record(_ events: [AcceptedEvent], isolatingEvents: Bool, applier: RecordApplier, reactor: (any EventReactor)?,
-                               statements: PostgresStatements) throws -> RecordOutcome {
+                               statements: PostgresStatements, uniqueViolationIsEvents: Bool) throws -> RecordOutcome {
+        /// Errors that go up to the transaction's retry, not to the event.
+        func isTransactions(_ error: any Error) -> Bool {
+            if let failure = error as? PostgresFailure, failure.isEnvironmental { return true }
+            if let conflict = Conflict(error) { return conflict != .uniqueViolation || !uniqueViolationIsEvents }
+            return false
+        }
         var outcome = RecordOutcome()
         let records = BatchRecords(SQLRecordTransaction(statements))
         var checkErasures = try statements.first("SELECT 1 FROM erased_identities LIMIT 1") { _ in true } ?? false
@@ -186,7 +230,7 @@ public struct PostgresEventStore: EventStore, RecordStore {
                 }
                 if let created, createdInBatch.insert(created).inserted { outcome.created += 1 }
                 if suppressed { outcome.suppressed += 1 }
-            } catch let error as PostgresFailure where error.isEnvironmental {
+            } catch where isTransactions(error) {
                 throw error
             } catch {
                 guard isolatingEvents else { throw EventFailure() }
@@ -205,7 +249,7 @@ public struct PostgresEventStore: EventStore, RecordStore {
             do {
                 try records.flush()
                 try statements.session.waitForSent()
-            } catch let error as PostgresFailure where error.isEnvironmental {
+            } catch where isTransactions(error) {
                 throw error
             } catch {
                 throw EventFailure()

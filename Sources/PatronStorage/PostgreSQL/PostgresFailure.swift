@@ -24,9 +24,6 @@ public struct PostgresFailure: Error, CustomStringConvertible {
         self.sql = sql
     }
 
-    /// Another transaction got in the way: running the transaction again will do.
-    var isRetryable: Bool { ["40001", "40P01"].contains(sqlState) }
-
     /// Failures that say nothing about the event: the connection, the server's resources or
     /// state, a conflict with another transaction. The batch goes back to the ingest, which
     /// retries it, rather than the event being dead-lettered.

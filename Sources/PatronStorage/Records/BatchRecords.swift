@@ -101,6 +101,10 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
     func load(_ keys: BatchKeys) throws {
         needsLoading = false
         var wantedCustomers = Set<CustomerID>()
+        // The customers that rows of other tables name: if another writer merged or erased one
+        // of them after those rows were read (PostgreSQL), the rows have moved or gone.
+        var namedByIdentifiers = Set<CustomerID>()
+        var namedByBookings = Set<CustomerID>()
 
         let identifiers = Set(keys.identifiers.map { IdentifierKey(kind: $0.kind.rawValue, key: $0.key) }).filter { identifierOwners[$0] == nil }
         for (kind, group) in Dictionary(grouping: identifiers, by: \.kind) {
@@ -109,7 +113,10 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
                        group.map { .text($0.key) }) { row in
                 let key = IdentifierKey(kind: kind, key: row.text(0))
                 identifierOwners[key, default: [:]][row.integer(1)] = row.bool(2)
-                if row.bool(2) { wantedCustomers.insert(row.integer(1)) }
+                if row.bool(2) {
+                    wantedCustomers.insert(row.integer(1))
+                    namedByIdentifiers.insert(row.integer(1))
+                }
             }
         }
 
@@ -125,7 +132,10 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         try select(RecordSQL.selectBooking + " WHERE", column: "ref", refs.map(SQLValue.text)) { row in
             let booking = RecordSQL.booking(from: row)
             bookings[booking.ref] = booking
-            if let owner = booking.customerID { wantedCustomers.insert(owner) }
+            if let owner = booking.customerID {
+                wantedCustomers.insert(owner)
+                namedByBookings.insert(owner)
+            }
         }
 
         let references = keys.paymentReferences.filter { payments[$0] == nil }
@@ -155,13 +165,14 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
             earliestReplies[row.text(0)] = Timestamp(microseconds: row.integer(1))
         }
 
-        // The customers found, and those they were merged into, link by link.
+        // The customers found, and those they were merged into, link by link; on PostgreSQL
+        // locked, so that no other replica changes them before this transaction ends.
         wantedCustomers = wantedCustomers.filter { liveness[$0] == nil }
         while !wantedCustomers.isEmpty {
             var next = Set<CustomerID>()
             let columns = RecordSQL.customerColumns.count
             try select("SELECT \(RecordSQL.customerColumns.joined(separator: ", ")), id, merged_into, erased_at FROM customers WHERE", column: "id",
-                       wantedCustomers.map(SQLValue.integer)) { row in
+                       wantedCustomers.map(SQLValue.integer), after: statements.dialect.lockingRows(orderedBy: "id")) { row in
                 let id = row.integer(Int32(columns))
                 let state = Liveness(mergedInto: row.integerOrNil(Int32(columns + 1)), erased: !row.isNull(Int32(columns + 2)))
                 liveness[id] = state
@@ -173,6 +184,13 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
                 if let target = state.mergedInto, liveness[target] == nil { next.insert(target) }
             }
             wantedCustomers = next
+        }
+        // Identifiers move on a merge and go on an erasure, and bookings move on a merge: met
+        // here, what was read before the customers' locks is out of date.
+        if statements.dialect == .postgres,
+           namedByIdentifiers.contains(where: { liveness[$0].map { $0.mergedInto != nil || $0.erased } ?? false })
+            || namedByBookings.contains(where: { liveness[$0]?.mergedInto != nil }) {
+            throw StaleBatchState()
         }
     }
 
@@ -585,4 +603,10 @@ extension Sequence {
         }
         return (first, second)
     }
+}
+
+/// Rows a batch read were changed by another writer (a merge or an erasure on another replica)
+/// before the batch locked the customers they name: the transaction must run again.
+struct StaleBatchState: Error, CustomStringConvertible {
+    var description: String { "records read by the batch were changed by another transaction" }
 }

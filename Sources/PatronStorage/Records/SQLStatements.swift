@@ -81,6 +81,13 @@ enum SQLDialect {
         self == .sqlite ? " INDEXED BY \(index)" : ""
     }
 
+    /// After a query's WHERE: its rows locked against other writers until commit, taken in
+    /// `column` order (PostgreSQL, where replicas write at once, ``PostgresKeyLocks``); nothing on
+    /// SQLite, whose one writer holds the file.
+    func lockingRows(orderedBy column: String) -> String {
+        self == .postgres ? " ORDER BY \(column) FOR UPDATE" : ""
+    }
+
     /// The notes of a customer joined with ` | ` in the order they were written.
     func joinedNotes(of customer: String) -> String {
         switch self {
