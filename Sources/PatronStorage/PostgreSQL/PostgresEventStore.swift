@@ -11,8 +11,7 @@ import PatronDomain
 /// time (both find no customer for a new email and both would create one; both merge
 /// overlapping records) take turns, and the second reads what the first committed. The outcome
 /// is the one a single replica would reach. What PostgreSQL still refuses (a deadlock, a unique
-/// violation between keys that were not locked together) and a batch whose rows another replica
-/// moved before it locked them (``StaleBatchState``) run again, counted in
+/// violation between keys that were not locked together) runs again, counted in
 /// `patron_postgres_retries_total{reason}`.
 ///
 /// An event is claimed by inserting its journal row first (`ON CONFLICT DO NOTHING`): a
@@ -111,13 +110,9 @@ public struct PostgresEventStore: EventStore, RecordStore {
 
     /// What running the transaction again resolves: another transaction got in the way.
     enum Conflict: String {
-        case deadlock, serialization, uniqueViolation = "unique_violation", staleRead = "stale_read"
+        case deadlock, serialization, uniqueViolation = "unique_violation"
 
         init?(_ error: any Error) {
-            if error is StaleBatchState {
-                self = .staleRead
-                return
-            }
             switch (error as? PostgresFailure)?.sqlState {
             case "40P01": self = .deadlock
             case "40001": self = .serialization

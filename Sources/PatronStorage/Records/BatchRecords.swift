@@ -99,12 +99,21 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
     /// Loads what `keys` name and is not known yet, one statement per kind of key (per few
     /// hundred keys).
     func load(_ keys: BatchKeys) throws {
+        try load(keys, readingAgainIfMoved: true)
+    }
+
+    private func load(_ keys: BatchKeys, readingAgainIfMoved: Bool) throws {
         needsLoading = false
         var wantedCustomers = Set<CustomerID>()
         // The customers that rows of other tables name: if another writer merged or erased one
         // of them after those rows were read (PostgreSQL), the rows have moved or gone.
         var namedByIdentifiers = Set<CustomerID>()
-        var namedByBookings = Set<CustomerID>()
+        var namedByOwnedRows = Set<CustomerID>()
+        func owned(by owner: CustomerID?) {
+            guard let owner else { return }
+            wantedCustomers.insert(owner)
+            namedByOwnedRows.insert(owner)
+        }
 
         let identifiers = Set(keys.identifiers.map { IdentifierKey(kind: $0.kind.rawValue, key: $0.key) }).filter { identifierOwners[$0] == nil }
         for (kind, group) in Dictionary(grouping: identifiers, by: \.kind) {
@@ -132,10 +141,7 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         try select(RecordSQL.selectBooking + " WHERE", column: "ref", refs.map(SQLValue.text)) { row in
             let booking = RecordSQL.booking(from: row)
             bookings[booking.ref] = booking
-            if let owner = booking.customerID {
-                wantedCustomers.insert(owner)
-                namedByBookings.insert(owner)
-            }
+            owned(by: booking.customerID)
         }
 
         let references = keys.paymentReferences.filter { payments[$0] == nil }
@@ -143,6 +149,7 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         try select(RecordSQL.selectPayment + " WHERE", column: "reference", references.map(SQLValue.text)) { row in
             let payment = RecordSQL.payment(from: row)
             payments[payment.reference] = payment
+            owned(by: payment.customerID)
         }
 
         let cartIDs = keys.cartIDs.filter { carts[$0] == nil }
@@ -150,6 +157,7 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         try select(RecordSQL.selectCart + " WHERE", column: "id", cartIDs.map(SQLValue.text)) { row in
             let cart = RecordSQL.cart(from: row)
             carts[cart.id] = cart
+            owned(by: cart.customerID)
         }
 
         let threadIDs = keys.threadIDs.filter { threads[$0] == nil }
@@ -157,6 +165,7 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         try select(RecordSQL.selectThread + " WHERE", column: "thread_id", threadIDs.map(SQLValue.text)) { row in
             let thread = RecordSQL.thread(from: row)
             threads[thread.threadID] = thread
+            owned(by: thread.customerID)
         }
         let replyThreads = keys.threadIDs.filter { earliestReplies[$0] == nil }
         for id in replyThreads { earliestReplies[id] = .some(nil) }
@@ -185,12 +194,15 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
             }
             wantedCustomers = next
         }
-        // Identifiers move on a merge and go on an erasure, and bookings move on a merge: met
-        // here, what was read before the customers' locks is out of date.
-        if statements.dialect == .postgres,
+        // Identifiers move on a merge and go on an erasure, and bookings, payments, carts and
+        // threads move on a merge: met here, what was read before the customers' locks (which
+        // every writer of those rows takes) may be out of date, so it is read again under them.
+        // What the rows still say then is what they hold.
+        if readingAgainIfMoved, statements.dialect == .postgres,
            namedByIdentifiers.contains(where: { liveness[$0].map { $0.mergedInto != nil || $0.erased } ?? false })
-            || namedByBookings.contains(where: { liveness[$0]?.mergedInto != nil }) {
-            throw StaleBatchState()
+            || namedByOwnedRows.contains(where: { liveness[$0]?.mergedInto != nil }) {
+            forgetKnownRows()
+            try load(keys, readingAgainIfMoved: false)
         }
     }
 
@@ -237,6 +249,13 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
     /// Drops what is known and pending, after a rollback (of an event's savepoint) or before
     /// rows are rewritten behind the state's back.
     func forget() {
+        forgetKnownRows()
+        clearPendingWrites()
+        base.forgetLoadedRows()
+        needsLoading = true
+    }
+
+    private func forgetKnownRows() {
         identifierOwners.removeAll()
         numberOwners.removeAll()
         liveness.removeAll()
@@ -246,9 +265,6 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
         carts.removeAll()
         threads.removeAll()
         earliestReplies.removeAll()
-        clearPendingWrites()
-        base.forgetLoadedRows()
-        needsLoading = true
     }
 
     private func clearPendingWrites() {
@@ -603,10 +619,4 @@ extension Sequence {
         }
         return (first, second)
     }
-}
-
-/// Rows a batch read were changed by another writer (a merge or an erasure on another replica)
-/// before the batch locked the customers they name: the transaction must run again.
-struct StaleBatchState: Error, CustomStringConvertible {
-    var description: String { "records read by the batch were changed by another transaction" }
 }
