@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import PatronDomain
+import Synchronization
 
 /// The journal and the customer records in PostgreSQL, under the same rules as
 /// ``SQLiteEventStore``, for several replicas at once.
@@ -31,6 +32,14 @@ public struct PostgresEventStore: EventStore, RecordStore {
     /// last part, so a crash between parts redelivers events that the journal then counts as
     /// duplicates.
     private let transactionSize: Int
+    private let retryCount = RetryCount()
+
+    /// Transactions this store ran again after a conflict (as `patron_postgres_retries_total`).
+    var retries: Int { retryCount.value.withLock { $0 } }
+
+    private final class RetryCount: Sendable {
+        let value = Mutex(0)
+    }
 
     public init(database: PatronPostgresDatabase, applier: RecordApplier, reactor: (any EventReactor)? = nil, transactionSize: Int = 200) {
         self.database = database
@@ -144,6 +153,7 @@ public struct PostgresEventStore: EventStore, RecordStore {
             } catch let error where attempt < attempts && Conflict(error) != nil {
                 let conflict = Conflict(error)!
                 Counter(label: "patron_postgres_retries_total", dimensions: [("reason", conflict.rawValue)]).increment()
+                retryCount.value.withLock { $0 += 1 }
                 // After a random pause that grows with the attempts: replicas that met on the same
                 // customers would otherwise meet again at once.
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
