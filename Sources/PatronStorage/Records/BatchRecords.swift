@@ -136,37 +136,14 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
             wantedCustomers.insert(row.integer(1))
         }
 
-        let refs = keys.bookingRefs.filter { bookings[$0] == nil }
-        for ref in refs { bookings[ref] = .some(nil) }
-        try select(RecordSQL.selectBooking + " WHERE", column: "ref", refs.map(SQLValue.text)) { row in
-            let booking = RecordSQL.booking(from: row)
-            bookings[booking.ref] = booking
-            owned(by: booking.customerID)
-        }
-
-        let references = keys.paymentReferences.filter { payments[$0] == nil }
-        for reference in references { payments[reference] = .some(nil) }
-        try select(RecordSQL.selectPayment + " WHERE", column: "reference", references.map(SQLValue.text)) { row in
-            let payment = RecordSQL.payment(from: row)
-            payments[payment.reference] = payment
-            owned(by: payment.customerID)
-        }
-
-        let cartIDs = keys.cartIDs.filter { carts[$0] == nil }
-        for id in cartIDs { carts[id] = .some(nil) }
-        try select(RecordSQL.selectCart + " WHERE", column: "id", cartIDs.map(SQLValue.text)) { row in
-            let cart = RecordSQL.cart(from: row)
-            carts[cart.id] = cart
-            owned(by: cart.customerID)
-        }
-
-        let threadIDs = keys.threadIDs.filter { threads[$0] == nil }
-        for id in threadIDs { threads[id] = .some(nil) }
-        try select(RecordSQL.selectThread + " WHERE", column: "thread_id", threadIDs.map(SQLValue.text)) { row in
-            let thread = RecordSQL.thread(from: row)
-            threads[thread.threadID] = thread
-            owned(by: thread.customerID)
-        }
+        try loadOwnedRows(keys.bookingRefs, into: \.bookings, select: RecordSQL.selectBooking, column: "ref",
+                          read: { RecordSQL.booking(from: $0) }, key: \.ref, owner: \.customerID, owned: owned)
+        try loadOwnedRows(keys.paymentReferences, into: \.payments, select: RecordSQL.selectPayment, column: "reference",
+                          read: { RecordSQL.payment(from: $0) }, key: \.reference, owner: \.customerID, owned: owned)
+        try loadOwnedRows(keys.cartIDs, into: \.carts, select: RecordSQL.selectCart, column: "id",
+                          read: { RecordSQL.cart(from: $0) }, key: \.id, owner: \.customerID, owned: owned)
+        try loadOwnedRows(keys.threadIDs, into: \.threads, select: RecordSQL.selectThread, column: "thread_id",
+                          read: { RecordSQL.thread(from: $0) }, key: \.threadID, owner: \.customerID, owned: owned)
         let replyThreads = keys.threadIDs.filter { earliestReplies[$0] == nil }
         for id in replyThreads { earliestReplies[id] = .some(nil) }
         try select("SELECT thread_id, min(occurred_at) FROM thread_messages WHERE direction = 'staff' AND", column: "thread_id",
@@ -203,6 +180,22 @@ final class BatchRecords<Statements: SQLStatements>: DispatchTransaction {
             || namedByOwnedRows.contains(where: { liveness[$0]?.mergedInto != nil }) {
             forgetKnownRows()
             try load(keys, readingAgainIfMoved: false)
+        }
+    }
+
+    /// Loads the rows of a table a customer owns (bookings, payments, carts, threads) whose keys
+    /// are not known yet into `known`, each key without a row as known to have none, and hands
+    /// each row's owner to `owned`.
+    private func loadOwnedRows<Record>(_ keys: Set<String>, into known: ReferenceWritableKeyPath<BatchRecords, [String: Record?]>,
+                                       select sql: String, column: String, read: (Statements.Row) -> Record,
+                                       key: KeyPath<Record, String>, owner: KeyPath<Record, CustomerID?>,
+                                       owned: (CustomerID?) -> Void) throws {
+        let unknown = keys.filter { self[keyPath: known][$0] == nil }
+        for key in unknown { self[keyPath: known][key] = .some(nil) }
+        try select(sql + " WHERE", column: column, unknown.map(SQLValue.text)) { row in
+            let record = read(row)
+            self[keyPath: known][record[keyPath: key]] = record
+            owned(record[keyPath: owner])
         }
     }
 
