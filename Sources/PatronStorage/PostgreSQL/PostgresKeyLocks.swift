@@ -45,7 +45,7 @@ enum PostgresKeyLocks {
         guard !locks.isEmpty else { return }
         // unnest yields the array in order, and each row's lock is taken before the next row's.
         try statements.run("SELECT count(*) FROM (SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(? AS bigint[])) AS k) AS locked",
-                           .text("{" + locks.map(String.init).joined(separator: ",") + "}"))
+                           .text(PostgresStatements.arrayLiteral(locks.map(SQLValue.integer)).literal))
     }
 
     /// A change that is not an event's: alone, after the ingest transactions in flight.

@@ -62,6 +62,12 @@ struct PostgresStatements: SQLStatements {
     /// large table). `= ANY` of the same array was planned, without statistics on a table that
     /// grows, as a scan testing every row against the whole list: 250 ms for 1,000 keys.
     func isOneOf(_ expression: String, _ values: [SQLValue]) throws -> (sql: String, parameter: SQLValue) {
+        let array = Self.arrayLiteral(values)
+        return ("\(expression) \(PostgresSession.listComparison)? AS \(array.type))))", .text(array.literal))
+    }
+
+    /// An array literal of texts or of integers, and its type.
+    static func arrayLiteral(_ values: [SQLValue]) -> (literal: String, type: String) {
         var texts: [String] = []
         var integers: [String] = []
         for value in values {
@@ -73,8 +79,7 @@ struct PostgresStatements: SQLStatements {
             }
         }
         precondition(texts.isEmpty || integers.isEmpty, "a list of texts or of integers, not both")
-        let type = integers.isEmpty ? "text[]" : "bigint[]"
-        return ("\(expression) \(PostgresSession.listComparison)? AS \(type))))", .text("{" + (texts + integers).joined(separator: ",") + "}"))
+        return ("{" + (texts + integers).joined(separator: ",") + "}", integers.isEmpty ? "text[]" : "bigint[]")
     }
 
     func countSuppressed() throws {

@@ -69,6 +69,9 @@ public struct SQLiteEventStore: EventStore, RecordStore {
         var createdInBatch = Set<CustomerID>()
         var checkErasures = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM erased_identities)") ?? false
         let journaled = try journaledIDs(of: events, db: db)
+        // After an erasure drops the loaded state, the batch's keys are loaded again (those of
+        // events already applied too, which costs a few rows).
+        let keys = BatchKeys(accepted: events)
         var recorded = Set<String>()
         var lastReceived = Int64.min
         var lastOccurred = Int64.min
@@ -176,14 +179,9 @@ public struct SQLiteEventStore: EventStore, RecordStore {
 
     /// The batch's event ids that the journal already holds, in one statement.
     private static func journaledIDs(of events: [AcceptedEvent], db: Database) throws -> Set<String> {
-        let ids = Array(Set(events.map(\.envelope.id)))
-        var journaled = Set<String>()
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let chunk = Array(ids[start..<min(start + 500, ids.count)])
-            journaled.formUnion(try String.fetchAll(db, sql: "SELECT event_id FROM event_journal WHERE event_id IN (SELECT value FROM json_each(?))",
-                                                    arguments: [String(decoding: try JSONOutput.encode(chunk), as: UTF8.self)]))
-        }
-        return journaled
+        let statements = SQLiteStatements(db: db)
+        let list = try statements.isOneOf("event_id", Set(events.map(\.envelope.id)).map(SQLValue.text))
+        return Set(try statements.all("SELECT event_id FROM event_journal WHERE \(list.sql)", [list.parameter]) { $0.text(0) })
     }
 
     /// Failures that say nothing about the event (disk full, I/O, locks): the batch is retried
