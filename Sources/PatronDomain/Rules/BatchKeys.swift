@@ -18,6 +18,11 @@ public struct BatchKeys: Sendable, Equatable {
         for event in events { add(event) }
     }
 
+    /// The keys of events as the ingest hands them to storage.
+    public init(accepted events: some Sequence<AcceptedEvent>) {
+        self.init(events.lazy.map { DecodedEvent(envelope: $0.envelope, payload: $0.payload) })
+    }
+
     public var isEmpty: Bool {
         identifiers.isEmpty && customerNumbers.isEmpty && bookingRefs.isEmpty && paymentReferences.isEmpty && cartIDs.isEmpty
             && threadIDs.isEmpty

@@ -71,19 +71,19 @@ public struct PostgresEventStore: EventStore, RecordStore {
     private func recordInOneTransaction(_ events: [AcceptedEvent], dryRun: Bool) async throws -> RecordOutcome {
         let applier = self.applier
         let reactor = dryRun ? nil : self.reactor
-        let keys = BatchKeys(events.map { DecodedEvent(envelope: $0.envelope, payload: $0.payload) })
+        let keys = BatchKeys(accepted: events)
         return try await transaction(rollingBack: dryRun, sendingWrites: true) { statements, attempt in
             try PostgresKeyLocks.lockForIngest(keys, statements: statements)
             let uniqueViolationIsEvents = attempt >= Self.uniqueViolationAttempts
             do {
-                return try Self.record(events, isolatingEvents: false, applier: applier, reactor: reactor, statements: statements,
-                                       uniqueViolationIsEvents: uniqueViolationIsEvents)
+                return try Self.record(events, isolatingEvents: false, applier: applier, reactor: reactor, keys: keys,
+                                       statements: statements, uniqueViolationIsEvents: uniqueViolationIsEvents)
             } catch is EventFailure {
                 try statements.undo("ROLLBACK")
                 try statements.run("BEGIN ISOLATION LEVEL READ COMMITTED")
                 try PostgresKeyLocks.lockForIngest(keys, statements: statements)
-                return try Self.record(events, isolatingEvents: true, applier: applier, reactor: reactor, statements: statements,
-                                       uniqueViolationIsEvents: uniqueViolationIsEvents)
+                return try Self.record(events, isolatingEvents: true, applier: applier, reactor: reactor, keys: keys,
+                                       statements: statements, uniqueViolationIsEvents: uniqueViolationIsEvents)
             }
         }
     }
@@ -182,8 +182,9 @@ public struct PostgresEventStore: EventStore, RecordStore {
 
     /// `uniqueViolationIsEvents`: a unique violation is the event's fault (it is isolated and
     /// dead-lettered), not a conflict to run again.
+    /// `keys`: the events', locked and loaded; after an erasure drops the loaded state, loaded again.
     private static func record(_ events: [AcceptedEvent], isolatingEvents: Bool, applier: RecordApplier, reactor: (any EventReactor)?,
-                               statements: PostgresStatements, uniqueViolationIsEvents: Bool) throws -> RecordOutcome {
+                               keys: BatchKeys, statements: PostgresStatements, uniqueViolationIsEvents: Bool) throws -> RecordOutcome {
         /// Errors that go up to the transaction's retry, not to the event.
         func isTransactions(_ error: any Error) -> Bool {
             if let failure = error as? PostgresFailure, failure.isEnvironmental { return true }
@@ -210,7 +211,7 @@ public struct PostgresEventStore: EventStore, RecordStore {
                     continue
                 }
                 if records.needsLoading {
-                    try records.load(BatchKeys(events[index...].map { DecodedEvent(envelope: $0.envelope, payload: $0.payload) }))
+                    try records.load(keys)
                 }
                 let decoded = DecodedEvent(envelope: envelope, payload: event.payload)
                 var created: CustomerID?

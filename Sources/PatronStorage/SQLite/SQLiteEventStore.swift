@@ -82,7 +82,7 @@ public struct SQLiteEventStore: EventStore, RecordStore {
                 continue
             }
             if records.needsLoading {
-                try records.load(BatchKeys(events[index...].map { DecodedEvent(envelope: $0.envelope, payload: $0.payload) }))
+                try records.load(keys)
             }
             /// Applies the event and journals it, linked to its customer; the payload is not
             /// kept when it asks for an erasure or predates one.
