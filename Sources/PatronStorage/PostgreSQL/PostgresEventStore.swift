@@ -14,9 +14,6 @@ import Synchronization
 /// is the one a single replica would reach. What PostgreSQL still refuses (a deadlock, a unique
 /// violation between keys that were not locked together) runs again, counted in
 /// `patron_postgres_retries_total{reason}`.
-///
-/// An event is claimed by inserting its journal row first (`ON CONFLICT DO NOTHING`): a
-/// redelivery to another replica finds the row, or waits for the transaction that holds it.
 public struct PostgresEventStore: EventStore, RecordStore {
     private let database: PatronPostgresDatabase
     private let applier: RecordApplier
@@ -74,16 +71,14 @@ public struct PostgresEventStore: EventStore, RecordStore {
         let keys = BatchKeys(accepted: events)
         return try await transaction(rollingBack: dryRun, sendingWrites: true) { statements, attempt in
             try PostgresKeyLocks.lockForIngest(keys, statements: statements)
-            let uniqueViolationIsEvents = attempt >= Self.uniqueViolationAttempts
+            let journal = Journal(statements: statements, uniqueViolationIsEvents: attempt >= Self.uniqueViolationAttempts)
             do {
-                return try Self.record(events, isolatingEvents: false, applier: applier, reactor: reactor, keys: keys,
-                                       statements: statements, uniqueViolationIsEvents: uniqueViolationIsEvents)
-            } catch is EventFailure {
+                return try IngestBatch.record(events, keys: keys, isolatingEvents: false, applier: applier, reactor: reactor, journal: journal).recorded
+            } catch is IngestBatch.EventFailure {
                 try statements.undo("ROLLBACK")
                 try statements.run("BEGIN ISOLATION LEVEL READ COMMITTED")
                 try PostgresKeyLocks.lockForIngest(keys, statements: statements)
-                return try Self.record(events, isolatingEvents: true, applier: applier, reactor: reactor, keys: keys,
-                                       statements: statements, uniqueViolationIsEvents: uniqueViolationIsEvents)
+                return try IngestBatch.record(events, keys: keys, isolatingEvents: true, applier: applier, reactor: reactor, journal: journal).recorded
             }
         }
     }
@@ -113,9 +108,6 @@ public struct PostgresEventStore: EventStore, RecordStore {
             }!
         }
     }
-
-    /// An event of a batch run without savepoints could not be applied.
-    private struct EventFailure: Error {}
 
     /// What running the transaction again resolves: another transaction got in the way.
     enum Conflict: String {
@@ -164,112 +156,73 @@ public struct PostgresEventStore: EventStore, RecordStore {
         }
     }
 
-    /// Inserts the events' journal rows where their ids are new, and says which rows it inserted:
-    /// by event id, each row's `seq`. An id twice among `events` is inserted once.
-    private static func claim(_ events: [AcceptedEvent], statements: PostgresStatements) throws -> [String: Int64] {
-        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: events.count).joined(separator: ", ")
-        let values = events.flatMap { event -> [SQLValue] in
-            let envelope = event.envelope
-            return [.text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source), .text(event.routingKey),
-                    .of(event.receivedAt), .blob(envelope.type == .customerErasureRequested ? [] : event.body)]
-        }
-        let claimed = try statements.all("""
-            INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload)
-            VALUES \(rows) ON CONFLICT (event_id) DO NOTHING RETURNING event_id, seq
-            """, values) { ($0.text(0), $0.integer(1)) }
-        return Dictionary(claimed) { first, _ in first }
-    }
+    /// PostgreSQL's side of ``IngestBatch``: an event is claimed by inserting its journal row
+    /// (`ON CONFLICT DO NOTHING`), so that a redelivery to another replica finds the row or waits
+    /// for the transaction that holds it; the row's customer is set once the customers are written.
+    private struct Journal: IngestJournal {
+        let statements: PostgresStatements
+        /// A unique violation is the event's fault (it is isolated and dead-lettered), not a
+        /// conflict to run again.
+        let uniqueViolationIsEvents: Bool
 
-    /// `uniqueViolationIsEvents`: a unique violation is the event's fault (it is isolated and
-    /// dead-lettered), not a conflict to run again.
-    /// `keys`: the events', locked and loaded; after an erasure drops the loaded state, loaded again.
-    private static func record(_ events: [AcceptedEvent], isolatingEvents: Bool, applier: RecordApplier, reactor: (any EventReactor)?,
-                               keys: BatchKeys, statements: PostgresStatements, uniqueViolationIsEvents: Bool) throws -> RecordOutcome {
-        /// Errors that go up to the transaction's retry, not to the event.
+        /// By event id, the inserted row's `seq`.
+        func claim(_ events: [AcceptedEvent]) throws -> [String: Int64] {
+            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: events.count).joined(separator: ", ")
+            let values = events.flatMap { event -> [SQLValue] in
+                let envelope = event.envelope
+                return [.text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source), .text(event.routingKey),
+                        .of(event.receivedAt), .blob(envelope.type == .customerErasureRequested ? [] : event.body)]
+            }
+            let claimed = try statements.all("""
+                INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload)
+                VALUES \(rows) ON CONFLICT (event_id) DO NOTHING RETURNING event_id, seq
+                """, values) { ($0.text(0), $0.integer(1)) }
+            return Dictionary(claimed) { first, _ in first }
+        }
+
+        func journal(_ event: AcceptedEvent, claim seq: Int64, customer: CustomerID?, suppressed: Bool,
+                     in records: BatchRecords<PostgresStatements>) {
+            let statements = self.statements
+            if let customer {
+                // After the batch's customers are written: the journal row refers to its customer's.
+                records.append { try statements.run("UPDATE event_journal SET customer_id = ? WHERE seq = ?", .integer(customer), .integer(seq)) }
+            }
+            if suppressed {
+                records.append { try statements.run("UPDATE event_journal SET payload = ? WHERE seq = ?", .blob([]), .integer(seq)) }
+            }
+        }
+
+        /// Released with a wait: an error of the event's writes must surface while it is the one
+        /// undone, and before it is counted.
+        func inSavepoint(_ body: () throws -> Void) throws {
+            try statements.run("SAVEPOINT event")
+            do {
+                try body()
+                try statements.runAndWait("RELEASE SAVEPOINT event")
+            } catch {
+                try statements.undo("ROLLBACK TO SAVEPOINT event")
+                throw error
+            }
+        }
+
         func isTransactions(_ error: any Error) -> Bool {
             if let failure = error as? PostgresFailure, failure.isEnvironmental { return true }
             if let conflict = Conflict(error) { return conflict != .uniqueViolation || !uniqueViolationIsEvents }
             return false
         }
-        var outcome = RecordOutcome()
-        let records = BatchRecords(SQLRecordTransaction(statements))
-        var checkErasures = try statements.first("SELECT 1 FROM erased_identities LIMIT 1") { _ in true } ?? false
-        var createdInBatch = Set<CustomerID>()
-        var lastReceived: Int64?
-        var lastOccurred: Int64?
-        // The claims: the journal rows, before any effect. Together in one statement, except when
-        // each event has a savepoint, which must undo a failed event's claim with its effects.
-        var claims = isolatingEvents ? [:] : try claim(events, statements: statements)
-        for (index, event) in events.enumerated() {
-            let envelope = event.envelope
-            if isolatingEvents { try statements.run("SAVEPOINT event") }
-            do {
-                let claimed = isolatingEvents ? try claim([event], statements: statements)[envelope.id] : claims.removeValue(forKey: envelope.id)
-                guard let seq = claimed else {
-                    outcome.duplicates += 1
-                    if isolatingEvents { try statements.run("RELEASE SAVEPOINT event") }
-                    continue
-                }
-                if records.needsLoading {
-                    try records.load(keys)
-                }
-                let decoded = DecodedEvent(envelope: envelope, payload: event.payload)
-                var created: CustomerID?
-                var suppressed = false
-                switch try applier.apply(decoded, in: records, checkErasures: checkErasures) {
-                case .applied(let id):
-                    try reactor?.react(to: decoded, customer: id, in: records)
-                    if let id {
-                        // After the batch's customers are written: the journal row refers to its customer's.
-                        records.append { try statements.run("UPDATE event_journal SET customer_id = ? WHERE seq = ?", .integer(id), .integer(seq)) }
-                        if records.created.contains(id) { created = id }
-                    }
-                case .suppressed:
-                    records.append { try statements.run("UPDATE event_journal SET payload = ? WHERE seq = ?", .blob([]), .integer(seq)) }
-                    suppressed = true
-                }
-                // Waited for: an error of this event's writes must surface while it is the one undone,
-                // and before it is counted.
-                if isolatingEvents {
-                    try records.flush()
-                    try statements.runAndWait("RELEASE SAVEPOINT event")
-                }
-                if let created, createdInBatch.insert(created).inserted { outcome.created += 1 }
-                if suppressed { outcome.suppressed += 1 }
-            } catch where isTransactions(error) {
-                throw error
-            } catch {
-                guard isolatingEvents else { throw EventFailure() }
-                try statements.undo("ROLLBACK TO SAVEPOINT event")
-                records.forget()
-                outcome.failed[index] = Rejection(.unprocessable, field: "data", "could not be applied: \(error)")
-                continue
-            }
-            if envelope.type == .customerErasureRequested { checkErasures = true }
-            outcome.recorded += 1
-            lastReceived = max(lastReceived ?? .min, event.receivedAt.microseconds)
-            lastOccurred = max(lastOccurred ?? .min, envelope.occurredAt.microseconds)
+
+        func waitForWrites() throws { try statements.session.waitForSent() }
+
+        func finish(_ outcome: RecordOutcome, lastReceived: Int64?, lastOccurred: Int64?, erased: Bool) throws {
+            try statements.run("""
+                INSERT INTO ingest_counters (backend, recorded, duplicates, failed, last_received_at, last_occurred_at)
+                VALUES (pg_backend_pid(), ?1, ?2, ?3, ?4, ?5)
+                ON CONFLICT (backend) DO UPDATE SET recorded = ingest_counters.recorded + excluded.recorded,
+                    duplicates = ingest_counters.duplicates + excluded.duplicates, failed = ingest_counters.failed + excluded.failed,
+                    last_received_at = greatest(ingest_counters.last_received_at, excluded.last_received_at),
+                    last_occurred_at = greatest(ingest_counters.last_occurred_at, excluded.last_occurred_at)
+                """, .integer(Int64(outcome.recorded)), .integer(Int64(outcome.duplicates)), .integer(Int64(outcome.failed.count)),
+                               .of(lastReceived), .of(lastOccurred))
         }
-        if !isolatingEvents {
-            // The events' writes that were sent without waiting: an error among them is an event's.
-            do {
-                try records.flush()
-                try statements.session.waitForSent()
-            } catch where isTransactions(error) {
-                throw error
-            } catch {
-                throw EventFailure()
-            }
-        }
-        try statements.run("""
-            INSERT INTO ingest_counters (backend, recorded, duplicates, failed, last_received_at, last_occurred_at)
-            VALUES (pg_backend_pid(), ?1, ?2, ?3, ?4, ?5)
-            ON CONFLICT (backend) DO UPDATE SET recorded = ingest_counters.recorded + excluded.recorded,
-                duplicates = ingest_counters.duplicates + excluded.duplicates, failed = ingest_counters.failed + excluded.failed,
-                last_received_at = greatest(ingest_counters.last_received_at, excluded.last_received_at),
-                last_occurred_at = greatest(ingest_counters.last_occurred_at, excluded.last_occurred_at)
-            """, .integer(Int64(outcome.recorded)), .integer(Int64(outcome.duplicates)), .integer(Int64(outcome.failed.count)),
-                           .of(lastReceived), .of(lastOccurred))
-        return outcome
     }
 }
