@@ -240,6 +240,8 @@ extension PatronBench {
                                                topology: configuration.topology, prefetch: configuration.broker.prefetch,
                                                batchSize: configuration.ingest.batchSize, logger: logger))
             }
+            let backend = try await databases[0].serverProcessID()
+            let serverCPU = postgresServerCPUSeconds(backend: backend)
             let cpu = processCPUSeconds()
             let start = ContinuousClock.now
             let clients = pipelines.map { client, _ in Task { try await client.run() } }
@@ -252,12 +254,17 @@ extension PatronBench {
             }
             let time = ContinuousClock.now - start
             let stored = try await journal.journalStatus()
+            let serverCPUPerEvent = serverCPU.flatMap { before in postgresServerCPUSeconds(backend: backend).map { ($0 - before) / Double(events) * 1e6 } }
             try await Task.sleep(for: .milliseconds(600))  // the server's statistics lag behind the last commit
             let (commits, rollbacks) = try await databases[0].transactionCounts()
             print("(c) postgres, \(seed == nil ? "" : "seeded, ")\(replicas) replica\(replicas == 1 ? "" : "s")".padding(toLength: 34, withPad: " ", startingAt: 0)
                   + "\(format(time))  \(Int(rate(events, time))) msg/s  \(Self.cpu(since: cpu, events)) µs CPU/msg in this process; "
                   + String(format: "%.2f × drain, %.2f × SQLite; journal %d recorded, %d duplicates; %d commits, %d rollbacks (conflicts)",
                            rate(events, time) / drainRate, rate(events, time) / sqliteRate, stored.recorded, stored.duplicates, commits, rollbacks))
+            // The sizing model's inputs (README, "Sizing"): the server's CPU per event, and the
+            // events per second one of its cores can take.
+            print("    server CPU          " + (serverCPUPerEvent.map { String(format: "%.1f µs/msg, %.0f msg/s per server core", $0, 1e6 / $0) }
+                                                 ?? "not measured: the server is not on this host"))
             for consumer in consumers {
                 consumer.cancel()
                 _ = await consumer.result

@@ -37,6 +37,31 @@ func processCPUSeconds() -> Double {
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
+/// The CPU seconds a PostgreSQL server on this host has used: its postmaster's, including the
+/// backends it has reaped, plus its live children's. Nil when `backend` (a server process, as
+/// `pg_backend_pid()` names it) is not on this host.
+func postgresServerCPUSeconds(backend: Int32) -> Double? {
+    /// utime, stime, cutime, cstime and the parent, from `/proc/pid/stat` (after the command's
+    /// closing parenthesis: fields 4, 14–17).
+    func times(_ pid: Int32) -> (own: Double, reaped: Double, parent: Int32)? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 15, let parent = Int32(fields[1]) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let value = { (index: Int) in (Double(fields[index]) ?? 0) / ticks }
+        return (value(11) + value(12), value(13) + value(14), parent)
+    }
+    guard let postmaster = times(backend)?.parent, let server = times(postmaster),
+          let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+    var total = server.own + server.reaped
+    for entry in entries {
+        guard let pid = Int32(entry), let child = times(pid), child.parent == postmaster else { continue }
+        total += child.own
+    }
+    return total
+}
+
 /// What a broker benchmark starts from: the broker URL (`--url`, else `$PATRON_AMQP_URL`, which
 /// scripts/bench sets), a logger for errors only, a prefix that keeps its broker objects apart,
 /// and a scratch directory named after it (the caller removes it).

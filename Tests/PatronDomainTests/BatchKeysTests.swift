@@ -26,6 +26,8 @@ struct BatchKeysTests {
         #expect(keys.cartIDs == ["CART-1"])
         // A form without thread_id opens the thread named by its event id.
         #expect(keys.threadIDs == ["4", "T-1", "T-2"])
+        // Each event's own id, by which the journal finds a redelivery.
+        #expect(keys.eventIDs == ["1", "2", "3", "4", "5", "6", "7"])
         #expect(!keys.isEmpty)
     }
 

@@ -11,6 +11,8 @@ public struct BatchKeys: Sendable, Equatable {
     public var cartIDs: Set<String> = []
     /// Threads written to; a contact form without `thread_id` opens the thread named by its event id.
     public var threadIDs: Set<String> = []
+    /// The events' own ids, by which the journal tells a redelivery from a new event.
+    public var eventIDs: Set<String> = []
 
     public init() {}
 
@@ -25,10 +27,11 @@ public struct BatchKeys: Sendable, Equatable {
 
     public var isEmpty: Bool {
         identifiers.isEmpty && customerNumbers.isEmpty && bookingRefs.isEmpty && paymentReferences.isEmpty && cartIDs.isEmpty
-            && threadIDs.isEmpty
+            && threadIDs.isEmpty && eventIDs.isEmpty
     }
 
     public mutating func add(_ event: DecodedEvent) {
+        eventIDs.insert(event.envelope.id)
         if let customer = event.payload.customer {
             identifiers.formUnion(customer.identifiers)
             if let number = customer.customerNo { customerNumbers.insert(number) }

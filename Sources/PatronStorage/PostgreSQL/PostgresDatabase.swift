@@ -91,6 +91,12 @@ public final class PatronPostgresDatabase: Sendable {
         }
     }
 
+    /// The server process of the writer's connection (for measuring the server's CPU from
+    /// `/proc` when it runs on this host).
+    public func serverProcessID() async throws -> Int32 {
+        try await writer.perform { statements in Int32(try statements.first("SELECT pg_backend_pid()") { $0.integer(0) } ?? 0) }
+    }
+
     public func close() async {
         for session in [writer] + others { await session.close() }
     }

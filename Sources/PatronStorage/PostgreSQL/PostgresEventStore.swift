@@ -71,14 +71,16 @@ public struct PostgresEventStore: EventStore, RecordStore {
         let keys = BatchKeys(accepted: events)
         return try await transaction(rollingBack: dryRun, sendingWrites: true) { statements, attempt in
             try PostgresKeyLocks.lockForIngest(keys, statements: statements)
-            let journal = Journal(statements: statements, uniqueViolationIsEvents: attempt >= Self.uniqueViolationAttempts)
+            let transaction = Transaction(statements: statements, uniqueViolationIsEvents: attempt >= Self.uniqueViolationAttempts)
             do {
-                return try IngestBatch.record(events, keys: keys, isolatingEvents: false, applier: applier, reactor: reactor, journal: journal).recorded
+                return try IngestBatch.record(events, keys: keys, isolatingEvents: false, applier: applier, reactor: reactor,
+                                             transaction: transaction).recorded
             } catch is IngestBatch.EventFailure {
                 try statements.undo("ROLLBACK")
                 try statements.run("BEGIN ISOLATION LEVEL READ COMMITTED")
                 try PostgresKeyLocks.lockForIngest(keys, statements: statements)
-                return try IngestBatch.record(events, keys: keys, isolatingEvents: true, applier: applier, reactor: reactor, journal: journal).recorded
+                return try IngestBatch.record(events, keys: keys, isolatingEvents: true, applier: applier, reactor: reactor,
+                                             transaction: transaction).recorded
             }
         }
     }
@@ -156,41 +158,12 @@ public struct PostgresEventStore: EventStore, RecordStore {
         }
     }
 
-    /// PostgreSQL's side of ``IngestBatch``: an event is claimed by inserting its journal row
-    /// (`ON CONFLICT DO NOTHING`), so that a redelivery to another replica finds the row or waits
-    /// for the transaction that holds it; the row's customer is set once the customers are written.
-    private struct Journal: IngestJournal {
+    /// PostgreSQL's side of ``IngestBatch``.
+    private struct Transaction: IngestTransaction {
         let statements: PostgresStatements
         /// A unique violation is the event's fault (it is isolated and dead-lettered), not a
         /// conflict to run again.
         let uniqueViolationIsEvents: Bool
-
-        /// By event id, the inserted row's `seq`.
-        func claim(_ events: [AcceptedEvent]) throws -> [String: Int64] {
-            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: events.count).joined(separator: ", ")
-            let values = events.flatMap { event -> [SQLValue] in
-                let envelope = event.envelope
-                return [.text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source), .text(event.routingKey),
-                        .of(event.receivedAt), .blob(envelope.type == .customerErasureRequested ? [] : event.body)]
-            }
-            let claimed = try statements.all("""
-                INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload)
-                VALUES \(rows) ON CONFLICT (event_id) DO NOTHING RETURNING event_id, seq
-                """, values) { ($0.text(0), $0.integer(1)) }
-            return Dictionary(claimed) { first, _ in first }
-        }
-
-        func journal(_ event: AcceptedEvent, claim seq: Int64, customer: CustomerID?, suppressed: Bool,
-                     in records: BatchRecords<PostgresStatements>) {
-            let statements = self.statements
-            if let customer {
-                // After the batch's customers are written: the journal row refers to its customer's.
-                records.append { try statements.run("UPDATE event_journal SET customer_id = ? WHERE seq = ?", .integer(customer), .integer(seq)) }
-            }
-            if suppressed {
-                records.append { try statements.run("UPDATE event_journal SET payload = ? WHERE seq = ?", .blob([]), .integer(seq)) }
-            }
-        }
 
         /// Released with a wait: an error of the event's writes must surface while it is the one
         /// undone, and before it is counted.

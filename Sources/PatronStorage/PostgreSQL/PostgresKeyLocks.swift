@@ -3,7 +3,9 @@ import PatronDomain
 /// How replicas write the same records under READ COMMITTED: before a batch reads anything, it
 /// takes a transaction-scoped advisory lock on every key its events name (``BatchKeys``), in
 /// one sorted order, so two replicas that would read or create the same identifier, number,
-/// booking, payment, cart or thread take turns, and no two wait for each other in a circle. The
+/// booking, payment, cart or thread take turns, and no two wait for each other in a circle.
+/// The events' own ids are keys too: a replica given an event that another is applying waits,
+/// and then finds it in the journal. The
 /// customers those keys lead to are then locked as rows, in id order (``BatchRecords``).
 ///
 /// A change that is not an event's (a staff command, a dispatch commit) cannot name its keys
@@ -23,6 +25,7 @@ enum PostgresKeyLocks {
         for reference in keys.paymentReferences { locks.insert(lock("payment", reference)) }
         for id in keys.cartIDs { locks.insert(lock("cart", id)) }
         for id in keys.threadIDs { locks.insert(lock("thread", id)) }
+        for id in keys.eventIDs { locks.insert(lock("event", id)) }
         return locks.sorted()
     }
 

@@ -1,20 +1,13 @@
 import PatronDomain
 
-/// What an engine does differently around one batch of events: how it claims the events' ids
-/// and journals them, its savepoints, which errors belong to the transaction rather than to an
-/// event, and its counters. ``IngestBatch`` does the rest, the same way on both engines.
-protocol IngestJournal {
+/// What an engine does differently around one batch of events: its savepoints, which errors
+/// belong to the transaction rather than to an event, and its counters. ``IngestBatch`` does the
+/// rest, the same way on both engines.
+protocol IngestTransaction {
     associatedtype Statements: SQLStatements
 
     var statements: Statements { get }
 
-    /// Claims those of `events` whose ids the journal does not hold: by event id, what
-    /// ``journal(_:claim:customer:suppressed:in:)`` needs later (PostgreSQL: the journal row's
-    /// `seq`; SQLite: 0, it writes the row then). An id twice among `events` is claimed once.
-    func claim(_ events: [AcceptedEvent]) throws -> [String: Int64]
-    /// Journals a claimed event: applied to `customer` (nil: to none), or dropped (`suppressed`)
-    /// because it predates an erasure of its identity, in which case its payload is not kept.
-    func journal(_ event: AcceptedEvent, claim: Int64, customer: CustomerID?, suppressed: Bool, in records: BatchRecords<Statements>)
     /// Runs `body` inside a savepoint: kept when it returns, undone when it throws. Writes `body`
     /// sent without waiting have surfaced their errors by the time this returns.
     func inSavepoint(_ body: () throws -> Void) throws
@@ -27,9 +20,13 @@ protocol IngestJournal {
     func finish(_ outcome: RecordOutcome, lastReceived: Int64?, lastOccurred: Int64?, erased: Bool) throws
 }
 
-/// One batch of accepted events recorded in one transaction, on either engine: each event's id
-/// claimed before any effect, the events applied in order by ``RecordApplier`` on the loaded
-/// state of ``BatchRecords``, every changed row written once at the end.
+/// One batch of accepted events recorded in one transaction, on either engine: the events whose
+/// ids the journal lacks applied in order by ``RecordApplier`` on the loaded state of
+/// ``BatchRecords``, and every changed row written once at the end, the events' journal rows
+/// (each with its customer) among them. The journal's unique `event_id` is the idempotency key:
+/// an id it holds is counted as a duplicate and has no other effect. (On PostgreSQL the events'
+/// ids are among the keys a transaction locks first, so a replica given an event that another
+/// is applying waits for it and then finds its row.)
 ///
 /// An event that cannot be applied must leave no trace and go to the dead-letter queue while
 /// the rest commit. A savepoint per event would give that, but costs on the path every event
@@ -49,26 +46,29 @@ enum IngestBatch {
 
     /// `keys`: the events' (``BatchKeys``), loaded before the first event applies and again after
     /// an erasure drops the loaded state.
-    static func record<Journal: IngestJournal>(_ events: [AcceptedEvent], keys: BatchKeys, isolatingEvents: Bool, applier: RecordApplier,
-                                               reactor: (any EventReactor)?, journal: Journal) throws -> Outcome {
+    static func record<Transaction: IngestTransaction>(_ events: [AcceptedEvent], keys: BatchKeys, isolatingEvents: Bool,
+                                                       applier: RecordApplier, reactor: (any EventReactor)?,
+                                                       transaction: Transaction) throws -> Outcome {
         var batch = Outcome()
-        let records = BatchRecords(SQLRecordTransaction(journal.statements))
-        var checkErasures = try journal.statements.first("SELECT 1 FROM erased_identities LIMIT 1", []) { _ in true } ?? false
+        let statements = transaction.statements
+        let records = BatchRecords(SQLRecordTransaction(statements))
+        var checkErasures = try statements.first("SELECT 1 FROM erased_identities LIMIT 1", []) { _ in true } ?? false
         var createdInBatch = Set<CustomerID>()
         var lastReceived: Int64?
         var lastOccurred: Int64?
-        // The claims, before any effect: together in one statement, except when each event has a
-        // savepoint, which must undo a failed event's claim with its effects.
-        var claims = isolatingEvents ? [:] : try journal.claim(events)
+        // Looked up together, except when each event has a savepoint: then an event's row is
+        // written in its savepoint, and a failed event's is undone with its effects.
+        var unjournaled = isolatingEvents ? [] : try self.unjournaled(keys.eventIDs, statements: statements)
         for (index, event) in events.enumerated() {
             let envelope = event.envelope
             var applied = false
             var suppressed = false
             var created: CustomerID?
-            /// Claims, applies and journals the event; false when it is a duplicate.
-            func claimAndApply() throws {
-                let claimed = isolatingEvents ? try journal.claim([event])[envelope.id] : claims.removeValue(forKey: envelope.id)
-                guard let claim = claimed else { return }
+            /// Applies and journals the event, unless the journal (or an earlier event of the batch) has its id.
+            func apply() throws {
+                let isNew = isolatingEvents ? try !self.unjournaled([envelope.id], statements: statements).isEmpty
+                    : unjournaled.remove(envelope.id) != nil
+                guard isNew else { return }
                 if records.needsLoading { try records.load(keys) }
                 let decoded = DecodedEvent(envelope: envelope, payload: event.payload)
                 var customer: CustomerID?
@@ -80,7 +80,11 @@ enum IngestBatch {
                 case .suppressed:
                     suppressed = true
                 }
-                journal.journal(event, claim: claim, customer: customer, suppressed: suppressed, in: records)
+                // The payload is not kept when it asks for an erasure or predates one.
+                let keepsPayload = !suppressed && envelope.type != .customerErasureRequested
+                records.append([.text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source),
+                                .text(event.routingKey), .of(event.receivedAt), .blob(keepsPayload ? event.body : []), .of(customer)],
+                               into: journalRows)
                 // With a savepoint per event, its writes go before the savepoint is released, so
                 // that a failing write is this event's.
                 if isolatingEvents { try records.flush() }
@@ -89,15 +93,15 @@ enum IngestBatch {
             do {
                 if isolatingEvents {
                     do {
-                        try journal.inSavepoint(claimAndApply)
+                        try transaction.inSavepoint(apply)
                     } catch {
                         records.forget()
                         throw error
                     }
                 } else {
-                    try claimAndApply()
+                    try apply()
                 }
-            } catch where journal.isTransactions(error) {
+            } catch where transaction.isTransactions(error) {
                 throw error
             } catch {
                 guard isolatingEvents else { throw EventFailure() }
@@ -120,15 +124,26 @@ enum IngestBatch {
         }
         do {
             try records.flush()
-            try journal.waitForWrites()
-        } catch where journal.isTransactions(error) {
+            try transaction.waitForWrites()
+        } catch where transaction.isTransactions(error) {
             throw error
         } catch {
             // A write of some event's failed; which one, only a savepoint per event can tell.
             guard isolatingEvents else { throw EventFailure() }
             throw error
         }
-        try journal.finish(batch.recorded, lastReceived: lastReceived, lastOccurred: lastOccurred, erased: batch.erased)
+        try transaction.finish(batch.recorded, lastReceived: lastReceived, lastOccurred: lastOccurred, erased: batch.erased)
         return batch
+    }
+
+    private static let journalRows = RowInsert(
+        head: "INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload, customer_id)",
+        template: numberedParameters(8))
+
+    /// Those of `ids` the journal does not hold, in one statement.
+    private static func unjournaled(_ ids: Set<String>, statements: some SQLStatements) throws -> Set<String> {
+        let list = try statements.isOneOf("event_id", ids.map(SQLValue.text))
+        let journaled = try statements.all("SELECT event_id FROM event_journal WHERE \(list.sql)", [list.parameter]) { $0.text(0) }
+        return ids.subtracting(journaled)
     }
 }

@@ -2,9 +2,7 @@ import Foundation
 import GRDB
 import PatronDomain
 
-/// The journal and the customer records in SQLite. One batch is one transaction
-/// (``IngestBatch``), and the journal's unique `event_id` is the idempotency key: an id already
-/// present is counted as a duplicate and has no other effect.
+/// The journal and the customer records in SQLite: one batch is one transaction (``IngestBatch``).
 public struct SQLiteEventStore: EventStore, RecordStore {
     private let database: PatronDatabase
     private let applier: RecordApplier
@@ -43,7 +41,7 @@ public struct SQLiteEventStore: EventStore, RecordStore {
         let reactor = dryRun ? nil : self.reactor
         return try await database.write(rollingBack: dryRun) { db in
             try IngestBatch.record(events, keys: BatchKeys(accepted: events), isolatingEvents: isolatingEvents, applier: applier,
-                                   reactor: reactor, journal: Journal(db: db))
+                                   reactor: reactor, transaction: Transaction(db: db))
         }
     }
 
@@ -56,29 +54,10 @@ public struct SQLiteEventStore: EventStore, RecordStore {
         try await database.read { db in try body(SQLiteRecordTransaction(db: db)) }
     }
 
-    /// SQLite's side of ``IngestBatch``: a claim is a check that the journal lacks the id, and
-    /// the journal row, with its customer, is written with the batch's other rows.
-    private struct Journal: IngestJournal {
+    /// SQLite's side of ``IngestBatch``.
+    private struct Transaction: IngestTransaction {
         let db: Database
         var statements: SQLiteStatements { SQLiteStatements(db: db) }
-
-        private static let rows = RowInsert(
-            head: "INSERT INTO event_journal (event_id, type, occurred_at, source, routing_key, received_at, payload, customer_id)",
-            template: numberedParameters(8))
-
-        func claim(_ events: [AcceptedEvent]) throws -> [String: Int64] {
-            let list = try statements.isOneOf("event_id", Set(events.map(\.envelope.id)).map(SQLValue.text))
-            let journaled = Set(try statements.all("SELECT event_id FROM event_journal WHERE \(list.sql)", [list.parameter]) { $0.text(0) })
-            return Dictionary(events.lazy.map(\.envelope.id).filter { !journaled.contains($0) }.map { ($0, 0) }) { first, _ in first }
-        }
-
-        func journal(_ event: AcceptedEvent, claim: Int64, customer: CustomerID?, suppressed: Bool, in records: BatchRecords<SQLiteStatements>) {
-            let envelope = event.envelope
-            let keepsPayload = !suppressed && envelope.type != .customerErasureRequested
-            records.append([.text(envelope.id), .text(envelope.type.rawValue), .of(envelope.occurredAt), .of(envelope.source),
-                            .text(event.routingKey), .of(event.receivedAt), .blob(keepsPayload ? event.body : []), .of(customer)],
-                           into: Self.rows)
-        }
 
         func inSavepoint(_ body: () throws -> Void) throws {
             try db.inSavepoint {
