@@ -209,7 +209,10 @@ struct SearchFilter {
         case .firstContact(let range): add("c.first_contact_at BETWEEN ? AND ?", [range.lowerBound.microseconds, range.upperBound.microseconds])
         case .lastOrder(let range):
             // The expression of the last-order index (LastOrderSortSchema): newest first.
-            add("\(LastOrderSortSchema.key(of: "c.")) BETWEEN ? AND ?", [-range.upperBound.microseconds, -range.lowerBound.microseconds])
+            // A range open at its start (`last_order_to` alone) starts at Int64.min, which has no
+            // negation; it ends before Int64.max, the key of customers without an order.
+            let newest = range.lowerBound.microseconds == .min ? Int64.max - 1 : -range.lowerBound.microseconds
+            add("\(LastOrderSortSchema.key(of: "c.")) BETWEEN ? AND ?", [-range.upperBound.microseconds, newest])
         case .orders(let range): add("c.orders BETWEEN ? AND ?", [range.lowerBound, range.upperBound])
         case .spent(let range, let currency) where range.lowerBound > 0:
             // Customers with no spend in the currency (0) are out: read the spend index, which
