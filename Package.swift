@@ -63,6 +63,8 @@ let package = Package(
         .target(name: "PatronDomain"),
         // A seeded generator, for the benchmark's event mix and the property tests.
         .target(name: "SeededRandom"),
+        // Generated Customer Center searches, for the search benchmark and the equivalence test.
+        .target(name: "SearchWorkload", dependencies: ["PatronDomain", "SeededRandom"]),
         .target(
             name: "PatronStorage",
             dependencies: [
@@ -109,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "patron-bench",
             dependencies: [
-                "PatronService", "PatronAMQP", "PatronDomain", "PatronStorage", "PatronPhone", "SeededRandom",
+                "PatronService", "PatronAMQP", "PatronDomain", "PatronStorage", "PatronPhone", "SeededRandom", "SearchWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -123,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "PatronStorageTests",
             dependencies: [
-                "PatronStorage", "PatronDomain", "PatronPhone", "PatronService", "SeededRandom",
+                "PatronStorage", "PatronDomain", "PatronPhone", "PatronService", "SeededRandom", "SearchWorkload",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
