@@ -94,7 +94,7 @@ struct SearchEquivalenceTests {
         values.zips = places.map(\.zip)
         values.countries = places.map(\.country) + ["Spain", "France"]
         values.languages = places.map(\.language)
-        values.groups = AutomaticGroup.allCases.map(\.name)
+        values.groups = AutomaticGroup.allCases.map(\.name) + ["Clientes Élite", "clientes elite", "AGENCIAS"]
         values.tags = tags + ["vip", "golf "]
         values.salespeople = salespeople + ["fermin"]
         values.transports = transports
@@ -116,6 +116,14 @@ struct SearchEquivalenceTests {
         for start in stride(from: 0, to: events.count, by: 60) {
             let outcome = try await fixture.ingest(Array(events[start..<min(start + 60, events.count)]))
             #expect(outcome.failed.isEmpty)
+        }
+        // Custom groups, set by staff: a customer in one shows it as its group instead of the automatic one.
+        for (name, members) in [("Clientes Élite", 0..<12), ("Agencias", 12..<20)] {
+            _ = try await fixture.stores.catalog.createGroup(name: name, discountBasisPoints: 500, at: Timestamp(microseconds: 0))
+            for index in members {
+                let id = try #require(try await fixture.integer("SELECT id FROM customers WHERE customer_no = ?", [.text("C-\(index * 7)")]))
+                #expect(try await fixture.stores.catalog.setGroup(id, group: name))
+            }
         }
         var generator = SearchQueryGenerator(values: Self.values, seed: 7)
         var mismatches: [String] = []
@@ -231,9 +239,14 @@ struct PlainSearch {
         if let newsletter = args["newsletter"]?.boolValue {
             conditions.append(newsletter ? "c.newsletter = 1" : "(c.newsletter IS NULL OR c.newsletter <> 1)")
         }
-        if let group = text("group"), let automatic = AutomaticGroup.allCases.first(where: { $0.name.lowercased() == group.lowercased() }) {
-            conditions.append("c.auto_group = ?")
-            values.append(.integer(Int64(automatic.rawValue)))
+        // The customer's group as its summary shows it: the custom one, else the automatic one.
+        if let group = text("group") {
+            conditions.append("""
+                SearchText.fold(group) = patron_fold(CASE WHEN c.custom_group_id IS NULL
+                    THEN (CASE c.auto_group \(AutomaticGroup.allCases.map { "WHEN \($0.rawValue) THEN '\($0.name)'" }.joined(separator: " ")) END)
+                    ELSE (SELECT g.name FROM customer_groups g WHERE g.id = c.custom_group_id) END)
+                """.replacingOccurrences(of: "SearchText.fold(group)", with: "?"))
+            values.append(.text(SearchText.fold(group)))
         }
         if let tag = text("tag") {
             let separator = unitSeparator

@@ -44,10 +44,12 @@ struct PostgresSearchFilter {
             add("patron_fold(c.tags) LIKE '%' || patron_fold(?) || '%' AND position(chr(31) || patron_fold(?) || chr(31) IN chr(31) || patron_fold(c.tags) || chr(31)) > 0",
                 [.text(Self.escaped(tag)), .text(tag)])
         case .group(let name):
-            if let automatic = AutomaticGroup.allCases.first(where: { $0.name.lowercased() == name.lowercased() }) {
-                add("c.auto_group = ?", [.integer(Int64(automatic.rawValue))])
+            // The group the customer's summary shows: a custom one set by staff, else the automatic
+            // one; its name whole, ignoring case and accents (EVENTS.md).
+            if let automatic = AutomaticGroup.allCases.first(where: { SearchText.fold($0.name) == SearchText.fold(name) }) {
+                add("c.auto_group = ? AND c.custom_group_id IS NULL", [.integer(Int64(automatic.rawValue))])
             } else {
-                add("c.custom_group_id = (SELECT id FROM customer_groups WHERE lower(name) = lower(?))", [.text(name)])
+                add("c.custom_group_id IN (SELECT id FROM customer_groups WHERE patron_fold(name) = patron_fold(?))", [.text(name)])
             }
         case .email(let key):
             add("c.id IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'email' AND key = ?)", [.text(key)])

@@ -190,11 +190,15 @@ struct SearchFilter {
             wordTests.append("instr(s.tags, ?) > 0")
             wordTestArguments += ["\u{1F}" + tag + "\u{1F}"]
         case .group(let name):
-            if let automatic = AutomaticGroup.allCases.first(where: { $0.name.lowercased() == name.lowercased() }) {
-                add("c.auto_group = ?", [automatic.rawValue], liveIndex: ("n.auto_group = ?", "customers_auto_group"), segment: "auto_group = ?")
+            // The group the customer's summary shows: a custom one set by staff, else the automatic
+            // one; its name whole, ignoring case and accents (EVENTS.md).
+            if let automatic = AutomaticGroup.allCases.first(where: { SearchText.fold($0.name) == SearchText.fold(name) }) {
+                add("c.auto_group = ? AND c.custom_group_id IS NULL", [automatic.rawValue],
+                    liveIndex: ("n.auto_group = ? AND n.custom_group_id IS NULL", "customers_auto_group"),
+                    segment: "auto_group = ? AND custom_group_id = 0")
             } else {
-                add("c.custom_group_id = (SELECT id FROM customer_groups WHERE name = ?)", [name],
-                    segment: "custom_group_id = (SELECT id FROM customer_groups WHERE name = ?)")
+                add("c.custom_group_id IN (SELECT id FROM customer_groups WHERE patron_fold(name) = ?)", [SearchText.fold(name)],
+                    segment: "custom_group_id IN (SELECT id FROM customer_groups WHERE patron_fold(name) = ?)")
             }
         case .email(let key):
             add("{id} IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'email' AND key = ?)", [key])
