@@ -8,6 +8,7 @@ import PatronDomain
 import PatronPhone
 import PatronService
 import PatronStorage
+import SearchWorkload
 
 extension PatronBench {
     /// Issue "Customer Center", benchmark: a fixed set of searches on a database of 1,000,000
@@ -22,6 +23,8 @@ extension PatronBench {
         @Option(help: "Runs of each query (after one warm-up).") var runs = 15
         @Option(help: "Broker URL for the command round trip (default: $PATRON_AMQP_URL; none: skip it).") var url: String?
         @Option(help: "Keep the seeded database in this directory (reused when it exists).") var keep: String?
+        @Option(help: "Generated searches after the fixed list (one to four filters, every sort, first and later pages).") var generated = 200
+        @Option(help: "Seed of the generated searches (the same seed, the same searches).") var seed: UInt64 = 1
 
         func run() async throws {
             let directory = keep.map { URL(fileURLWithPath: $0) }
@@ -46,9 +49,15 @@ extension PatronBench {
             var queries = SearchQueries.all
             queries.append(try await SearchQueries.deepPage(search, phones: phones, rules: rules))
 
+            var generator = SearchQueryGenerator(values: SearchSeeder.searchValues(customers: counts.0), seed: seed)
+            let generatedQueries = (0..<generated).map { _ in generator.next() }
             var roundTrips: [String: Histogram<UInt64>] = [:]
+            var generatedRoundTrips: [GeneratedSearches.Sample] = []
             if let urlText = url ?? ProcessInfo.processInfo.environment["PATRON_AMQP_URL"] {
-                roundTrips = try await commandRoundTrips(queries, urlText: urlText, directory: directory)
+                try await withPatron(urlText: urlText, directory: directory) { commands in
+                    roundTrips = try await commandRoundTrips(queries, commands: commands)
+                    generatedRoundTrips = try await GeneratedSearches.roundTrips(generatedQueries, commands: commands)
+                }
             }
             print("")
             func row(_ cells: [String]) -> String {
@@ -82,6 +91,8 @@ extension PatronBench {
                            total != handTotal ? "FAIL (hand SQL counts \(handTotal))" : ok ? "PASS" : "FAIL"]))
             }
             print("\n\(queries.count) queries, \(failures) over target (p95 ≤ 50 ms and ≤ 2 × hand SQL; hand SQL under 1 ms counts as 1 ms)")
+            let inProcess = try await GeneratedSearches.inProcess(generatedQueries, search: search, phones: phones, rules: rules)
+            GeneratedSearches.report(seed: seed, queries: generatedQueries.count, inProcess: inProcess, roundTrips: generatedRoundTrips)
         }
 
         static func percentiles(_ histogram: Histogram<UInt64>) -> String {
@@ -89,7 +100,23 @@ extension PatronBench {
         }
 
         /// Each query as `customers.search` over the broker, answered by a Patron on the seeded file.
-        private func commandRoundTrips(_ queries: [SearchQuery], urlText: String, directory: URL) async throws -> [String: Histogram<UInt64>] {
+        private func commandRoundTrips(_ queries: [SearchQuery], commands: CommandClient) async throws -> [String: Histogram<UInt64>] {
+            var results: [String: Histogram<UInt64>] = [:]
+            for query in queries {
+                var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000)
+                for run in 0...runs {
+                    let start = ContinuousClock.now
+                    let reply = try await commands.call("customers.search", args: query.args, timeout: .seconds(30))
+                    guard reply["ok"] == .bool(true) else { throw ValidationError("\(query.name): \(reply)") }
+                    if run > 0 { _ = histogram.record(UInt64((ContinuousClock.now - start).inSeconds * 1e6)) }
+                }
+                results[query.name] = histogram
+            }
+            return results
+        }
+
+        /// Runs `body` with a command client of a Patron that serves the seeded file over the broker.
+        private func withPatron<T>(urlText: String, directory: URL, _ body: (CommandClient) async throws -> T) async throws -> T {
             var logger = Logger(label: "patron-bench")
             logger.logLevel = .error
             let prefix = "benchsearch\(UUID().uuidString.prefix(6).lowercased())"
@@ -129,20 +156,10 @@ extension PatronBench {
                 guard ContinuousClock.now < deadline else { throw ValidationError("patrond did not answer status.get with ok within a minute: \(last)") }
                 try await Task.sleep(for: .milliseconds(500))
             }
-            var results: [String: Histogram<UInt64>] = [:]
-            for query in queries {
-                var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000)
-                for run in 0...runs {
-                    let start = ContinuousClock.now
-                    let reply = try await commands.call("customers.search", args: query.args, timeout: .seconds(30))
-                    guard reply["ok"] == .bool(true) else { throw ValidationError("\(query.name): \(reply)") }
-                    if run > 0 { _ = histogram.record(UInt64((ContinuousClock.now - start).inSeconds * 1e6)) }
-                }
-                results[query.name] = histogram
-            }
+            let result = try await body(commands)
             await patron.shutdown()
             _ = try await running.value
-            return results
+            return result
         }
     }
 }

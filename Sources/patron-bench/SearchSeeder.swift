@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PatronDomain
 import PatronStorage
+import SearchWorkload
 import SeededRandom
 
 /// A Customer Center database at scale for `patron-bench search` and `import`: customers with
@@ -54,6 +55,35 @@ enum SearchSeeder {
     }
 
     static func email(_ index: Int) -> String { "guest\(index)@example.org" }
+
+    /// What generated searches draw from: the values this seeder writes (its customers have no
+    /// contact and no street address, so those filters are not drawn).
+    static func searchValues(customers: Int) -> SearchValues {
+        var values = SearchValues()
+        values.firstNames = firstNames
+        values.lastNames = lastNames
+        values.companies = companies
+        values.cities = cities.map(\.city)
+        values.zips = cities.map(\.zip)
+        values.countries = cities.map(\.country) + ["Spain", "France", "Deutschland"]
+        values.languages = cities.map(\.language)
+        values.groups = AutomaticGroup.allCases.map(\.name)
+        values.tags = ["VIP", "vip"]
+        values.salespeople = salespeople
+        values.transports = transports
+        values.hotels = hotels
+        var random = SplitMix64(seed: 99)
+        let some = (0..<200).map { _ in Int(random.next() % UInt64(max(1, customers))) }
+        values.emails = some.map(email)
+        values.phones = some.map(writtenMobile)
+        values.customerNumbers = some.map { "C-\($0)" }
+        values.firstDay = days[0]
+        values.lastDay = days[729]
+        values.mostOrders = 6
+        values.largestSpend = 10_000
+        values.currencies = ["EUR"]
+        return values
+    }
 
     static func seed(_ database: PatronDatabase, customers: Int, bookingsPerCustomer: Int) async throws {
         let chunk = 20_000
