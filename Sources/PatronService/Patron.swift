@@ -128,7 +128,7 @@ public final class Patron: Sendable {
         OperationsCommands.register(on: commands, patron: self)
         let directory = stores.directory
         CustomerCommands(store: records, directory: directory, search: stores.search, stats: stores.stats,
-                         phones: phones, rules: configuration.records, businessZone: configuration.dispatch.timeZone).register(on: commands)
+                         phones: phones, rules: configuration.records).register(on: commands)
         let catalog = stores.catalog
         CatalogCommands(catalog: catalog, directory: directory, titles: configuration.records.titles).register(on: commands)
         let importer = CustomerImport(rules: configuration.records, phones: phones, hasher: hasher)

@@ -16,6 +16,15 @@ struct ConfigurationLoaderTests {
         #expect(configuration.shutdownGraceSeconds < 30, "must stay below the unit's TimeoutStopSec")
     }
 
+    /// One clock for the business: search and selection periods are the days of `dispatch.timezone`.
+    @Test func theBusinessZoneOfPeriodsIsTheDispatchTimeZone() throws {
+        let key = "records:\n  erasure_hash_key: " + String(repeating: "k", count: 32) + "\n"
+        let configured = try ConfigurationLoader.parse(yaml: "dispatch:\n  timezone: Atlantic/Canary\n" + key)
+        #expect(configured.records.businessZone.identifier == "Atlantic/Canary")
+        let byDefault = try ConfigurationLoader.parse(yaml: key)
+        #expect(byDefault.records.businessZone == byDefault.dispatch.timeZone)
+    }
+
     @Test func environmentOverridesTheFile() throws {
         let configuration = try ConfigurationLoader.parse(yaml: "amqp:\n  url: amqp://a@h1\n", environment: [
             "PATRON_AMQP_URL": "amqp://x:y@n1:5673,amqp://x:y@n2:5674", "PATRON_DATA_DIR": "/srv/patron",

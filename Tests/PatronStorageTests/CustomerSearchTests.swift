@@ -40,22 +40,23 @@ struct CustomerSearchTests {
         }
     }
 
-    static func search(_ fixture: RecordsFixture, _ args: [String: JSONValue]) async throws -> SearchPage {
-        let request = try CustomerSearch.parse(CommandArguments(args), phones: Phones(), rules: RecordRules())
+    static func search(_ fixture: RecordsFixture, _ args: [String: JSONValue], rules: RecordRules = RecordRules()) async throws -> SearchPage {
+        let request = try CustomerSearch.parse(CommandArguments(args), phones: Phones(), rules: rules)
         return try await fixture.stores.search.search(request)
     }
 
     static func numbers(_ page: SearchPage) -> [String] { page.customers.compactMap { $0["customer_no"]?.stringValue } }
 
     /// Every page of a search, cursor after cursor: the customer numbers in order, and each page's total.
-    static func allPages(_ fixture: RecordsFixture, _ args: [String: JSONValue]) async throws -> (numbers: [String], totals: [Int]) {
+    static func allPages(_ fixture: RecordsFixture, _ args: [String: JSONValue],
+                         rules: RecordRules = RecordRules()) async throws -> (numbers: [String], totals: [Int]) {
         var numbers: [String] = []
         var totals: [Int] = []
         var cursor: JSONValue?
         repeat {
             var pageArgs = args
             if let cursor { pageArgs["cursor"] = cursor }
-            let page = try await search(fixture, pageArgs)
+            let page = try await search(fixture, pageArgs, rules: rules)
             numbers += Self.numbers(page)
             totals.append(page.total)
             cursor = page.nextCursor.map(JSONValue.string)
@@ -98,6 +99,30 @@ struct CustomerSearchTests {
             #expect(folded == SearchText.fold(text), "\(text)")
         }
         #expect(try await fixture.read { try DatabaseValue.fetchOne($0, sql: "SELECT patron_fold(NULL)") } == .null)
+    }
+
+    /// EVENTS.md, "Definitions": periods are whole days on the business's zone. A guest who first
+    /// wrote and booked at 23:30 UTC on 1 March did so on 2 March in Madrid.
+    @Test(arguments: Engine.allCases) func dateFiltersAreWholeDaysOnTheBusinessClock(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine)
+        func event(_ id: String, _ type: String, _ time: String, _ data: String) -> String {
+            #"{"id":"\#(id)","type":"\#(type)","occurred_at":"\#(time)","source":"test","data":\#(data)}"#
+        }
+        try await fixture.ingest([
+            event("late", "booking.created", "2026-03-01T23:30:00Z",
+                  #"{"customer":{"customer_no":"C-1","email":"late@example.com"},"booking":{"ref":"BK-1","status":"confirmed","amount":"10.00"}}"#),
+            event("early", "booking.created", "2026-03-02T12:00:00Z",
+                  #"{"customer":{"customer_no":"C-2","email":"early@example.com"},"booking":{"ref":"BK-2","status":"confirmed","amount":"10.00"}}"#),
+        ])
+        var madrid = RecordRules()
+        madrid.businessZone = TimeZone(identifier: "Europe/Madrid")!
+        for name in ["first_contact", "last_order"] {
+            let secondOfMarch: [String: JSONValue] = ["\(name)_from": .string("2026-03-02"), "\(name)_to": .string("2026-03-02")]
+            let firstOfMarch: [String: JSONValue] = ["\(name)_from": .string("2026-03-01"), "\(name)_to": .string("2026-03-01")]
+            #expect(Set(Self.numbers(try await Self.search(fixture, secondOfMarch, rules: madrid))) == ["C-1", "C-2"], "\(name)")
+            #expect(Self.numbers(try await Self.search(fixture, firstOfMarch, rules: madrid)) == [], "\(name)")
+            #expect(Self.numbers(try await Self.search(fixture, firstOfMarch)) == ["C-1"], "\(name), UTC")
+        }
     }
 
     @Test(arguments: Engine.allCases) func everyFilterAloneAndCombined(engine: Engine) async throws {

@@ -60,14 +60,15 @@ struct SearchEquivalenceTests {
             if chance(70) { fields.append(#""newsletter":\#(chance(50))"#) }
             if chance(40) { fields.append(#""tags":[\#(Set((0...Int(random.next() % 2)).map { _ in pick(tags) }).map(quoted).joined(separator: ","))]"#) }
             let firstDay = Int(random.next() % 700)
-            events.append(event("p\(index)", "customer.updated", day: firstDay, second: index, #"{"customer":{\#(fields.joined(separator: ","))}}"#))
+            // At any hour, so that some first contacts fall on another day in the business's zone than in UTC.
+            events.append(event("p\(index)", "customer.updated", day: firstDay, second: Int(random.next() % 86_400), #"{"customer":{\#(fields.joined(separator: ","))}}"#))
             for booking in 0..<Int(random.next() % 4) {
                 let day = firstDay + Int(random.next() % 60)
                 let arrival = SearchQueryGenerator.date(SearchQueryGenerator.dayNumber(Self.firstDay)! + day + 10)
                 let departure = SearchQueryGenerator.date(SearchQueryGenerator.dayNumber(Self.firstDay)! + day + 13)
                 let currency = chance(15) ? "USD" : "EUR"
                 let data = #"{"customer":{"email":"guest\#(index)@example.org"},"booking":{"ref":"BK-\#(index)-\#(booking)","status":"\#(pick(statuses))","hotel":\#(quoted(pick(hotels))),"salesperson":\#(quoted(pick(salespeople))),"transport":"\#(pick(transports))","arrival":"\#(arrival)","departure":"\#(departure)","amount":"\#(50 + random.next() % 3000).\#(random.next() % 100 / 10)0","currency":"\#(currency)"}}"#
-                events.append(event("b\(index)-\(booking)", "booking.created", day: day, second: 40_000 + index, data))
+                events.append(event("b\(index)-\(booking)", "booking.created", day: day, second: Int(random.next() % 86_400), data))
             }
         }
         // A guest who used two addresses, named together by one booking: one customer after it.
@@ -130,8 +131,8 @@ struct SearchEquivalenceTests {
         var nonEmpty = 0
         for _ in 0..<Self.queries {
             let query = generator.next()
-            let reference = try await PlainSearch(engine: engine).matches(query.args, fixture: fixture)
-            let found = try await CustomerSearchTests.allPages(fixture, query.args)
+            let reference = try await PlainSearch(engine: engine, zone: Self.rules.businessZone).matches(query.args, fixture: fixture)
+            let found = try await CustomerSearchTests.allPages(fixture, query.args, rules: Self.rules)
             if !found.numbers.isEmpty { nonEmpty += 1 }
             if Set(found.numbers) != Set(reference.numbers) || found.numbers.count != Set(found.numbers).count {
                 mismatches.append("\(query): found \(found.numbers.sorted()), the contract \(reference.numbers.sorted())")
@@ -147,6 +148,13 @@ struct SearchEquivalenceTests {
     }
 
     static let queries = 300
+
+    /// A business away from UTC: date filters are its whole days (EVENTS.md, "Definitions").
+    static let rules = {
+        var rules = RecordRules()
+        rules.businessZone = TimeZone(identifier: "Europe/Madrid")!
+        return rules
+    }()
 
     /// The generator's searches are valid requests (none refused), repeat from their seed, and
     /// over a run use every filter of the contract, every sort, one to four filters, and cursors.
@@ -178,6 +186,8 @@ struct SearchEquivalenceTests {
 /// uses), no index or derived search table.
 struct PlainSearch {
     let engine: Engine
+    /// The business's zone, whose whole days date filters are.
+    let zone: TimeZone
 
     private var unitSeparator: String { engine == .sqlite ? "char(31)" : "chr(31)" }
 
@@ -313,14 +323,22 @@ struct PlainSearch {
         return (numbers, { list in list.sorted { (keys[$0]?.key ?? .max, keys[$0]?.id ?? .max) < (keys[$1]?.key ?? .max, keys[$1]?.id ?? .max) } })
     }
 
-    /// `<name>_from` / `<name>_to` as an inclusive range of microseconds, whole days in UTC.
+    /// `<name>_from` / `<name>_to` as an inclusive range of microseconds: from the local midnight
+    /// that starts the first day to the one that ends the last, in ``zone`` (Foundation's calendar).
     private func days(_ name: String, _ args: [String: JSONValue]) throws -> ClosedRange<Int64>? {
         let from = args["\(name)_from"]?.stringValue
         let to = args["\(name)_to"]?.stringValue
         guard from != nil || to != nil else { return nil }
-        let day: Int64 = 86_400_000_000
-        let lower = from.flatMap(SearchQueryGenerator.dayNumber).map { Int64($0) * day } ?? Int64.min
-        let upper = to.flatMap(SearchQueryGenerator.dayNumber).map { Int64($0 + 1) * day - 1 } ?? Int64.max
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        func midnight(_ date: String, plusDays: Int) -> Int64 {
+            let parts = date.split(separator: "-").compactMap { Int($0) }
+            let day = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))!
+            let start = calendar.date(byAdding: .day, value: plusDays, to: day)!
+            return Int64((start.timeIntervalSince1970 * 1_000_000).rounded())
+        }
+        let lower = from.map { midnight($0, plusDays: 0) } ?? Int64.min
+        let upper = to.map { midnight($0, plusDays: 1) - 1 } ?? Int64.max
         return lower...upper
     }
 }

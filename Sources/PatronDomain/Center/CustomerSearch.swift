@@ -126,8 +126,8 @@ public struct CustomerSearch: Sendable, Equatable {
             conditions.append(.language(language))
         }
         if let newsletter = try args.bool("newsletter") { conditions.append(.newsletter(newsletter)) }
-        if let range = try timeRange(args, "first_contact") { conditions.append(.firstContact(range)) }
-        if let range = try timeRange(args, "last_order") { conditions.append(.lastOrder(range)) }
+        if let range = try timeRange(args, "first_contact", in: rules.businessZone) { conditions.append(.firstContact(range)) }
+        if let range = try timeRange(args, "last_order", in: rules.businessZone) { conditions.append(.lastOrder(range)) }
         let orders = (try optionalInteger(args, "orders_min"), try optionalInteger(args, "orders_max"))
         if orders.0 != nil || orders.1 != nil {
             let range = try ordered(orders.0 ?? 0, orders.1 ?? Int64.max, field: "args.orders_max")
@@ -178,9 +178,9 @@ public struct CustomerSearch: Sendable, Equatable {
         return amount.minorUnits
     }
 
-    /// `<name>_from` / `<name>_to` as dates, inclusive, in UTC.
-    private static func timeRange(_ args: CommandArguments, _ name: String) throws -> ClosedRange<Timestamp>? {
-        let period = try CustomerStats.Period.parse(args, from: "\(name)_from", to: "\(name)_to")
+    /// `<name>_from` / `<name>_to` as dates, inclusive: whole days on the business's clock.
+    private static func timeRange(_ args: CommandArguments, _ name: String, in zone: TimeZone) throws -> ClosedRange<Timestamp>? {
+        let period = try CustomerStats.Period.parse(args, from: "\(name)_from", to: "\(name)_to", in: zone)
         guard period.from != nil || period.to != nil else { return nil }
         return Timestamp(microseconds: period.lower)...Timestamp(microseconds: period.upper)
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The configurable parts of the record rules (the `records:` section of the configuration).
 public struct RecordRules: Sendable, Equatable {
     /// ISO 3166-1 alpha-2 region for phone numbers written without a country code.
@@ -18,6 +20,10 @@ public struct RecordRules: Sendable, Equatable {
     public var blockedEmailLocalParts: Set<String> = ["noreply", "no-reply", "donotreply", "do-not-reply"]
     /// Phone numbers never used to match: E.164 forms, or text as written (`000000`, `-`).
     public var blockedPhones: Set<String> = ["000000", "-"]
+    /// The business's clock, whose whole days the periods of search filters, exports' and sends'
+    /// selections and `stats.get` are (EVENTS.md, "Definitions"). The configuration sets it from
+    /// `dispatch.timezone`.
+    public var businessZone: TimeZone = .utc
 
     public static let noShowTag = "No-show"
     public static let regularTag = "Regular"

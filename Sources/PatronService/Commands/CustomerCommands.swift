@@ -12,13 +12,11 @@ struct CustomerCommands: Sendable {
     let stats: any CustomerStatsSource
     let phones: any PhoneNormalizer
     let rules: RecordRules
-    /// Whose whole days `stats.get`'s periods are (EVENTS.md, "Definitions").
-    let businessZone: TimeZone
 
     func register(on server: CommandServer) {
         server.register("stats.get", CommandHandler(minimumRole: .viewer) { args, _ in
             try args.allowOnly(["from", "to"])
-            return try await stats.stats(try CustomerStats.Period.parse(args, in: businessZone), currency: rules.defaultCurrency).json
+            return try await stats.stats(try CustomerStats.Period.parse(args, in: rules.businessZone), currency: rules.defaultCurrency).json
         })
         server.register("customers.search", CommandHandler(minimumRole: .viewer) { args, _ in
             let request = try CustomerSearch.parse(args, phones: phones, rules: rules)

@@ -237,6 +237,8 @@ public enum ConfigurationLoader {
         try shutdown.onlyKeys(["grace_seconds"])
         configuration.shutdownGraceSeconds = try shutdown.int("grace_seconds", in: 1...600) ?? 20
         try parseRecords(document.section("records"), into: &configuration, environment: environment, reader: reader)
+        // One clock for the business: the days of search and selection periods are the dispatch rules' days.
+        configuration.records.businessZone = configuration.dispatch.timeZone
         return configuration
     }
 }
