@@ -28,7 +28,7 @@ extension PatronBench {
             if !existing { try await SearchSeeder.seed(database, customers: customers, bookingsPerCustomer: 3) }
             let exports = FileManager.default.temporaryDirectory.appendingPathComponent("bench-exports-\(UUID().uuidString.prefix(6))")
             defer { try? FileManager.default.removeItem(at: exports) }
-            let exporter = CustomerExporter(stores: try Storage.sqlite(database).stores(), directory: exports.path, currency: "EUR")
+            let exporter = CustomerExporter(stores: try Storage.sqlite(database).stores(), directory: exports.path, currency: "EUR", zone: TimeZone(identifier: "Europe/Madrid")!)
             let clock = ContinuousClock()
             var patronCSV: (rows: Int, duration: Duration) = (0, .zero)
             for format in formats.split(separator: ",").map(String.init) {

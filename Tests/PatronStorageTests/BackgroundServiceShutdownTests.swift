@@ -30,7 +30,7 @@ struct BackgroundServiceShutdownTests {
 
     @Test func theSchedulerAndExportRetentionStopOnAGracefulShutdown() async throws {
         let fixture = try RecordsFixture()
-        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
+        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR", zone: .utc)
         let scheduler = Scheduler(store: fixture.stores.schedules,
                                   actions: ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender()),
                                   catchUpMissed: true, logger: Logger(label: "test"), pollInterval: .seconds(3600))

@@ -9,8 +9,8 @@ import Testing
 
 /// Exports on real databases (the CSV ones on both engines), read back with an independent CSV reader and `sha256sum`.
 struct CustomerExportTests {
-    static func exporter(_ fixture: RecordsFixture, directory: URL) -> CustomerExporter {
-        CustomerExporter(stores: fixture.stores, directory: directory.path, currency: "EUR")
+    static func exporter(_ fixture: RecordsFixture, directory: URL, zone: TimeZone = .utc) -> CustomerExporter {
+        CustomerExporter(stores: fixture.stores, directory: directory.path, currency: "EUR", zone: zone)
     }
 
     static func request(_ args: [String: JSONValue]) throws -> ExportRequest {
@@ -205,6 +205,26 @@ struct SpreadsheetAndPDFExportTests {
         #expect(greek[1]["v"] == .string("Παπαδόπουλος") && greek[2]["v"] == .string("+30 691 234 5678") && greek[2]["t"] == .string("s"))
         let russian = try #require(rows.first { $0.arrayValue?.first?["v"] == .string("C-10") }?.arrayValue)
         #expect(russian[3]["v"] == .string("0034943000111"), "a leading 0 stays")
+    }
+
+    /// EVENTS.md, "Definitions": export cells show times on the business's clock, with the
+    /// offset where a machine reads them (CSV), as wall time in a spreadsheet, and to the minute
+    /// on paper with the zone named. Ana's last order was at 08:01 UTC on 20 November.
+    @Test func cellsShowTimesOnTheBusinessClock() async throws {
+        let fixture = try await Self.fixture()
+        let madrid = TimeZone(identifier: "Europe/Madrid")!
+        let exporter = CustomerExportTests.exporter(fixture, directory: fixture.directory.appendingPathComponent("exports"), zone: madrid)
+        func export(_ format: String) async throws -> String {
+            try await exporter.run(try CustomerExportTests.request(["format": .string(format), "filter": .object(["customer_no": .string("C-1")]),
+                                                                    "fields": .array([.string("customer_no"), .string("last_order_at")])]),
+                                   requestedBy: "alice").file
+        }
+        let csv = try CustomerExportTests.readBack(try await export("csv"))
+        #expect(csv.last == ["C-1", "2026-11-20T09:01:00+01:00"])
+        let xlsx = try Self.run("python3", ["-c", "import sys, openpyxl; print(openpyxl.load_workbook(sys.argv[1]).active['B2'].value)", try await export("xlsx")])
+        #expect(xlsx.output.trimmingCharacters(in: .whitespacesAndNewlines) == "2026-11-20 09:01:00", "\(xlsx.output)")
+        let pdf = try Self.run("pdftotext", ["-layout", try await export("pdf"), "-"]).output
+        #expect(pdf.contains("2026-11-20 09:01") && pdf.contains("(Europe/Madrid)"), "\(pdf)")
     }
 
     @Test func pdfIsValidEmbedsItsFontAndPrintsEveryScript() async throws {

@@ -116,7 +116,7 @@ struct DispatchStoreTests {
 
     @Test(arguments: Engine.allCases) func aScheduledSendIsCheckedWhenCreated(engine: Engine) async throws {
         let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
-        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
+        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR", zone: .utc)
         let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "es",
                                       sender: fixture.dispatchSender())
         let zone = TimeZone(identifier: "Europe/Madrid")!

@@ -35,7 +35,7 @@ struct ReportTests {
         let report = try ReportRequest.parse(CommandArguments(args), zone: TimeZone(identifier: "Europe/Madrid"), defaultLanguage: "en")
         let collected = Collected()
         _ = try await fixture.stores.reports.rows(report, now: now, currency: "EUR") { values in
-            collected.append(values.map { $0.csvText(language: .english, currency: "EUR") })
+            collected.append(values.map { $0.csvText(language: .english, currency: "EUR", zone: .utc) })
         }
         return collected.rows
     }
@@ -66,7 +66,7 @@ struct ReportTests {
 
     @Test func aReportIsWrittenLoggedAndTitledWithItsPeriod() async throws {
         let fixture = try await Self.fixture()
-        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
+        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR", zone: .utc)
         let report = try ReportRequest.parse(CommandArguments(["report": .string("top_customers"), "format": .string("pdf"), "language": .string("es")]),
                                              zone: TimeZone(identifier: "Europe/Madrid"), defaultLanguage: "en")
         let entry = try await exporter.run(report, requestedBy: "alice")

@@ -55,7 +55,7 @@ struct ScheduleStoreTests {
         let fixture = try await CustomerSearchTests.fixture()
         let store = fixture.stores.schedules
         let exportLog = fixture.stores.exportLog
-        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR")
+        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR", zone: .utc)
         let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender())
         // Planned a week ago: patrond was down since.
         let weekAgo = Timestamp(microseconds: Timestamp.now.microseconds - 7 * 86_400_000_000)
@@ -87,7 +87,7 @@ struct ScheduleStoreTests {
         try await store.create(try Self.daily(next: Self.planned), by: "alice", at: start)
         // Another replica claimed the run at `start` and renews it every 30 s.
         #expect(try await store.claim("daily list", planned: Self.planned, next: Self.following, at: start))
-        let actions = ScheduleActions(exporter: CustomerExporter(stores: fixture.stores, directory: fixture.directory.path, currency: "EUR"),
+        let actions = ScheduleActions(exporter: CustomerExporter(stores: fixture.stores, directory: fixture.directory.path, currency: "EUR", zone: .utc),
                                       phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender())
         let replica = Scheduler(store: store, actions: actions, catchUpMissed: true, logger: Logger(label: "test"), sharedStorage: true)
         try await replica.closeAbandonedRuns(now: start.adding(seconds: 60), atStart: true)

@@ -12,7 +12,7 @@ struct StorageMigrationTests {
         let source = try await CustomerSearchTests.fixture()
         try await source.stores.schedules.create(try ScheduleStoreTests.daily(next: ScheduleStoreTests.planned), by: "alice", at: .now)
         try await source.stores.audit.record(CommandAuditEntry(at: .now, user: "alice", command: "customers.get", outcome: "ok"))
-        _ = try await CustomerExporter(stores: source.stores, directory: source.directory.appendingPathComponent("exports").path, currency: "EUR")
+        _ = try await CustomerExporter(stores: source.stores, directory: source.directory.appendingPathComponent("exports").path, currency: "EUR", zone: .utc)
             .run(try CustomerExportTests.request(["format": .string("csv")]), requestedBy: "alice")
         let target = try await PatronPostgresDatabase.open(try await TestPostgres.freshDatabase(), otherSessions: 1, logger: Logger(label: "test"))
         defer { Task { await target.close() } }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One cell of an exported row, typed, so each format can hold it as what it is (XLSX: numbers
 /// and dates as such; CSV: text).
 public enum ExportValue: Sendable, Equatable {
@@ -9,15 +11,16 @@ public enum ExportValue: Sendable, Equatable {
     case dateTime(Timestamp)
     case yesNo(Bool)
 
-    /// The cell as CSV text: amounts as decimals (`-12.50`), times in RFC 3339 UTC, yes/no in
-    /// the export's language.
-    public func csvText(language: ExportLanguage, currency: String) -> String {
+    /// The cell as CSV text: amounts as decimals (`-12.50`), times in RFC 3339 on `zone`'s clock
+    /// with its offset (EVENTS.md: times shown to people are the business's), yes/no in the
+    /// export's language.
+    public func csvText(language: ExportLanguage, currency: String, zone: TimeZone) -> String {
         switch self {
         case .empty: ""
         case .text(let text): text
         case .integer(let value): String(value)
         case .money(let minorUnits): Money.format(minorUnits, currency: currency)
-        case .dateTime(let time): time.description
+        case .dateTime(let time): time.rfc3339(in: zone)
         case .yesNo(let value): language.yesNo(value)
         }
     }

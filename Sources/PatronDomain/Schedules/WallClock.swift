@@ -55,7 +55,7 @@ public enum WallClock {
         floorDiv(wallTime(of: floorDiv(instant.microseconds, 1_000_000), in: zone), 86_400)
     }
 
-    static func floorDiv(_ value: Int64, _ divisor: Int64) -> Int64 { value >= 0 ? value / divisor : (value - divisor + 1) / divisor }
+    public static func floorDiv(_ value: Int64, _ divisor: Int64) -> Int64 { value >= 0 ? value / divisor : (value - divisor + 1) / divisor }
 
     private static func date(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
 }

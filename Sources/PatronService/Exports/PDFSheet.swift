@@ -66,10 +66,10 @@ final class PDFSheet: ExportSheet, @unchecked Sendable {
         guard let page = HPDF_AddPage(document) else { throw ExportFileError("pdf", path, reason: "cannot add a page") }
         HPDF_Page_SetSize(page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_LANDSCAPE)
         pages.append(page)
-        let exported = (layout.language == .spanish ? "Exportado " : "Exported ") + layout.exportedAt.description.prefix(16).replacingOccurrences(of: "T", with: " ") + " UTC"
+        let exported = (layout.language == .spanish ? "Exportado " : "Exported ") + localMinute(layout.exportedAt) + " (\(layout.zone.identifier))"
         y = Self.pageHeight - Self.margin
-        text(page, layout.title, x: Self.margin, y: y, width: Self.pageWidth - 2 * Self.margin - 160, font: bold, size: 10)
-        text(page, exported, x: Self.pageWidth - Self.margin - 150, y: y, width: 150, font: font, size: 8)
+        text(page, layout.title, x: Self.margin, y: y, width: Self.pageWidth - 2 * Self.margin - 230, font: bold, size: 10)
+        text(page, exported, x: Self.pageWidth - Self.margin - 220, y: y, width: 220, font: font, size: 8)
         y -= 18
         cells(page, layout.headers, font: bold)
         HPDF_Page_SetLineWidth(page, 0.5)
@@ -86,10 +86,16 @@ final class PDFSheet: ExportSheet, @unchecked Sendable {
         if HPDF_GetError(document) != HPDF_OK { throw ExportFileError("pdf", path, reason: String(format: "libharu error 0x%04X", HPDF_GetError(document))) }
     }
 
-    /// As in CSV, but times to the minute, as people read them on paper.
+    /// As in CSV, but times to the minute on the layout's clock (named in each page's header), as
+    /// people read them on paper.
     private func cellText(_ value: ExportValue) -> String {
-        if case .dateTime(let time) = value { return time.description.prefix(16).replacingOccurrences(of: "T", with: " ") }
-        return value.csvText(language: layout.language, currency: layout.currency)
+        if case .dateTime(let time) = value { return localMinute(time) }
+        return value.csvText(language: layout.language, currency: layout.currency, zone: layout.zone)
+    }
+
+    /// `2026-11-20 09:15` on the layout's clock.
+    private func localMinute(_ time: Timestamp) -> String {
+        time.rfc3339(in: layout.zone).prefix(16).replacingOccurrences(of: "T", with: " ")
     }
 
     private func cells(_ page: HPDF_Page, _ texts: [String], font: HPDF_Font) {

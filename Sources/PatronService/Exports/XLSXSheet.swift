@@ -82,11 +82,18 @@ final class XLSXSheet: ExportSheet, @unchecked Sendable {
             case .text(let text): worksheet_write_string(sheet, row, column, text, nil)
             case .integer(let number): worksheet_write_number(sheet, row, column, Double(number), nil)
             case .money(let minorUnits): worksheet_write_number(sheet, row, column, Double(minorUnits) / moneyDivisor, moneyFormat)
-            case .dateTime(let time): worksheet_write_unixtime(sheet, row, column, time.microseconds / 1_000_000, dateFormat)
+            // A spreadsheet's date has no zone: the wall time on the layout's clock.
+            case .dateTime(let time): worksheet_write_unixtime(sheet, row, column, wallSeconds(time), dateFormat)
             case .yesNo(let flag): worksheet_write_string(sheet, row, column, layout.language.yesNo(flag), nil)
             }
             guard status == LXW_NO_ERROR else { throw ExportFileError("xlsx", path, reason: String(cString: lxw_strerror(status))) }
         }
+    }
+
+    /// Seconds since 1970 of `time`'s wall clock on the layout's zone.
+    private func wallSeconds(_ time: Timestamp) -> Int64 {
+        let seconds = WallClock.floorDiv(time.microseconds, 1_000_000)
+        return seconds + Int64(layout.zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
     }
 
     private func finishSheet() throws {
