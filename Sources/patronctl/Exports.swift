@@ -14,16 +14,16 @@ extension Patronctl {
 struct ExportOptions: ParsableArguments {
     @Option(help: "csv, xlsx or pdf.") var format = "csv"
     @Option(help: "Columns in order, comma-separated (default: the customer summary's fields; notes only when named).") var fields: String?
-    @Option(name: .customLong("export-language"), help: "Headers in en or es (default: patrond's default language).") var exportLanguage: String?
-    @Option(help: "CSV: \",\" or \";\".") var delimiter: String?
-    @Flag(help: "CSV: start the file with a UTF-8 byte order mark (for spreadsheets that need one).") var bom = false
+    @Option(name: .customLong("export-language"), help: "Headers and words in en or es (default: patrond's default language).") var exportLanguage: String?
+    @Option(help: "CSV: \",\" or \";\" (default \";\" for es, \",\" for en).") var delimiter: String?
+    @Flag(inversion: .prefixedNo, help: "CSV: start the file with a UTF-8 byte order mark (default: for es, as Excel needs).") var bom: Bool?
 
     var args: [String: JSONValue] {
         var args: [String: JSONValue] = ["format": .string(format)]
         if let fields { args["fields"] = .array(fields.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }) }
         if let exportLanguage { args["language"] = .string(exportLanguage) }
         if let delimiter { args["delimiter"] = .string(delimiter) }
-        if bom { args["bom"] = .bool(true) }
+        if let bom { args["bom"] = .bool(bom) }
         return args
     }
 }

@@ -17,8 +17,10 @@ struct ExportRequestTests {
         #expect(!request.fields.contains(.notes), "internal notes only when asked for")
         #expect(request.search.conditions.isEmpty)
         #expect(request.language == .spanish)
-        #expect(request.delimiter == .comma && !request.byteOrderMark)
-        #expect(try Self.parse(["format": .string("csv")], defaultLanguage: "de").language == .english)
+        // Spanish Excel's separator and the mark it needs for UTF-8; English files neither.
+        #expect(request.delimiter == .semicolon && request.byteOrderMark)
+        let english = try Self.parse(["format": .string("csv")], defaultLanguage: "de")
+        #expect(english.language == .english && english.delimiter == .comma && !english.byteOrderMark)
     }
 
     @Test func filtersFieldsAndOptionsAreRead() throws {

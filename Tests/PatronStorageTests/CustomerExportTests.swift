@@ -58,15 +58,26 @@ struct CustomerExportTests {
                 && body["file"] == .string(entry.file))
     }
 
-    @Test(arguments: Engine.allCases) func spanishHeadersSemicolonsAndByteOrderMark(engine: Engine) async throws {
+    /// A Spanish file reads as the hotel writes: Spanish headers and words (titles, automatic
+    /// groups, yes/no), and by default what Spanish Excel opens right (`;` and a byte order mark).
+    @Test(arguments: Engine.allCases) func spanishHeadersWordsSemicolonsAndByteOrderMark(engine: Engine) async throws {
         let fixture = try await CustomerSearchTests.fixture(engine)
-        let entry = try await Self.exporter(fixture, directory: fixture.directory.appendingPathComponent("exports")).run(
-            try Self.request(["format": .string("csv"), "language": .string("es"), "delimiter": .string(";"), "bom": .bool(true),
-                              "filter": .object(["customer_no": .string("C-1")]), "fields": .array([.string("last_name"), .string("newsletter")])]),
-            requestedBy: "alice")
-        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: entry.file)))
-        #expect(bytes.prefix(3) == [0xEF, 0xBB, 0xBF])
-        #expect(String(decoding: bytes.dropFirst(3), as: UTF8.self) == "Apellidos;Boletín\r\nGarcía;sí\r\n")
+        try await fixture.ingest(Events.profile("t1", minute: 40, #"{"customer_no":"C-1","title":"Mr."}"#))
+        let exporter = Self.exporter(fixture, directory: fixture.directory.appendingPathComponent("exports"))
+        func export(_ language: String, _ options: [String: JSONValue] = [:]) async throws -> [UInt8] {
+            let args: [String: JSONValue] = ["format": .string("csv"), "language": .string(language), "filter": .object(["customer_no": .string("C-1")]),
+                                             "fields": .array(["title", "last_name", "newsletter", "group"].map(JSONValue.string))]
+            let entry = try await exporter.run(try Self.request(args.merging(options) { $1 }), requestedBy: "alice")
+            return try [UInt8](Data(contentsOf: URL(fileURLWithPath: entry.file)))
+        }
+        let spanish = try await export("es")
+        #expect(spanish.prefix(3) == [0xEF, 0xBB, 0xBF])
+        #expect(String(decoding: spanish.dropFirst(3), as: UTF8.self) == "Tratamiento;Apellidos;Boletín;Grupo\r\nSr.;García;sí;Invitado\r\n")
+        // Asked for, the other separator and no mark; English files keep commas and no mark.
+        let asked = try await export("es", ["delimiter": .string(","), "bom": .bool(false)])
+        #expect(String(decoding: asked, as: UTF8.self) == "Tratamiento,Apellidos,Boletín,Grupo\r\nSr.,García,sí,Invitado\r\n")
+        let english = try await export("en")
+        #expect(String(decoding: english, as: UTF8.self) == "Title,Last name,Newsletter,Group\r\nMr.,García,yes,Guest\r\n")
     }
 
     @Test(arguments: Engine.allCases) func theDefaultIsEveryLiveCustomerByNameWithTheSummaryFieldsAndNoNotes(engine: Engine) async throws {

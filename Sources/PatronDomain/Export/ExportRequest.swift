@@ -18,6 +18,7 @@ public enum ExportField: String, Sendable, CaseIterable {
         case .totalSpent: .money
         case .firstContactAt, .lastOrderAt: .dateTime
         case .newsletter: .yesNo
+        case .title, .group: .vocabulary
         default: .text
         }
     }
@@ -81,6 +82,8 @@ public struct ExportColumn: Sendable, Equatable {
         /// Microseconds since 1970.
         case dateTime
         case yesNo
+        /// Patron's own words (titles, automatic groups), in the export's language.
+        case vocabulary
     }
 
     /// The machine name (`last_name`), as the export log lists it.
@@ -117,6 +120,19 @@ public enum ExportLanguage: String, Sendable, CaseIterable {
         case .spanish: value ? "sí" : "no"
         }
     }
+
+    /// One of Patron's own words as this language writes it: the default titles and the automatic
+    /// groups (Visitor, Guest, Customer); anything else (a title the hotel configured, a custom
+    /// group's name) as written.
+    public func word(_ word: String) -> String {
+        guard self == .spanish else { return word }
+        return Self.spanishWords[word] ?? word
+    }
+
+    private static let spanishWords = [
+        "Mr.": "Sr.", "Mrs.": "Sra.", "Ms.": "Sra.", "Dr.": "Dr.",
+        AutomaticGroup.visitor.name: "Visitante", AutomaticGroup.guest.name: "Invitado", AutomaticGroup.customer.name: "Cliente",
+    ]
 }
 
 /// An `exports.run` request, checked (EVENTS.md, "Commands"; the CSV options are Patron's, in
@@ -165,13 +181,14 @@ public struct ExportRequest: Sendable, Equatable {
             }
         }
         let language = try ExportLanguage.parse(args, defaultLanguage: defaultLanguage)
+        // Spanish Excel reads `;` as the separator and needs the byte order mark to read UTF-8.
         let delimiter: CSVRowEncoder.Delimiter
-        switch try args.string("delimiter", maximumLength: 1) ?? "," {
+        switch try args.string("delimiter", maximumLength: 1) ?? (language == .spanish ? ";" : ",") {
         case ",": delimiter = .comma
         case ";": delimiter = .semicolon
         default: throw CommandError(.invalidArgument, field: "args.delimiter", "\",\" or \";\"")
         }
-        let byteOrderMark = try args.bool("bom") ?? false
+        let byteOrderMark = try args.bool("bom") ?? (language == .spanish)
         if format != .csv, let option = ["delimiter", "bom"].first(where: { args.values[$0] != nil }) {
             throw CommandError(.invalidArgument, field: "args.\(option)", "for csv exports only")
         }

@@ -10,6 +10,9 @@ public enum ExportValue: Sendable, Equatable {
     case money(Int64)
     case dateTime(Timestamp)
     case yesNo(Bool)
+    /// One of Patron's own words (a configured title, an automatic group's name), shown in the
+    /// export's language; other text (a custom group's name) as written.
+    case vocabulary(String)
 
     /// The cell as CSV text: amounts as decimals (`-12.50`), times in RFC 3339 on `zone`'s clock
     /// with its offset (EVENTS.md: times shown to people are the business's), yes/no in the
@@ -22,6 +25,7 @@ public enum ExportValue: Sendable, Equatable {
         case .money(let minorUnits): Money.format(minorUnits, currency: currency)
         case .dateTime(let time): time.rfc3339(in: zone)
         case .yesNo(let value): language.yesNo(value)
+        case .vocabulary(let word): language.word(word)
         }
     }
 }

@@ -85,6 +85,7 @@ final class XLSXSheet: ExportSheet, @unchecked Sendable {
             // A spreadsheet's date has no zone: the wall time on the layout's clock.
             case .dateTime(let time): worksheet_write_unixtime(sheet, row, column, wallSeconds(time), dateFormat)
             case .yesNo(let flag): worksheet_write_string(sheet, row, column, layout.language.yesNo(flag), nil)
+            case .vocabulary(let word): worksheet_write_string(sheet, row, column, layout.language.word(word), nil)
             }
             guard status == LXW_NO_ERROR else { throw ExportFileError("xlsx", path, reason: String(cString: lxw_strerror(status))) }
         }

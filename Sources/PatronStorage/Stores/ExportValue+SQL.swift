@@ -10,6 +10,8 @@ extension ExportValue {
         case (.integer(let integer), .dateTime): self = .dateTime(Timestamp(microseconds: integer))
         case (.integer(let integer), .yesNo): self = .yesNo(integer != 0)
         case (.integer(let integer), .text): self = .text(String(integer))
+        case (.integer(let integer), .vocabulary): self = .vocabulary(String(integer))
+        case (.text(let text), .vocabulary): self = .vocabulary(text)
         case (.text(let text), .text): self = .text(text)
         case (.text(let text), .integer): self = .integer(Int64(text) ?? 0)
         case (.text(let text), .money): self = .money(Int64(text) ?? 0)
