@@ -136,10 +136,10 @@ public struct SearchQueryGenerator: Sendable {
 
     /// A range of days within the data's: a week, a month, a quarter or a year.
     private mutating func dates(_ name: String) -> [(String, JSONValue)] {
-        guard let first = Self.dayNumber(values.firstDay), let last = Self.dayNumber(values.lastDay), first <= last else { return [] }
-        let length = [7, 31, 92, 365][pick(4)]
-        let start = first + pick(max(1, last - first + 1))
-        return bounds("\(name)_from", .string(Self.date(start)), "\(name)_to", .string(Self.date(start + length - 1)))
+        guard let first = CalendarDate.dayNumber(values.firstDay), let last = CalendarDate.dayNumber(values.lastDay), first <= last else { return [] }
+        let length = Int64([7, 31, 92, 365][pick(4)])
+        let start = first + Int64(pick(Int(max(1, last - first + 1))))
+        return bounds("\(name)_from", .string(CalendarDate.text(ofDay: start)), "\(name)_to", .string(CalendarDate.text(ofDay: start + length - 1)))
     }
 
     private mutating func one(_ name: String, _ choices: [String]) -> [(String, JSONValue)]? {
@@ -167,31 +167,4 @@ public struct SearchQueryGenerator: Sendable {
     private mutating func element(_ choices: [String]) -> String { choices[pick(choices.count)] }
 
     private mutating func pick(_ count: Int) -> Int { Int(random.next() % UInt64(max(1, count))) }
-
-    /// Days since 1970-01-01 of a `YYYY-MM-DD` date (proleptic Gregorian).
-    public static func dayNumber(_ date: String) -> Int? {
-        let parts = date.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3 else { return nil }
-        let (y, m, d) = (parts[0] - (parts[1] <= 2 ? 1 : 0), parts[1], parts[2])
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    /// `YYYY-MM-DD` of a day number (``dayNumber(_:)``'s inverse).
-    public static func date(_ days: Int) -> String {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let d = dayOfYear - (153 * mp + 2) / 5 + 1
-        let m = mp + (mp < 10 ? 3 : -9)
-        let y = yearOfEra + era * 400 + (m <= 2 ? 1 : 0)
-        func padded(_ number: Int, _ width: Int) -> String { String(repeating: "0", count: max(0, width - String(number).count)) + String(number) }
-        return "\(padded(y, 4))-\(padded(m, 2))-\(padded(d, 2))"
-    }
 }

@@ -31,7 +31,7 @@ struct SearchEquivalenceTests {
 
     /// 2025-01-01 plus `day` days and `second` seconds, as an event's `occurred_at`.
     static func time(day: Int, second: Int) -> String {
-        let date = SearchQueryGenerator.date(SearchQueryGenerator.dayNumber(firstDay)! + day)
+        let date = CalendarDate.text(ofDay: CalendarDate.dayNumber(firstDay)! + Int64(day))
         return "\(date)T\(String(format: "%02d:%02d:%02d", second / 3600 % 24, second / 60 % 60, second % 60))Z"
     }
 
@@ -64,8 +64,8 @@ struct SearchEquivalenceTests {
             events.append(event("p\(index)", "customer.updated", day: firstDay, second: Int(random.next() % 86_400), #"{"customer":{\#(fields.joined(separator: ","))}}"#))
             for booking in 0..<Int(random.next() % 4) {
                 let day = firstDay + Int(random.next() % 60)
-                let arrival = SearchQueryGenerator.date(SearchQueryGenerator.dayNumber(Self.firstDay)! + day + 10)
-                let departure = SearchQueryGenerator.date(SearchQueryGenerator.dayNumber(Self.firstDay)! + day + 13)
+                let arrival = CalendarDate.text(ofDay: CalendarDate.dayNumber(Self.firstDay)! + Int64(day + 10))
+                let departure = CalendarDate.text(ofDay: CalendarDate.dayNumber(Self.firstDay)! + Int64(day + 13))
                 let currency = chance(15) ? "USD" : "EUR"
                 let data = #"{"customer":{"email":"guest\#(index)@example.org"},"booking":{"ref":"BK-\#(index)-\#(booking)","status":"\#(pick(statuses))","hotel":\#(quoted(pick(hotels))),"salesperson":\#(quoted(pick(salespeople))),"transport":"\#(pick(transports))","arrival":"\#(arrival)","departure":"\#(departure)","amount":"\#(50 + random.next() % 3000).\#(random.next() % 100 / 10)0","currency":"\#(currency)"}}"#
                 events.append(event("b\(index)-\(booking)", "booking.created", day: day, second: Int(random.next() % 86_400), data))

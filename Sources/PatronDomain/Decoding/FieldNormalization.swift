@@ -101,6 +101,11 @@ public enum CalendarDate {
         let parts = text.split(separator: "-").compactMap { Int($0) }
         return Int64(Timestamp.daysSinceEpoch(year: parts[0], month: parts[1], day: parts[2]))
     }
+
+    /// `YYYY-MM-DD` of a day number (``dayNumber(_:)``'s inverse).
+    public static func text(ofDay day: Int64) -> String {
+        Timestamp(microseconds: day * 86_400_000_000).description.prefix(10).description
+    }
 }
 
 /// Emails: trimmed, compared lowercased; the display form is kept.
