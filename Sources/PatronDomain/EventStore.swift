@@ -41,12 +41,15 @@ public struct RecordOutcome: Sendable, Equatable {
 public struct JournalStatus: Sendable, Equatable {
     public var recorded: Int64
     public var duplicates: Int64
+    /// Events dropped because they occurred before an erasure of their identity.
+    public var suppressed: Int64
     public var lastReceivedAt: Timestamp?
     public var lastOccurredAt: Timestamp?
 
-    public init(recorded: Int64, duplicates: Int64, lastReceivedAt: Timestamp?, lastOccurredAt: Timestamp?) {
+    public init(recorded: Int64, duplicates: Int64, suppressed: Int64, lastReceivedAt: Timestamp?, lastOccurredAt: Timestamp?) {
         self.recorded = recorded
         self.duplicates = duplicates
+        self.suppressed = suppressed
         self.lastReceivedAt = lastReceivedAt
         self.lastOccurredAt = lastOccurredAt
     }

@@ -18,7 +18,7 @@ extension Patronctl {
                     let names = configuration.topology
                     let queues = try await client.withManagement { broker -> JSONValue in
                         var result: [String: JSONValue] = [:]
-                        for (label, name) in [("ingest", names.ingestQueue), ("dead", names.deadQueue), ("commands", names.commandsQueue)] {
+                        for (label, name) in names.watchedQueues {
                             if let info = try? broker.queueInfo(name) {
                                 result[label] = .object(["name": .string(name), "messages": .integer(Int64(info.messageCount)),
                                                          "consumers": .integer(Int64(info.consumerCount))])
@@ -47,15 +47,18 @@ extension Patronctl {
                     print("patrond       \(Output.text(daemon?["version"])), up since \(Output.text(daemon?["started_at"]))")
                     print("broker        \(Output.text(daemon?["broker"]))")
                     print("last event    received \(Output.text(daemon?["journal"]?["last_received_at"])), occurred \(Output.text(daemon?["journal"]?["last_occurred_at"]))")
-                    print("journal       \(Output.text(daemon?["journal"]?["events"])) events, \(Output.text(daemon?["journal"]?["duplicates"])) duplicates ignored")
+                    let journal = daemon?["journal"]
+                    print("journal       \(Output.text(journal?["events"])) events, \(Output.text(journal?["duplicates"])) duplicates ignored, "
+                          + "\(Output.text(journal?["suppressed"])) dropped as older than an erasure")
                     let since = daemon?["since_start"]
-                    print("since start   \(Output.text(since?["accepted"])) accepted, \(Output.text(since?["duplicates"])) duplicates, \(Output.text(since?["rejected"])) rejected")
+                    print("since start   \(Output.text(since?["accepted"])) accepted, \(Output.text(since?["duplicates"])) duplicates, \(Output.text(since?["rejected"])) rejected, "
+                          + "\(Output.text(since?["suppressed"])) dropped as older than an erasure")
                     let outbox = daemon?["dispatch_unpublished"]
                     print("dispatch      \(Output.text(outbox?["email"])) email and \(Output.text(outbox?["sms"])) SMS jobs not yet published")
                 }
                 print("")
                 var rows: [[String]] = []
-                for label in ["ingest", "dead", "commands"] {
+                for label in try connection.loadConfiguration().topology.watchedQueues.map(\.label) {
                     let queue = report["queues"]?[label]
                     if queue?["missing"]?.boolValue == true {
                         rows.append([label, Output.text(queue?["name"]), "missing", "-"])

@@ -161,6 +161,32 @@ extension BrokerBacked {
             }
         }
 
+        /// On-call's view: the dispatch queues' depths beside patrond's own queues, and the events
+        /// dropped because they predate an erasure (a late replay of erased data, which must stay
+        /// visible without being applied).
+        @Test func statusShowsTheDispatchQueuesAndEventsDroppedAfterAnErasure() async throws {
+            try await withRunningPatron { setup, broker, _ in
+                let exchange = setup.topology.eventsExchange
+                let messages = [
+                    RecordIngest.message("s1", "customer.updated", minute: 1, exchange: exchange, #"{"customer":{"email":"late@example.com"}}"#),
+                    RecordIngest.message("s2", "customer.erasure_requested", minute: 5, exchange: exchange, #"{"customer":{"email":"late@example.com"}}"#),
+                    RecordIngest.message("s3", "customer.updated", minute: 3, exchange: exchange,
+                                         #"{"customer":{"email":"late@example.com","first_name":"Late"}}"#),
+                ]
+                try await broker.publish(messages)
+                try await eventually("every event journaled") { try await setup.journalCount() == messages.count }
+                let json = try Self.patronctl(setup, ["status", "--json"])
+                #expect(json.status == 0, "\(json.errors)")
+                #expect(json.json?["patrond"]?["journal"]?["suppressed"] == .integer(1), "\(json.output)")
+                #expect(json.json?["patrond"]?["since_start"]?["suppressed"] == .integer(1), "\(json.output)")
+                for channel in ["email", "sms"] {
+                    #expect(json.json?["queues"]?["dispatch \(channel)"]?["name"] == .string("\(setup.topology.dispatchExchange).\(channel)"), "\(json.output)")
+                }
+                let text = try Self.patronctl(setup, ["status"])
+                #expect(text.output.contains("1 dropped as older than an erasure") && text.output.contains("dispatch email"), "\(text.output)")
+            }
+        }
+
         @Test func aLongFileGoesInPartsAndRejectionsKeepTheirFileLines() async throws {
             try await withRunningPatron { setup, _, _ in
                 var lines = ["Correo;Nombre;País"]

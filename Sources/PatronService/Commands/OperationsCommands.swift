@@ -40,7 +40,7 @@ enum OperationsCommands {
         let topology = patron.configuration.topology
         let queues = try await patron.commandClient.withManagement { broker -> [String: JSONValue] in
             var result: [String: JSONValue] = [:]
-            for (label, name) in [("ingest", topology.ingestQueue), ("dead", topology.deadQueue), ("commands", topology.commandsQueue)] {
+            for (label, name) in topology.watchedQueues {
                 let info = try broker.queueInfo(name)
                 result[label] = .object(["name": .string(name), "messages": .integer(Int64(info.messageCount)),
                                          "consumers": .integer(Int64(info.consumerCount))])
@@ -54,13 +54,13 @@ enum OperationsCommands {
             "queues": .object(JSONObject(queues)),
             "since_start": .object([
                 "accepted": .integer(Int64(totals.accepted)), "duplicates": .integer(Int64(totals.duplicates)),
-                "rejected": .integer(Int64(totals.rejected)),
+                "rejected": .integer(Int64(totals.rejected)), "suppressed": .integer(Int64(totals.suppressed)),
             ]),
             "dispatch_unpublished": .object(JSONObject(Dictionary(uniqueKeysWithValues: DispatchChannel.allCases.map {
                 ($0.rawValue, JSONValue.integer(Int64(backlog[$0] ?? 0)))
             }))),
             "journal": .object([
-                "events": .integer(journal.recorded), "duplicates": .integer(journal.duplicates),
+                "events": .integer(journal.recorded), "duplicates": .integer(journal.duplicates), "suppressed": .integer(journal.suppressed),
                 "last_received_at": journal.lastReceivedAt.map { .string($0.description) } ?? .null,
                 "last_occurred_at": journal.lastOccurredAt.map { .string($0.description) } ?? .null,
             ]),

@@ -48,6 +48,13 @@ public struct PatronConfiguration: Sendable, Equatable {
 
         public func dispatchQueue(_ channel: DispatchChannel) -> String { "\(dispatchExchange).\(channel.rawValue)" }
 
+        /// The queues on-call watches, by label: what patrond consumes, what it set aside, what
+        /// staff ask it, and the dispatch queues the gateways drain (when patrond declares them).
+        public var watchedQueues: [(label: String, name: String)] {
+            [("ingest", ingestQueue), ("dead", deadQueue), ("commands", commandsQueue)]
+                + (dispatchQueues ? DispatchChannel.allCases.map { ("dispatch \($0.rawValue)", dispatchQueue($0)) } : [])
+        }
+
         /// Every object under `prefix.` (`prefix.events`, `prefix.ingest`, …): an isolated set
         /// on a shared broker, as the tests and the benchmark use.
         public static func prefixed(_ prefix: String) -> Topology {

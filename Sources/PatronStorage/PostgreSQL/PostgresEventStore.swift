@@ -101,12 +101,12 @@ public struct PostgresEventStore: EventStore, RecordStore {
         try await database.writer.perform { statements in
             try statements.first("""
                 SELECT CAST(coalesce(sum(recorded), 0) AS BIGINT), CAST(coalesce(sum(duplicates), 0) AS BIGINT),
-                    max(last_received_at), max(last_occurred_at)
+                    CAST(coalesce(sum(suppressed), 0) AS BIGINT), max(last_received_at), max(last_occurred_at)
                 FROM ingest_counters
                 """) { row in
-                JournalStatus(recorded: row.integer(0), duplicates: row.integer(1),
-                              lastReceivedAt: row.integerOrNil(2).map(Timestamp.init(microseconds:)),
-                              lastOccurredAt: row.integerOrNil(3).map(Timestamp.init(microseconds:)))
+                JournalStatus(recorded: row.integer(0), duplicates: row.integer(1), suppressed: row.integer(2),
+                              lastReceivedAt: row.integerOrNil(3).map(Timestamp.init(microseconds:)),
+                              lastOccurredAt: row.integerOrNil(4).map(Timestamp.init(microseconds:)))
             }!
         }
     }

@@ -97,8 +97,8 @@ public struct SQLiteEventStore: EventStore, RecordStore {
 
     public func journalStatus() async throws -> JournalStatus {
         try await database.pool.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT recorded, duplicates, last_received_at, last_occurred_at FROM ingest_state WHERE id = 1")!
-            return JournalStatus(recorded: row["recorded"], duplicates: row["duplicates"],
+            let row = try Row.fetchOne(db, sql: "SELECT recorded, duplicates, suppressed, last_received_at, last_occurred_at FROM ingest_state WHERE id = 1")!
+            return JournalStatus(recorded: row["recorded"], duplicates: row["duplicates"], suppressed: row["suppressed"],
                                  lastReceivedAt: (row["last_received_at"] as Int64?).map(Timestamp.init(microseconds:)),
                                  lastOccurredAt: (row["last_occurred_at"] as Int64?).map(Timestamp.init(microseconds:)))
         }
