@@ -107,15 +107,26 @@ public final class AMQPClient: Service, Sendable {
     /// Generation of the open connection (0 while disconnected).
     let openGeneration = Atomic<UInt64>(0)
     let reconnects: Counter
+    /// 1 while the connection is open (blocked or not), else 0; and 1 while the broker blocks it
+    /// (a resource alarm): what an alert on a dropped or stalled connection reads.
+    private let connectedGauge: Gauge
+    private let blockedGauge: Gauge
 
     public init(configuration: Configuration, logger: Logger) {
         precondition(!configuration.urls.isEmpty, "AMQPClient needs at least one URL")
         self.shared = Mutex(Shared(configuration: configuration))
+        // Every line says which of the process's connections it is about (ingest, commands, dispatch).
+        var logger = logger
+        logger[metadataKey: "connection"] = "\(configuration.connectionName)"
         self.logger = logger
         let descriptor = patron_wakeup_create()
         precondition(descriptor >= 0, "eventfd failed: \(-descriptor)")
         wakeDescriptor = descriptor
         reconnects = Counter(label: "patron_amqp_reconnects_total", dimensions: [("connection", configuration.connectionName)])
+        connectedGauge = Gauge(label: "patron_amqp_connected", dimensions: [("connection", configuration.connectionName)])
+        blockedGauge = Gauge(label: "patron_amqp_blocked", dimensions: [("connection", configuration.connectionName)])
+        connectedGauge.record(0)
+        blockedGauge.record(0)
     }
 
     deinit {
@@ -305,6 +316,8 @@ public final class AMQPClient: Service, Sendable {
             state.state = newState
             return state.stateHandlers
         }
+        connectedGauge.record(newState.isConnected ? 1 : 0)
+        if case .blocked = newState { blockedGauge.record(1) } else { blockedGauge.record(0) }
         for handler in handlers { handler(newState) }
     }
 

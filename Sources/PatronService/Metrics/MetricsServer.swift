@@ -55,7 +55,7 @@ private final class MetricsHTTPHandler: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(let request) = unwrapInboundIn(data) else { return }
         let found = request.method == .GET && (request.uri == "/metrics" || request.uri.hasPrefix("/metrics?"))
-        let body = found ? registry.emitToBuffer() : Array("not found; try /metrics\n".utf8)
+        let body = found ? MetricHelp.annotate(registry.emitToBuffer()) : Array("not found; try /metrics\n".utf8)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain")
         headers.add(name: "Content-Length", value: String(body.count))
