@@ -192,14 +192,19 @@ public final class AMQPClient: Service, Sendable {
         _ = patron_wakeup_signal(wakeDescriptor)
     }
 
-    /// Waits until the client is connected, or throws after `timeout`.
-    public func waitUntilConnected(timeout: Duration) async throws {
+    /// Waits until the client is connected, or throws ``AMQPError/Kind/unreachable(_:)`` after
+    /// `timeout`; with `failingFast`, as soon as an attempt has failed (a one-shot tool such as
+    /// patronctl, for which a refused connection will not heal while it waits).
+    public func waitUntilConnected(timeout: Duration, failingFast: Bool = false) async throws {
         let deadline = ContinuousClock.now + timeout
         while !state.isConnected {
+            if failingFast, case .reconnecting(let reason, _) = state {
+                throw AMQPError(.unreachable(reason), operation: "connect")
+            }
             if ContinuousClock.now >= deadline {
                 let reason: String
-                if case .reconnecting(let why, _) = state { reason = why } else { reason = "no connection yet" }
-                throw AMQPError(.library(status: -1, message: reason), operation: "connect within \(timeout)")
+                if case .reconnecting(let why, _) = state { reason = why } else { reason = "no answer within \(timeout)" }
+                throw AMQPError(.unreachable(reason), operation: "connect")
             }
             if state == .closed { throw AMQPError(.closed, operation: "connect") }
             try await Task.sleep(for: .milliseconds(20))

@@ -18,6 +18,8 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
         case closed
         /// Input that cannot form a valid AMQP request (bad URL, oversized header, …).
         case invalidArgument(String)
+        /// No connection could be opened: the last attempt's reason, for people.
+        case unreachable(String)
     }
 
     public let kind: Kind
@@ -35,10 +37,22 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
         self.line = line
     }
 
+    /// For logs and tests: what failed and in which call.
     public var description: String {
+        "\(operation): \(detail(withStatus: true)) [\(file):\(line)]"
+    }
+
+    /// For people (patronctl's messages, `status.get`'s broker state): what failed and why, without
+    /// rabbitmq-c's status numbers or Patron's source locations.
+    public var summary: String {
+        if case .unreachable(let reason) = kind { return reason }
+        return "\(operation): \(detail(withStatus: false))"
+    }
+
+    private func detail(withStatus: Bool) -> String {
         let detail: String
         switch kind {
-        case .library(let status, let message): detail = "\(message) (status \(status))"
+        case .library(let status, let message): detail = withStatus ? "\(message) (status \(status))" : message
         case .server(let code, let text): detail = "broker replied \(code) \(text)"
         case .notConnected: detail = "not connected"
         case .connectionLost: detail = "connection lost before completion"
@@ -46,8 +60,9 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
         case .confirmTimeout: detail = "publisher confirm timed out"
         case .closed: detail = "client closed"
         case .invalidArgument(let reason): detail = reason
+        case .unreachable(let reason): detail = reason
         }
-        return "\(operation): \(detail) [\(file):\(line)]"
+        return detail
     }
 
     /// Whether retrying the same operation after a reconnect can succeed.

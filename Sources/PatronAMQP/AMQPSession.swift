@@ -86,8 +86,22 @@ final class AMQPSession {
             throw AMQPError(.library(status: -1, message: "cannot create socket"), operation: "socket setup")
         }
         var timeout = timeval(duration: configuration.connectTimeout)
-        try checkStatus(amqp_socket_open_noblock(socket, url.host, Int32(url.port), &timeout),
-                        "connect to \(url.host):\(url.port)")
+        errno = 0
+        let opened = amqp_socket_open_noblock(socket, url.host, Int32(url.port), &timeout)
+        // rabbitmq-c says only "a socket error occurred"; the system's reason (connection refused,
+        // no route to host) is what an operator can act on.
+        if opened == AMQP_STATUS_SOCKET_ERROR.rawValue {
+            // After a non-blocking connect rabbitmq-c leaves errno at EINPROGRESS, not the reason.
+            let known = [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ETIMEDOUT, ECONNRESET, EACCES].contains(errno)
+            throw AMQPError(.library(status: opened, message: known ? String(cString: strerror(errno)).lowercased()
+                                                                     : "could not connect (refused, or no route to the host)"),
+                            operation: "connect to \(url.host):\(url.port)")
+        }
+        if opened == AMQP_STATUS_TIMEOUT.rawValue {
+            throw AMQPError(.library(status: opened, message: "no answer within \(configuration.connectTimeout)"),
+                            operation: "connect to \(url.host):\(url.port)")
+        }
+        try checkStatus(opened, "connect to \(url.host):\(url.port)")
         _ = amqp_set_handshake_timeout(state, &timeout)
         var rpcTimeout = timeval(duration: configuration.rpcTimeout)
         _ = amqp_set_rpc_timeout(state, &rpcTimeout)

@@ -208,7 +208,7 @@ final class ConnectionWorker {
             client.setState(.connected(url: url.description))
         } catch {
             urlIndex += 1
-            scheduleReconnect(reason: "\(error)")
+            scheduleReconnect(reason: Self.reason(error))
         }
     }
 
@@ -216,7 +216,7 @@ final class ConnectionWorker {
         guard session != nil else { return }
         dropSession(graceful: false, failing: AMQPError(.connectionLost, operation: "publish"))
         client.reconnects.increment()
-        scheduleReconnect(reason: "\(error)")
+        scheduleReconnect(reason: Self.reason(error))
     }
 
     /// Closes the session and voids what depended on it: confirms still awaited fail, and
@@ -228,6 +228,11 @@ final class ConnectionWorker {
         client.openGeneration.store(0, ordering: .relaxed)
         failOutstandingConfirms(with: error)
         for consumer in consumers { consumer.discardDeliveries(before: generation + 1) }
+    }
+
+    /// A failure as people read it (logs, `status.get`, patronctl): no source locations.
+    private static func reason(_ error: any Error) -> String {
+        (error as? AMQPError)?.summary ?? "\(error)"
     }
 
     private func scheduleReconnect(reason: String) {

@@ -59,9 +59,10 @@ struct ConnectionOptions: ParsableArguments {
             runner.cancel()
         }
         do {
-            try await client.waitUntilConnected(timeout: .seconds(timeout))
-        } catch {
-            throw CLIFailure(code: 69, message: "cannot reach the broker: \(error)")
+            try await client.waitUntilConnected(timeout: .seconds(timeout), failingFast: true)
+        } catch let error as AMQPError {
+            let urls = configuration.broker.urls.map(\.description).joined(separator: ", ")
+            throw CLIFailure(code: 69, message: "cannot reach the broker (\(urls)): \(error.summary)")
         }
         commands.start()
         let result = try await body(commands, client, configuration)

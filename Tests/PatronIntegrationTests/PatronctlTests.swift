@@ -187,6 +187,64 @@ extension BrokerBacked {
             }
         }
 
+        /// A broker that refuses the connection fails patronctl at once, and one that accepts it
+        /// but never answers fails it at --timeout; each with one line an operator can act on, not
+        /// rabbitmq-c's status numbers or Patron's source locations.
+        @Test func anUnreachableBrokerFailsAtOnceWithOneReadableLine() async throws {
+            func status(_ url: String, timeout: Int) throws -> (run: Run, seconds: Double) {
+                let start = ContinuousClock.now
+                let run = try Self.patronctl(["status", "--config", "config/patrond.example.yaml", "--url", url, "--timeout", String(timeout)])
+                return (run, (ContinuousClock.now - start).inSeconds)
+            }
+            let refused = try status("amqp://patron:patron@127.0.0.1:1", timeout: 20)
+            #expect(refused.run.status == 69)
+            #expect(refused.seconds < 5, "a refused connection does not wait for the timeout")
+            let silentListener = try Self.silentListener()
+            // SIGKILL: the test process blocks SIGTERM (ServiceLifecycle's signal handling), and its
+            // children inherit that mask.
+            defer { kill(silentListener.process.processIdentifier, SIGKILL) }
+            let silent = try status("amqp://patron:patron@127.0.0.1:\(silentListener.port)", timeout: 2)
+            #expect(silent.run.status == 69)
+            #expect(silent.seconds < 8)
+            #expect(silent.run.errors.contains("no answer within 2"), "\(silent.run.errors)")
+            for run in [refused.run, silent.run] {
+                let lines = run.errors.split(separator: "\n")
+                #expect(lines.count == 1 && lines[0].hasPrefix("patronctl: cannot reach the broker (amqp://patron@127.0.0.1:"), "\(run.errors)")
+                #expect(!run.errors.contains(".swift:") && !run.errors.contains("status -"), "\(run.errors)")
+                #expect(!run.errors.contains("patron:patron@"), "no password in messages")
+            }
+        }
+
+        /// A TCP listener that accepts connections and never answers, and its port.
+        static func silentListener() throws -> (process: Process, port: Int) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", """
+                import socket, sys, time
+                s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+                print(s.getsockname()[1], flush=True)
+                held = []
+                while True:
+                    c, _ = s.accept(); held.append(c)
+                """]
+            let output = Pipe()
+            process.standardOutput = output
+            // Not the test run's own output, which the runner waits on until every writer is gone.
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var text = ""
+            while !text.contains("\n") {
+                let data = output.fileHandleForReading.availableData
+                guard !data.isEmpty else { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            guard let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                process.terminate()
+                throw CocoaError(.fileReadCorruptFile)
+            }
+            return (process, port)
+        }
+
         @Test func aLongFileGoesInPartsAndRejectionsKeepTheirFileLines() async throws {
             try await withRunningPatron { setup, _, _ in
                 var lines = ["Correo;Nombre;País"]
