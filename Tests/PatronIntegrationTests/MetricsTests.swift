@@ -26,6 +26,11 @@ extension BrokerBacked {
                 #expect(try metrics.expectCounter("patron_events_rejected_total", [("reason", Rejection.Reason.invalidValue.rawValue)]).totalValue == 1)
                 #expect(try metrics.expectCounter("patron_events_rejected_total", [("reason", Rejection.Reason.missingField.rawValue)]).totalValue == 1)
                 #expect(try metrics.expectTimer("patron_ingest_commit_seconds").values.count >= 1)
+                // Each broker connection's state, for an alert on a dropped or blocked one.
+                for connection in ["patrond-ingest", "patrond-commands", "patrond-dispatch"] {
+                    #expect(try metrics.expectGauge("patron_amqp_connected", [("connection", connection)]).lastValue == 1, "\(connection)")
+                    #expect(try metrics.expectGauge("patron_amqp_blocked", [("connection", connection)]).lastValue == 0, "\(connection)")
+                }
             }
         }
 
