@@ -84,23 +84,40 @@ struct ConnectionOptions: ParsableArguments {
         let field = reply["error"]?["field"]?.stringValue.map { "\($0): " } ?? ""
         let message = reply["error"]?["message"]?.stringValue ?? "no message"
         let exit: Int32 = ["invalid_argument": 65, "not_found": 66, "conflict": 75, "forbidden": 77][code] ?? 70
-        throw CLIFailure(code: exit, message: "\(code): \(field)\(message)")
+        throw CLIFailure(code: exit, message: "\(code): \(field)\(message)", reply: reply["error"])
     }
 }
 
-/// A failure with its exit code; printed as `patronctl: message` on standard error.
+/// A failure with its exit code; printed as `patronctl: message` on standard error, or with
+/// `--json` as a JSON object on standard output.
 struct CLIFailure: Error, CustomStringConvertible {
     let code: Int32
     let message: String
+    /// patrond's error reply (`code`, `field`, `message`), when the failure is one.
+    var reply: JSONValue?
     var description: String { message }
+
+    /// `{"error": {"message", "exit_code", and patrond's code and field when it answered}}`.
+    var json: JSONValue {
+        var error: [String: JSONValue] = ["message": .string(message), "exit_code": .integer(Int64(code))]
+        if let code = reply?["code"] { error["code"] = code }
+        if let field = reply?["field"] { error["field"] = field }
+        return .object(["error": .object(JSONObject(error))])
+    }
 }
 
-/// Runs `body`, turning a ``CLIFailure`` into its message and exit code.
+/// Runs `body`, turning a ``CLIFailure`` into its message and exit code. With `--json` (an
+/// option of every subcommand that talks to patrond) the failure is JSON too, so a script that
+/// parses the output reads the error the same way.
 func reportingFailures(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let failure as CLIFailure {
-        FileHandle.standardError.write(Data("patronctl: \(failure.message)\n".utf8))
+        if CommandLine.arguments.dropFirst().contains("--json") {
+            Output.json(failure.json)
+        } else {
+            FileHandle.standardError.write(Data("patronctl: \(failure.message)\n".utf8))
+        }
         throw ExitCode(failure.code)
     }
 }
@@ -113,10 +130,12 @@ enum Output {
         print(String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self))
     }
 
+    /// The terminal's width, to cut lines at; none when the output is piped or redirected, where
+    /// a cut line would lose data (`COLUMNS` still applies when set).
     static var terminalWidth: Int {
         var size = winsize()
         if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
-        return Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 120
+        return Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? Int.max
     }
 
     static func table(_ header: [String], _ rows: [[String]]) {

@@ -37,7 +37,8 @@ enum CustomerText {
                      })
     }
 
-    /// The full record as sections: profile, then bookings, threads, notes, consent.
+    /// The full record as sections: profile, then bookings, payments, carts, each thread with its
+    /// messages, notes, consent.
     static func record(_ record: JSONValue) {
         let lines: [(String, String)] = [
             ("customer no", Output.text(record["customer_no"])),
@@ -57,9 +58,19 @@ enum CustomerText {
             [Output.text($0["ref"]), Output.text($0["status"]), Output.text($0["hotel"]), Output.text($0["arrival"]),
              Output.text($0["departure"]), "\(Output.text($0["amount"])) \(Output.text($0["currency"]))"]
         }
-        section("THREADS", ["THREAD", "CONTACT", "SUBJECT", "OPEN", "MESSAGES"], record["threads"]) {
-            [Output.text($0["thread_id"]), Output.text($0["contact"]), Output.text($0["subject"]), Output.text($0["open"]),
-             String($0["messages"]?.arrayValue?.count ?? 0)]
+        section("PAYMENTS", ["REFERENCE", "BOOKING", "STATUS", "METHOD", "WHEN", "AMOUNT"], record["payments"]) {
+            [Output.text($0["reference"]), Output.text($0["booking_ref"]), Output.text($0["status"]), Output.text($0["method"]),
+             Output.text($0["occurred_at"]), "\(Output.text($0["amount"])) \(Output.text($0["currency"]))"]
+        }
+        section("CARTS", ["CART", "STATUS", "UPDATED", "TOTAL"], record["carts"]) {
+            [Output.text($0["id"]), Output.text($0["status"]), Output.text($0["updated_at"]), "\(Output.text($0["total"])) \(Output.text($0["currency"]))"]
+        }
+        for thread in record["threads"]?.arrayValue ?? [] {
+            print("\nTHREAD \(Output.text(thread["thread_id"])) (\(thread["open"]?.boolValue == true ? "open" : "closed"))"
+                  + " \(Output.text(thread["subject"])), contact \(Output.text(thread["contact"])), booking \(Output.text(thread["booking_ref"]))")
+            Output.table(["WHEN", "DIRECTION", "AUTHOR", "MESSAGE"], (thread["messages"]?.arrayValue ?? []).map {
+                [Output.text($0["occurred_at"]), Output.text($0["direction"]), Output.text($0["author"]), shortened(Output.text($0["body"]))]
+            })
         }
         section("NOTES", ["WHEN", "AUTHOR", "NOTE"], record["notes"]) {
             [Output.text($0["created_at"]), Output.text($0["author"]), Output.text($0["text"])]
@@ -67,6 +78,12 @@ enum CustomerText {
         section("CONSENT", ["WHEN", "PURPOSE", "OPTED IN", "SOURCE"], record["consent"]) {
             [Output.text($0["occurred_at"]), Output.text($0["purpose"]), Output.text($0["opted_in"]), Output.text($0["source"])]
         }
+    }
+
+    /// A message body on one line, cut after 80 characters (the full text is in `--json`).
+    static func shortened(_ body: String) -> String {
+        let line = body.split(whereSeparator: \.isNewline).joined(separator: " ")
+        return line.count > 80 ? String(line.prefix(79)) + "…" : line
     }
 
     static func list(_ value: JSONValue?) -> String {
@@ -121,9 +138,15 @@ extension Patronctl.Customers {
     struct Search: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Find customers by any of their fields and bookings; filters combine (AND).",
-            discussion: "Example: patronctl customers search --city Donostia --newsletter yes")
+            discussion: """
+                Examples: patronctl customers search garcía
+                          patronctl customers search 600 111 222 --city Donostia
+                          patronctl customers search --city Donostia --newsletter yes
+                """)
 
         @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "What you would type in a search box: words of a name, an email, a phone or a customer number.")
+        var text: [String] = []
         @OptionGroup(title: "Filters") var filters: SearchFilters
 
         @Option(help: "name, last_order, total_spent or first_contact.") var sort: String?
@@ -132,6 +155,13 @@ extension Patronctl.Customers {
 
         func run() async throws {
             var args = filters.args
+            if !text.isEmpty {
+                let typed = TypedSearch.filter(for: text.joined(separator: " "))
+                guard args[typed.name] == nil else {
+                    throw ValidationError("the text reads as --\(typed.name.replacingOccurrences(of: "_", with: "-")), which is also given")
+                }
+                args[typed.name] = .string(typed.value)
+            }
             args["limit"] = .integer(Int64(limit))
             if let sort { args["sort"] = .string(sort) }
             if let cursor { args["cursor"] = .string(cursor) }

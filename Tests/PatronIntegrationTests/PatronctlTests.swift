@@ -134,8 +134,47 @@ extension BrokerBacked {
                 #expect(unconfirmed.status == 64 && unconfirmed.errors.contains("--yes"))
                 let badFilter = try Self.patronctl(setup, ["customers", "search", "--departure-from", "2026-13-01"])
                 #expect(badFilter.status == 65 && badFilter.errors.contains("args.departure_from"))
+                // With --json the error is JSON on standard output, as a script reads results.
+                let missingJSON = try Self.patronctl(setup, ["customers", "show", "C-404", "--json"])
+                #expect(missingJSON.status == 66 && missingJSON.errors.isEmpty, "\(missingJSON.errors)")
+                #expect(missingJSON.json?["error"]?["code"] == .string("not_found") && missingJSON.json?["error"]?["exit_code"] == .integer(66),
+                        "\(missingJSON.output)")
                 let completion = try Self.patronctl(setup, ["--generate-completion-script", "bash"])
                 #expect(completion.output.contains("customers") && completion.output.contains("import"))
+            }
+        }
+
+        /// The front desk's view: one search box for a name, an email, a phone or a number, and the
+        /// whole record (payments, carts, each thread with its messages), never cut when piped.
+        @Test func oneSearchBoxAndTheCompleteRecord() async throws {
+            try await withRunningPatron { setup, broker, _ in
+                let exchange = setup.topology.eventsExchange
+                try await CustomerCommands.publishAnaAndBen(setup, broker)
+                try await broker.publish([
+                    RecordIngest.message("p1", "payment.recorded", minute: 10, exchange: exchange,
+                                         #"{"customer":{"customer_no":"C-1"},"payment":{"reference":"PAY-1","booking_ref":"BK-1","amount":"100.00","method":"card"}}"#),
+                    RecordIngest.message("t1", "contact.submitted", minute: 11, exchange: exchange,
+                                         #"{"customer":{"customer_no":"C-1"},"message":{"thread_id":"T-1","subject":"Late arrival","body":"We arrive at midnight after a long drive from Bordeaux.\nIs the desk open then?"}}"#),
+                ])
+                try await eventually("the payment and the thread") { try await setup.journalCount() >= 5 }
+                for text in [["garcía"], ["ana@example.com"], ["600", "111", "222"], ["C-1"]] {
+                    let found = try Self.patronctl(setup, ["customers", "search"] + text + ["--json"])
+                    #expect(found.json?["customers"]?.arrayValue?.compactMap { $0["customer_no"]?.stringValue } == ["C-1"], "\(text): \(found.output)")
+                }
+                let shown = try Self.patronctl(["customers", "show", "C-1", "--config", setup.configurationPath], unset: ["COLUMNS"])
+                #expect(shown.status == 0, "\(shown.errors)")
+                for expected in ["PAYMENTS", "PAY-1", "card", "CARTS", "CART-1", "THREAD T-1 (open) Late arrival",
+                                 // Whole, though its line is wider than the 120 columns a pipe once got.
+                                 "We arrive at midnight after a long drive from Bordeaux. Is the desk open then?"] {
+                    #expect(shown.output.contains(expected), "\(expected) in\n\(shown.output)")
+                }
+                // A row wider than the 120 columns a pipe once got is printed whole.
+                let long = "maria.de.las.mercedes.fernandez-villaverde@correo.example.com"
+                try await broker.publish([RecordIngest.message("w1", "customer.updated", minute: 12, exchange: exchange,
+                                                               #"{"customer":{"email":"\#(long)","first_name":"María de las Mercedes","last_name":"Fernández-Villaverde y Castañeda","address":{"city":"Donostia"}}}"#)])
+                try await eventually("the long row") { try await setup.journalCount() >= 6 }
+                let table = try Self.patronctl(["customers", "search", "--city", "Donostia", "--config", setup.configurationPath], unset: ["COLUMNS"])
+                #expect(table.output.contains(long) && !table.output.contains("…"), "a piped table keeps its full width:\n\(table.output)")
             }
         }
 
