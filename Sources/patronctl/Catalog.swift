@@ -31,7 +31,9 @@ extension Patronctl {
                     let top = stats["top_customers"]?.arrayValue ?? []
                     if !top.isEmpty {
                         print("\nTOP CUSTOMERS")
-                        Output.table(["CUSTOMER NO", "SPENT"], top.map { [Output.text($0["customer_no"]), "\(Output.text($0["total_spent"])) \(Output.text($0["currency"]))"] })
+                        Output.table(["CUSTOMER NO", "NAME", "SPENT"], top.map {
+                            [Output.text($0["customer_no"]), Output.text($0["name"]), "\(Output.text($0["total_spent"])) \(Output.text($0["currency"]))"]
+                        })
                     }
                     let methods = stats["payment_methods"]?.arrayValue ?? []
                     if !methods.isEmpty {

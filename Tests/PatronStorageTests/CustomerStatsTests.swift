@@ -10,7 +10,7 @@ struct CustomerStatsTests {
         let fixture = try await RecordsFixture.open(engine)
         try await fixture.ingest([
             // 2026-11-20 08:01 (a Friday): Ana orders twice; Luis books and does not show.
-            Events.booking("b1", minute: 1, customer: #"{"customer_no":"C-1","email":"ana@example.com","newsletter":true}"#, ref: "BK-1", amount: "\"400.00\""),
+            Events.booking("b1", minute: 1, customer: #"{"customer_no":"C-1","email":"ana@example.com","first_name":"Ana","last_name":"García","newsletter":true}"#, ref: "BK-1", amount: "\"400.00\""),
             Events.booking("b2", minute: 2, customer: #"{"customer_no":"C-1"}"#, ref: "BK-2", amount: "\"100.00\""),
             Events.booking("b3", minute: 3, customer: #"{"customer_no":"C-2","email":"luis@example.com"}"#, ref: "BK-3", amount: "\"50.00\""),
             Events.status("n3", "booking.no_show", minute: 30, ref: "BK-3"),
@@ -38,6 +38,8 @@ struct CustomerStatsTests {
         #expect(all["threads"] == .object(["open": .integer(1), "average_first_response_seconds": .integer(1800)]))
         #expect(all["no_show_rate"] == .number("0.2500"))
         #expect(all["top_customers"]?.arrayValue?.map { $0["customer_no"] } == [.string("C-1")])
+        // Named, as staff know them.
+        #expect(all["top_customers"]?.arrayValue?.first?["name"] == .string("Ana García"))
         #expect(all["payment_methods"]?.arrayValue?.map { [$0["method"], $0["payments"]] } == [
             [.string("card"), .integer(1)], [.string("transfer"), .integer(1)],
         ])

@@ -55,10 +55,13 @@ public struct CustomerStats: Sendable, Equatable {
 
     public struct TopCustomer: Sendable, Equatable {
         public var customerNo: String
+        /// First and last name, as staff know the customer; empty when neither is known.
+        public var name: String
         public var spentMinor: Int64
 
-        public init(customerNo: String, spentMinor: Int64) {
+        public init(customerNo: String, name: String, spentMinor: Int64) {
             self.customerNo = customerNo
+            self.name = name
             self.spentMinor = spentMinor
         }
     }
@@ -135,7 +138,8 @@ public struct CustomerStats: Sendable, Equatable {
                                 "average_first_response_seconds": averageFirstResponseSeconds.map(JSONValue.integer) ?? .null]),
             "no_show_rate": rate(noShows, bookingsDue),
             "top_customers": .array(topCustomers.map {
-                .object(["customer_no": .string($0.customerNo), "total_spent": .string(Money.format($0.spentMinor, currency: currency)),
+                .object(["customer_no": .string($0.customerNo), "name": .string($0.name),
+                         "total_spent": .string(Money.format($0.spentMinor, currency: currency)),
                          "currency": .string(currency)])
             }),
             "payment_methods": .array(paymentMethods.map {

@@ -51,9 +51,12 @@ struct SQLCustomerStats<Engine: SQLEngine>: CustomerStatsSource {
             stats.noShows = try count("SELECT count(*) FROM bookings WHERE status = 'no_show' AND first_seen_at BETWEEN ? AND ?", range)
             stats.bookingsDue = try count("SELECT count(*) FROM bookings WHERE status IN ('confirmed', 'completed', 'no_show') AND first_seen_at BETWEEN ? AND ?", range)
             stats.topCustomers = try statements.all("""
-                SELECT c.customer_no, p.total_minor FROM customer_spend p JOIN customers c ON c.id = p.customer_id
+                SELECT c.customer_no, p.total_minor, c.first_name, c.last_name FROM customer_spend p JOIN customers c ON c.id = p.customer_id
                 WHERE p.currency = ? AND c.merged_into IS NULL AND c.erased_at IS NULL ORDER BY p.total_minor DESC, c.id LIMIT 10
-                """, .text(currency)) { CustomerStats.TopCustomer(customerNo: $0.text(0), spentMinor: $0.integer(1)) }
+                """, .text(currency)) { row in
+                let name = [row.textOrNil(2), row.textOrNil(3)].compactMap { $0 }.joined(separator: " ")
+                return CustomerStats.TopCustomer(customerNo: row.text(0), name: name, spentMinor: row.integer(1))
+            }
             var methods: [String: CustomerStats.PaymentMethod] = [:]
             for (method, currency, payments, minor) in try statements.all("""
                 SELECT coalesce(method, 'unknown') AS method, currency, count(*) AS n, CAST(sum(amount_minor) AS BIGINT) AS minor FROM payments
