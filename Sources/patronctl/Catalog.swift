@@ -187,7 +187,7 @@ extension Patronctl {
                     try await connection.run("carts.list", args: args) { result in
                         Output.table(["CART", "CUSTOMER NO", "STATUS", "TOTAL", "UPDATED"], (result["carts"]?.arrayValue ?? []).map {
                             [Output.text($0["id"]), Output.text($0["customer_no"]), Output.text($0["status"]),
-                             "\(Output.text($0["total"])) \(Output.text($0["currency"]))", Output.text($0["updated_at"])]
+                             "\(Output.text($0["total"])) \(Output.text($0["currency"]))", Output.time($0["updated_at"])]
                         })
                     }
                 }

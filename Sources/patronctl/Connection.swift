@@ -4,6 +4,7 @@ import Logging
 import PatronAMQP
 import PatronDomain
 import PatronService
+import Synchronization
 
 /// Options every subcommand shares: where the broker is and how to print.
 struct ConnectionOptions: ParsableArguments {
@@ -47,6 +48,7 @@ struct ConnectionOptions: ParsableArguments {
     /// Connects, runs `body` with a command client, and always closes the connection.
     func withPatron<T: Sendable>(_ body: @Sendable (CommandClient, AMQPClient, PatronConfiguration) async throws -> T) async throws -> T {
         let configuration = try loadConfiguration()
+        Output.businessZone.withLock { $0 = configuration.records.businessZone }
         var logger = Logger(label: "patronctl")
         logger.logLevel = .critical
         let client = AMQPClient(configuration: configuration.clientConfiguration(connectionName: "patronctl"), logger: logger)
@@ -124,6 +126,26 @@ func reportingFailures(_ body: () async throws -> Void) async throws {
 
 /// Plain-text output: aligned columns, cut to the terminal width.
 enum Output {
+    /// The business's zone (`dispatch.timezone` in the configuration read), on whose clock times
+    /// are shown to people (EVENTS.md, "Definitions"); `--json` keeps the wire's RFC 3339.
+    static let businessZone = Mutex(TimeZone(identifier: "UTC")!)
+
+    /// An RFC 3339 time on the business's clock with its offset (`2026-11-20 11:15:00 +01:00`);
+    /// other values as ``text(_:)``.
+    static func time(_ value: JSONValue?) -> String {
+        guard let text = value?.stringValue, let time = Timestamp(rfc3339: text) else { return self.text(value) }
+        let local = time.rfc3339(in: businessZone.withLock { $0 })
+        let seconds = local.prefix(19).replacingOccurrences(of: "T", with: " ")
+        let offset = local.hasSuffix("Z") ? "+00:00" : String(local.suffix(6))
+        return "\(seconds) \(offset)"
+    }
+
+    /// The day of an RFC 3339 time on the business's clock.
+    static func day(_ value: JSONValue?) -> String {
+        guard let text = value?.stringValue, let time = Timestamp(rfc3339: text) else { return self.text(value) }
+        return String(time.rfc3339(in: businessZone.withLock { $0 }).prefix(10))
+    }
+
     static func json(_ value: JSONValue) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

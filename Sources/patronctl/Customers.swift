@@ -24,9 +24,7 @@ enum CustomerText {
         return object.members.sorted { $0.key < $1.key }.map { "\(Output.text($0.value)) \($0.key)" }.joined(separator: ", ")
     }
 
-    static func date(_ value: JSONValue?) -> String {
-        value?.stringValue.map { String($0.prefix(10)) } ?? "-"
-    }
+    static func date(_ value: JSONValue?) -> String { Output.day(value) }
 
     static func table(_ customers: [JSONValue]) {
         Output.table(["CUSTOMER NO", "NAME", "EMAIL", "PHONE", "CITY", "COUNTRY", "GROUP", "ORDERS", "SPENT", "LAST ORDER"],
@@ -49,7 +47,7 @@ enum CustomerText {
                          record["address"]?["country"]].compactMap { $0?.stringValue }.joined(separator: ", ")),
             ("language", Output.text(record["language"])), ("birthday", Output.text(record["birthday"])),
             ("group", Output.text(record["group"])), ("tags", list(record["tags"])),
-            ("newsletter", Output.text(record["newsletter"])), ("first contact", Output.text(record["first_contact_at"])),
+            ("newsletter", Output.text(record["newsletter"])), ("first contact", Output.time(record["first_contact_at"])),
             ("orders", "\(Output.text(record["orders"])), spent \(money(record["total_spent"])), average \(money(record["average_order"]))"),
             ("no-shows", Output.text(record["no_shows"])),
         ]
@@ -60,23 +58,23 @@ enum CustomerText {
         }
         section("PAYMENTS", ["REFERENCE", "BOOKING", "STATUS", "METHOD", "WHEN", "AMOUNT"], record["payments"]) {
             [Output.text($0["reference"]), Output.text($0["booking_ref"]), Output.text($0["status"]), Output.text($0["method"]),
-             Output.text($0["occurred_at"]), "\(Output.text($0["amount"])) \(Output.text($0["currency"]))"]
+             Output.time($0["occurred_at"]), "\(Output.text($0["amount"])) \(Output.text($0["currency"]))"]
         }
         section("CARTS", ["CART", "STATUS", "UPDATED", "TOTAL"], record["carts"]) {
-            [Output.text($0["id"]), Output.text($0["status"]), Output.text($0["updated_at"]), "\(Output.text($0["total"])) \(Output.text($0["currency"]))"]
+            [Output.text($0["id"]), Output.text($0["status"]), Output.time($0["updated_at"]), "\(Output.text($0["total"])) \(Output.text($0["currency"]))"]
         }
         for thread in record["threads"]?.arrayValue ?? [] {
             print("\nTHREAD \(Output.text(thread["thread_id"])) (\(thread["open"]?.boolValue == true ? "open" : "closed"))"
                   + " \(Output.text(thread["subject"])), contact \(Output.text(thread["contact"])), booking \(Output.text(thread["booking_ref"]))")
             Output.table(["WHEN", "DIRECTION", "AUTHOR", "MESSAGE"], (thread["messages"]?.arrayValue ?? []).map {
-                [Output.text($0["occurred_at"]), Output.text($0["direction"]), Output.text($0["author"]), shortened(Output.text($0["body"]))]
+                [Output.time($0["occurred_at"]), Output.text($0["direction"]), Output.text($0["author"]), shortened(Output.text($0["body"]))]
             })
         }
         section("NOTES", ["WHEN", "AUTHOR", "NOTE"], record["notes"]) {
-            [Output.text($0["created_at"]), Output.text($0["author"]), Output.text($0["text"])]
+            [Output.time($0["created_at"]), Output.text($0["author"]), Output.text($0["text"])]
         }
         section("CONSENT", ["WHEN", "PURPOSE", "OPTED IN", "SOURCE"], record["consent"]) {
-            [Output.text($0["occurred_at"]), Output.text($0["purpose"]), Output.text($0["opted_in"]), Output.text($0["source"])]
+            [Output.time($0["occurred_at"]), Output.text($0["purpose"]), Output.text($0["opted_in"]), Output.text($0["source"])]
         }
     }
 

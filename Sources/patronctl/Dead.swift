@@ -34,7 +34,7 @@ extension Patronctl.Dead {
                 if connection.json { return Output.json(result) }
                 let rows = (result["messages"]?.arrayValue ?? []).map { message in
                     [Output.text(message["event_id"]), Output.text(message["routing_key"]),
-                     Output.text(message["rejected_at"]), Output.text(message["error"])]
+                     Output.time(message["rejected_at"]), Output.text(message["error"])]
                 }
                 Output.table(["EVENT ID", "ROUTING KEY", "REJECTED AT", "REASON"], rows)
                 print("\(rows.count) shown of \(Output.text(result["total"])) in the dead-letter queue")

@@ -61,7 +61,7 @@ extension Patronctl.Exports {
             try await reportingFailures {
                 try await connection.run("exports.log", args: args) { result in
                     Output.table(["EXPORT", "BY", "COMPLETED", "FORMAT", "ROWS", "FILE", "REMOVED"], (result["exports"]?.arrayValue ?? []).map {
-                        [Output.text($0["export_id"]), Output.text($0["requested_by"]), Output.text($0["completed_at"]),
+                        [Output.text($0["export_id"]), Output.text($0["requested_by"]), Output.time($0["completed_at"]),
                          Output.text($0["format"]), Output.text($0["rows"]), Output.text($0["file"]), CustomerText.date($0["removed_at"])]
                     })
                 }

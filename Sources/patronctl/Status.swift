@@ -44,9 +44,9 @@ extension Patronctl {
                 if let unreachable = daemon?["unreachable"]?.stringValue {
                     print("patrond       NOT ANSWERING (\(unreachable))")
                 } else {
-                    print("patrond       \(Output.text(daemon?["version"])), up since \(Output.text(daemon?["started_at"]))")
+                    print("patrond       \(Output.text(daemon?["version"])), up since \(Output.time(daemon?["started_at"]))")
                     print("broker        \(Output.text(daemon?["broker"]))")
-                    print("last event    received \(Output.text(daemon?["journal"]?["last_received_at"])), occurred \(Output.text(daemon?["journal"]?["last_occurred_at"]))")
+                    print("last event    received \(Output.time(daemon?["journal"]?["last_received_at"])), occurred \(Output.time(daemon?["journal"]?["last_occurred_at"]))")
                     let journal = daemon?["journal"]
                     print("journal       \(Output.text(journal?["events"])) events, \(Output.text(journal?["duplicates"])) duplicates ignored, "
                           + "\(Output.text(journal?["suppressed"])) dropped as older than an erasure")

@@ -164,6 +164,9 @@ extension BrokerBacked {
                 let shown = try Self.patronctl(["customers", "show", "C-1", "--config", setup.configurationPath], unset: ["COLUMNS"])
                 #expect(shown.status == 0, "\(shown.errors)")
                 for expected in ["PAYMENTS", "PAY-1", "card", "CARTS", "CART-1", "THREAD T-1 (open) Late arrival",
+                                 // Times on the business's clock (the example zone, Europe/Madrid): the
+                                 // message came at 10:11 UTC.
+                                 "2026-11-20 11:11:00 +01:00",
                                  // Whole, though its line is wider than the 120 columns a pipe once got.
                                  "We arrive at midnight after a long drive from Bordeaux. Is the desk open then?"] {
                     #expect(shown.output.contains(expected), "\(expected) in\n\(shown.output)")
