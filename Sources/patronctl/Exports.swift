@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import PatronDomain
+import PatronService
 
 extension Patronctl {
     struct Exports: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Export customer lists to files on patrond's host, and read the export log.",
-            subcommands: [Run.self, Log.self])
+            abstract: "Export customer lists to files on patrond's host, fetch them over the broker, and read the export log.",
+            subcommands: [Run.self, Fetch.self, Log.self])
     }
 }
 
@@ -46,6 +47,65 @@ extension Patronctl.Exports {
                 try await connection.run("exports.run", args: arguments) { result in
                     print("\(Output.text(result["rows"])) customers written to \(Output.text(result["file"]))")
                     print("export \(Output.text(result["export_id"])), sha256 \(Output.text(result["sha256"]))")
+                }
+            }
+        }
+    }
+
+    struct Fetch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy an export's or a report's file from patrond's host, over the broker, and check its SHA-256 (operator).",
+            discussion: "Example: patronctl exports fetch 20261124-074612-3f9a1c --output customers.csv")
+
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The export's id (exports run and exports log print it).") var exportID: String
+        @Option(help: "Where to write the file (default: its name on patrond's host, here). An existing file is not replaced.")
+        var output: String?
+
+        func run() async throws {
+            let (connection, exportID, output) = (self.connection, self.exportID, self.output)
+            try await reportingFailures {
+                let written = try await connection.withPatron { commands, _, _ -> JSONValue in
+                    var offset: Int64? = 0
+                    var path: String?
+                    var handle: FileHandle?
+                    let digest = SHA256Digest()
+                    var expected = ""
+                    var size: Int64 = 0
+                    defer { try? handle?.close() }
+                    while let start = offset {
+                        let part = try await connection.ask(commands, "exports.fetch", args: ["export_id": .string(exportID), "offset": .integer(start)])
+                        if handle == nil {
+                            let target = output ?? Output.text(part["file"])
+                            guard !FileManager.default.fileExists(atPath: target) else {
+                                throw CLIFailure(code: 73, message: "\(target) exists; not replaced (name another with --output)")
+                            }
+                            // 0600: the file holds personal data, as on patrond's host.
+                            guard FileManager.default.createFile(atPath: target, contents: nil, attributes: [.posixPermissions: 0o600]),
+                                  let opened = FileHandle(forWritingAtPath: target) else {
+                                throw CLIFailure(code: 73, message: "cannot create \(target)")
+                            }
+                            (path, handle, expected, size) = (target, opened, Output.text(part["sha256"]), part["size"]?.intValue ?? 0)
+                        }
+                        guard let data = Data(base64Encoded: Output.text(part["data"])) else {
+                            throw CLIFailure(code: 76, message: "part at \(start) is not base64")
+                        }
+                        try handle?.write(contentsOf: data)
+                        digest.update(data)
+                        offset = part["next_offset"]?.intValue
+                    }
+                    try handle?.synchronize()
+                    let actual = digest.finish() ?? ""
+                    guard actual == expected else {
+                        if let path { try? FileManager.default.removeItem(atPath: path) }
+                        throw CLIFailure(code: 76, message: "the copy's SHA-256 \(actual) is not the export's \(expected); nothing kept")
+                    }
+                    return .object(["export_id": .string(exportID), "file": .string(path ?? ""), "size": .integer(size), "sha256": .string(actual)])
+                }
+                if connection.json {
+                    Output.json(written)
+                } else {
+                    print("\(Output.text(written["size"])) bytes written to \(Output.text(written["file"])), sha256 \(Output.text(written["sha256"])) checked")
                 }
             }
         }

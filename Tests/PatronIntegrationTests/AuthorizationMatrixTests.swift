@@ -11,7 +11,7 @@ extension BrokerBacked {
             "groups.list": "viewer", "contacts.list": "viewer", "titles.list": "viewer", "threads.list": "viewer",
             "carts.list": "viewer", "schedules.list": "viewer",
             "dead.list": "operator", "customers.tag": "operator", "customers.untag": "operator", "customers.note": "operator",
-            "customers.set_group": "operator", "threads.close": "operator", "exports.run": "operator", "exports.log": "operator", "reports.run": "operator",
+            "customers.set_group": "operator", "threads.close": "operator", "exports.run": "operator", "exports.log": "operator", "exports.fetch": "operator", "reports.run": "operator",
             "schedules.create": "operator", "schedules.delete": "operator", "schedules.run_now": "operator",
             "dispatch.send": "operator", "dispatch.unsubscribe": "operator",
             "customers.merge": "admin", "customers.unmerge": "admin", "customers.erase": "admin", "customers.import": "admin",

@@ -46,6 +46,19 @@ extension BrokerBacked {
                     let announced = try #require(try await notes.received().first { $0.properties.type == "export.completed" })
                     let body = try JSONParser.parse(announced.body)
                     #expect(body["export_id"] == result["export_id"] && body["sha256"] == result["sha256"] && body["file"] == .string(file))
+                    // Fetched in parts over the broker (7 bytes at a time here), the same bytes and digest.
+                    var copy = Data()
+                    var offset: Int64? = 0
+                    while let start = offset {
+                        let part = try await commands.call("exports.fetch", args: ["export_id": result["export_id"]!, "offset": .integer(start), "length": .integer(7)])
+                        let fetched = try #require(part["result"], "\(part)")
+                        #expect(fetched["sha256"] == result["sha256"])
+                        copy += Data(base64Encoded: fetched["data"]?.stringValue ?? "") ?? Data()
+                        offset = fetched["next_offset"]?.intValue
+                    }
+                    #expect(copy == FileManager.default.contents(atPath: file))
+                    let beyond = try await commands.call("exports.fetch", args: ["export_id": result["export_id"]!, "offset": .integer(1_000_000)])
+                    #expect(beyond["error"]?["field"] == .string("args.offset"), "\(beyond)")
                     let log = try await commands.call("exports.log")
                     let entry = try #require(log["result"]?["exports"]?.arrayValue?.first)
                     #expect(entry["requested_by"] == .string("patron"))

@@ -75,6 +75,15 @@ extension BrokerBacked {
                 #expect(log.output.hasPrefix("EXPORT") && log.output.contains(id), "\(log.output)")
                 let bad = try Self.patronctl(setup, ["exports", "run", "--fields", "password"])
                 #expect(bad.status == 65 && bad.errors.contains("args.fields"))
+                // The file fetched over the broker, in parts when large, is the same byte for byte.
+                let copy = setup.directory.appendingPathComponent("fetched.csv").path
+                let fetched = try Self.patronctl(setup, ["exports", "fetch", id, "--output", copy])
+                #expect(fetched.status == 0 && fetched.output.contains("checked"), "\(fetched.output) \(fetched.errors)")
+                #expect(FileManager.default.contents(atPath: copy) == FileManager.default.contents(atPath: file))
+                let again = try Self.patronctl(setup, ["exports", "fetch", id, "--output", copy])
+                #expect(again.status == 73 && again.errors.contains("not replaced"), "\(again.errors)")
+                let unknown = try Self.patronctl(setup, ["exports", "fetch", "20000101-000000-000000", "--output", copy + ".x"])
+                #expect(unknown.status == 66 && unknown.errors.contains("args.export_id"), "\(unknown.errors)")
 
                 let scheduled = try Self.patronctl(setup, ["schedules", "create", "weekly guests", "--cron", "0 7 * * mon",
                                                            "--timezone", "Europe/Madrid", "--group", "Guest"])

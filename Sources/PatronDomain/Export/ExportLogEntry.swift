@@ -64,4 +64,6 @@ public protocol ExportLogStore: Sendable {
     /// Entries whose file is still there and was completed before `time`.
     func filesCompleted(before time: Timestamp) async throws -> [ExportLogEntry]
     func markRemoved(_ id: String, at time: Timestamp) async throws
+    /// The entry of one export, or nil when there is none.
+    func entry(id: String) async throws -> ExportLogEntry?
 }

@@ -56,23 +56,18 @@ final class ExportFile: Sendable {
         let descriptor = open(temporaryPath, O_RDONLY | O_CLOEXEC)
         if descriptor < 0 { throw ExportFileError("open", temporaryPath, errno: errno) }
         defer { close(descriptor) }
-        guard let digest = patron_sha256_begin() else { throw ExportFileError("sha256", temporaryPath, reason: "no digest context") }
+        let digest = SHA256Digest()
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                patron_sha256_discard(digest)
                 throw ExportFileError("read", temporaryPath, errno: errno)
             }
             if count == 0 { break }
-            guard patron_sha256_update(digest, chunk, count) == 0 else {
-                patron_sha256_discard(digest)
-                throw ExportFileError("sha256", temporaryPath, reason: "digest update failed")
-            }
+            guard digest.update(chunk.prefix(count)) else { throw ExportFileError("sha256", temporaryPath, reason: "digest update failed") }
         }
-        var bytes = [UInt8](repeating: 0, count: 32)
-        guard patron_sha256_finish(digest, &bytes) == 0 else { throw ExportFileError("sha256", temporaryPath, reason: "digest failed") }
+        guard let hex = digest.finish() else { throw ExportFileError("sha256", temporaryPath, reason: "digest failed") }
         guard fsync(descriptor) == 0 else { throw ExportFileError("fsync", temporaryPath, errno: errno) }
         guard rename(temporaryPath, finalPath) == 0 else { throw ExportFileError("rename", finalPath, errno: errno) }
         let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -80,7 +75,7 @@ final class ExportFile: Sendable {
             defer { close(directoryDescriptor) }
             guard fsync(directoryDescriptor) == 0 else { throw ExportFileError("fsync", directory, errno: errno) }
         }
-        return bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        return hex
     }
 
     /// Removes the partial file: an export that failed leaves nothing behind.

@@ -35,6 +35,12 @@ struct SQLExportLog<Engine: SQLEngine>: ExportLogStore {
         }
     }
 
+    func entry(id: String) async throws -> ExportLogEntry? {
+        try await engine.read { statements in
+            try statements.first("SELECT \(Self.columns) FROM export_log WHERE id = ?", .text(id), read: Self.entry)
+        }
+    }
+
     func markRemoved(_ id: String, at time: Timestamp) async throws {
         try await engine.write { try $0.run("UPDATE export_log SET removed_at = ? WHERE id = ?", .of(time), .text(id)) }
     }
