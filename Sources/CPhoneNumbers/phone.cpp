@@ -10,8 +10,8 @@
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
 
-static int format_phone(const char *input, size_t length, const char *default_region,
-                        PhoneNumberUtil::PhoneNumberFormat format, char *out, size_t capacity) {
+extern "C" int patron_phone_to_e164(const char *input, size_t length, const char *default_region,
+                                    char *out, size_t capacity) {
     const PhoneNumberUtil *util = PhoneNumberUtil::GetInstance();
     PhoneNumber number;
     if (util->Parse(std::string(input, length), std::string(default_region), &number) !=
@@ -22,20 +22,10 @@ static int format_phone(const char *input, size_t length, const char *default_re
         return 0;
     }
     std::string formatted;
-    util->Format(number, format, &formatted);
+    util->Format(number, PhoneNumberUtil::E164, &formatted);
     if (formatted.size() + 1 > capacity) {
         return -1;
     }
     std::memcpy(out, formatted.c_str(), formatted.size() + 1);
     return static_cast<int>(formatted.size());
-}
-
-extern "C" int patron_phone_to_e164(const char *input, size_t length, const char *default_region,
-                                    char *out, size_t capacity) {
-    return format_phone(input, length, default_region, PhoneNumberUtil::E164, out, capacity);
-}
-
-extern "C" int patron_phone_to_international(const char *input, size_t length, const char *default_region,
-                                             char *out, size_t capacity) {
-    return format_phone(input, length, default_region, PhoneNumberUtil::INTERNATIONAL, out, capacity);
 }

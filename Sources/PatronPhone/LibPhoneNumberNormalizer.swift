@@ -38,23 +38,12 @@ public final class LibPhoneNumberNormalizer: PhoneNormalizer, Sendable {
         return digits.first != UInt8(ascii: "0") && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
-    /// The number in the international format people read (`+34 600 11 12 22`), or nil when
-    /// it is not a valid number. Not cached: exports call it once per cell.
-    public func international(_ text: String, defaultRegion: String) -> String? {
-        Self.format(text, region: defaultRegion, with: patron_phone_to_international)
-    }
-
     private func parse(_ text: String, region: String) -> String? {
-        Self.format(text, region: region, with: patron_phone_to_e164)
-    }
-
-    private static func format(_ text: String, region: String,
-                               with function: (UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, UnsafeMutablePointer<CChar>?, Int) -> Int32) -> String? {
-        var output = [CChar](repeating: 0, count: 48)
+        var output = [CChar](repeating: 0, count: 32)
         var input = text
         let length = input.withUTF8 { bytes in
             bytes.withMemoryRebound(to: CChar.self) { characters in
-                function(characters.baseAddress, characters.count, region, &output, output.count)
+                patron_phone_to_e164(characters.baseAddress, characters.count, region, &output, output.count)
             }
         }
         guard length > 0 else { return nil }

@@ -99,9 +99,7 @@ public final class Patron: Sendable {
         exportRetention = ExportRetention(log: exportLog, directory: configuration.exportsDirectory,
                                           retentionDays: configuration.exports.retentionDays, logger: logger)
         let exporter = CustomerExporter(stores: stores, directory: configuration.exportsDirectory, currency: configuration.records.defaultCurrency,
-                                        pdfFont: configuration.exports.pdfFont, zone: configuration.records.businessZone) { [phones, region = configuration.records.defaultCountry] written in
-            phones.international(written, defaultRegion: region) ?? written
-        }
+                                        pdfFont: configuration.exports.pdfFont, zone: configuration.records.businessZone)
         dispatchOutbox = stores.dispatchOutbox
         dispatchRelay = DispatchRelay(outbox: dispatchOutbox, client: dispatchClient, exchange: names.dispatchExchange,
                                       rateLimits: dispatch.rateLimits, logger: logger)

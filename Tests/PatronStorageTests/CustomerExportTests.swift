@@ -3,7 +3,6 @@ import Foundation
 import GRDB
 import Logging
 import PatronDomain
-import PatronPhone
 import PatronService
 @testable import PatronStorage
 import Testing
@@ -237,25 +236,6 @@ struct SpreadsheetAndPDFExportTests {
         #expect(xlsx.output.trimmingCharacters(in: .whitespacesAndNewlines) == "2026-11-20 09:01:00", "\(xlsx.output)")
         let pdf = try Self.run("pdftotext", ["-layout", try await export("pdf"), "-"]).output
         #expect(pdf.contains("2026-11-20 09:01") && pdf.contains("(Europe/Madrid)"), "\(pdf)")
-    }
-
-    /// Phones in one form people read, whichever way the customer wrote them; a number that is
-    /// not valid stays as written.
-    @Test func phonesAreShownInOneInternationalForm() async throws {
-        let fixture = try await Self.fixture()
-        try await fixture.ingest(Events.profile("x1", minute: 41, #"{"customer_no":"C-11","last_name":"Odd","email":"odd@example.com","phone":"ext. 12"}"#))
-        let phones = LibPhoneNumberNormalizer()
-        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR",
-                                        zone: .utc) { phones.international($0, defaultRegion: "ES") ?? $0 }
-        let entry = try await exporter.run(try CustomerExportTests.request(["format": .string("csv"),
-                                                                            "fields": .array(["customer_no", "mobile", "phone"].map(JSONValue.string))]),
-                                           requestedBy: "alice")
-        let rows = Dictionary(try CustomerExportTests.readBack(entry.file).dropFirst().map { ($0[0], Array($0.dropFirst())) }) { first, _ in first }
-        #expect(rows["C-1"] == ["+34 600 11 12 22", ""])
-        #expect(rows["C-3"] == ["", "+47 22 33 44 55"])
-        #expect(rows["C-9"] == ["+30 691 234 5678", ""])
-        #expect(rows["C-10"] == ["", "+34 943 00 01 11"])
-        #expect(rows["C-11"] == ["", "ext. 12"])
     }
 
     @Test func pdfIsValidEmbedsItsFontAndPrintsEveryScript() async throws {

@@ -14,11 +14,6 @@ extern "C" {
 int patron_phone_to_e164(const char *input, size_t length, const char *default_region,
                          char *out, size_t capacity);
 
-/// As `patron_phone_to_e164`, in libphonenumber's international format for people to read
-/// (`+34 600 11 12 22`).
-int patron_phone_to_international(const char *input, size_t length, const char *default_region,
-                                  char *out, size_t capacity);
-
 #ifdef __cplusplus
 }
 #endif

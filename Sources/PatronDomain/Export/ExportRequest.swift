@@ -19,7 +19,6 @@ public enum ExportField: String, Sendable, CaseIterable {
         case .firstContactAt, .lastOrderAt: .dateTime
         case .newsletter: .yesNo
         case .title, .group: .vocabulary
-        case .phone, .mobile, .fax: .phone
         default: .text
         }
     }
@@ -85,8 +84,6 @@ public struct ExportColumn: Sendable, Equatable {
         case yesNo
         /// Patron's own words (titles, automatic groups), in the export's language.
         case vocabulary
-        /// A phone number, shown in one international form.
-        case phone
     }
 
     /// The machine name (`last_name`), as the export log lists it.

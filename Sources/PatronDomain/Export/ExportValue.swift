@@ -13,9 +13,6 @@ public enum ExportValue: Sendable, Equatable {
     /// One of Patron's own words (a configured title, an automatic group's name), shown in the
     /// export's language; other text (a custom group's name) as written.
     case vocabulary(String)
-    /// A phone as the customer wrote it, which a file shows in one readable international form
-    /// where it can be read as a valid number (``ExportLayout``).
-    case phone(String)
 
     /// The cell as CSV text: amounts as decimals (`-12.50`), times in RFC 3339 on `zone`'s clock
     /// with its offset (EVENTS.md: times shown to people are the business's), yes/no in the
@@ -29,7 +26,6 @@ public enum ExportValue: Sendable, Equatable {
         case .dateTime(let time): time.rfc3339(in: zone)
         case .yesNo(let value): language.yesNo(value)
         case .vocabulary(let word): language.word(word)
-        case .phone(let text): text
         }
     }
 }

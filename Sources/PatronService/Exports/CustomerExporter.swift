@@ -16,11 +16,9 @@ public struct CustomerExporter: Sendable {
     let pdfFont: String
     /// The business's clock, on which customer lists show times (a report shows its own zone's).
     let zone: TimeZone
-    /// Phones in the one form files show them in.
-    let phoneText: @Sendable (String) -> String
 
     public init(stores: Storage.Stores, directory: String, currency: String, pdfFont: String = PatronConfiguration.Exports.defaultPDFFont,
-                zone: TimeZone, phoneText: @escaping @Sendable (String) -> String = { $0 }) {
+                zone: TimeZone) {
         rows = stores.customerRows
         reports = stores.reports
         log = stores.exportLog
@@ -28,12 +26,11 @@ public struct CustomerExporter: Sendable {
         self.currency = currency
         self.pdfFont = pdfFont
         self.zone = zone
-        self.phoneText = phoneText
     }
 
     public func run(_ request: ExportRequest, requestedBy: String) async throws -> ExportLogEntry {
         let startedAt = Timestamp.now
-        let layout = ExportLayout(request: request, currency: currency, exportedAt: startedAt, zone: zone, phoneText: phoneText)
+        let layout = ExportLayout(request: request, currency: currency, exportedAt: startedAt, zone: zone)
         let csv = CSVRowEncoder(delimiter: request.delimiter, byteOrderMark: request.byteOrderMark)
         return try await write(request.format, named: "customers", layout: layout, csv: csv, startedAt: startedAt,
                                filter: JSONObject(request.filterArguments), requestedBy: requestedBy) { [rows, currency] sheet in
@@ -46,7 +43,7 @@ public struct CustomerExporter: Sendable {
         let startedAt = Timestamp.now
         let layout = ExportLayout(columns: report.columns(currency: currency), language: report.language, currency: currency,
                                   title: report.title + Self.periodText(report, now: startedAt), sheetName: report.title, exportedAt: startedAt,
-                                  zone: report.timeZone, phoneText: phoneText)
+                                  zone: report.timeZone)
         return try await write(report.format, named: report.kind.rawValue, layout: layout, csv: CSVRowEncoder(), startedAt: startedAt,
                                filter: report.logArguments(now: startedAt), requestedBy: requestedBy) { [reports, currency] sheet in
             try await reports.rows(report, now: startedAt, currency: currency) { values in try sheet.append(values) }

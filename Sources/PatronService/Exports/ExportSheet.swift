@@ -23,13 +23,11 @@ struct ExportLayout: Sendable {
     let exportedAt: Timestamp
     /// Whose clock times are shown on: the business's for customer lists, a report's own zone.
     let zone: TimeZone
-    /// A phone as written, in the form the file shows.
-    let phoneText: @Sendable (String) -> String
 
     var headers: [String] { columns.map(\.header) }
 
     init(columns: [ExportColumn], language: ExportLanguage, currency: String, title: String, sheetName: String, exportedAt: Timestamp,
-         zone: TimeZone, phoneText: @escaping @Sendable (String) -> String) {
+         zone: TimeZone) {
         self.columns = columns
         self.language = language
         self.currency = currency
@@ -37,17 +35,10 @@ struct ExportLayout: Sendable {
         self.sheetName = sheetName
         self.exportedAt = exportedAt
         self.zone = zone
-        self.phoneText = phoneText
-    }
-
-    /// A cell as text (CSV, and PDF's cells but for times).
-    func text(of value: ExportValue) -> String {
-        if case .phone(let written) = value { return phoneText(written) }
-        return value.csvText(language: language, currency: currency, zone: zone)
     }
 
     /// A customer list's layout: the request's fields, titled by its filter.
-    init(request: ExportRequest, currency: String, exportedAt: Timestamp, zone: TimeZone, phoneText: @escaping @Sendable (String) -> String) {
+    init(request: ExportRequest, currency: String, exportedAt: Timestamp, zone: TimeZone) {
         let filter = request.filterArguments.sorted { $0.key < $1.key }.map { key, value -> String in
             let text: String = switch value {
             case .string(let string): string
@@ -63,7 +54,7 @@ struct ExportLayout: Sendable {
         let sheet = spanish ? "Clientes" : "Customers"
         self.init(columns: request.fields.map { $0.column(request.language, currency: currency) }, language: request.language,
                   currency: currency, title: "\(sheet): " + (filter.isEmpty ? everyone : filter.joined(separator: ", ")),
-                  sheetName: sheet, exportedAt: exportedAt, zone: zone, phoneText: phoneText)
+                  sheetName: sheet, exportedAt: exportedAt, zone: zone)
     }
 }
 
@@ -92,7 +83,7 @@ final class CSVSheet: ExportSheet, @unchecked Sendable {
     }
 
     func append(_ row: [ExportValue]) throws {
-        encoder.append(row.map(layout.text(of:)), to: &buffer)
+        encoder.append(row.map { $0.csvText(language: layout.language, currency: layout.currency, zone: layout.zone) }, to: &buffer)
         if buffer.count >= Self.flushSize { try flush() }
     }
 

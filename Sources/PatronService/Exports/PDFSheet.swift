@@ -90,7 +90,7 @@ final class PDFSheet: ExportSheet, @unchecked Sendable {
     /// people read them on paper.
     private func cellText(_ value: ExportValue) -> String {
         if case .dateTime(let time) = value { return localMinute(time) }
-        return layout.text(of: value)
+        return value.csvText(language: layout.language, currency: layout.currency, zone: layout.zone)
     }
 
     /// `2026-11-20 09:15` on the layout's clock.

@@ -86,7 +86,6 @@ final class XLSXSheet: ExportSheet, @unchecked Sendable {
             case .dateTime(let time): worksheet_write_unixtime(sheet, row, column, wallSeconds(time), dateFormat)
             case .yesNo(let flag): worksheet_write_string(sheet, row, column, layout.language.yesNo(flag), nil)
             case .vocabulary(let word): worksheet_write_string(sheet, row, column, layout.language.word(word), nil)
-            case .phone(let written): worksheet_write_string(sheet, row, column, layout.phoneText(written), nil)
             }
             guard status == LXW_NO_ERROR else { throw ExportFileError("xlsx", path, reason: String(cString: lxw_strerror(status))) }
         }

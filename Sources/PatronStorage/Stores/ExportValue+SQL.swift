@@ -12,8 +12,6 @@ extension ExportValue {
         case (.integer(let integer), .text): self = .text(String(integer))
         case (.integer(let integer), .vocabulary): self = .vocabulary(String(integer))
         case (.text(let text), .vocabulary): self = .vocabulary(text)
-        case (.text(let text), .phone): self = .phone(text)
-        case (.integer(let integer), .phone): self = .phone(String(integer))
         case (.text(let text), .text): self = .text(text)
         case (.text(let text), .integer): self = .integer(Int64(text) ?? 0)
         case (.text(let text), .money): self = .money(Int64(text) ?? 0)
