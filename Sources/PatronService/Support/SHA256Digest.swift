@@ -17,7 +17,10 @@ public final class SHA256Digest {
     @discardableResult
     public func update(_ bytes: some Collection<UInt8>) -> Bool {
         guard let context else { return false }
-        let accepted = Array(bytes).withUnsafeBufferPointer { patron_sha256_update(context, $0.baseAddress, $0.count) == 0 }
+        // Arrays, their slices and Data are digested where they lie, without a copy (an export
+        // feeds megabytes at a time).
+        func digest(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool { patron_sha256_update(context, buffer.baseAddress, buffer.count) == 0 }
+        let accepted = bytes.withContiguousStorageIfAvailable(digest) ?? Array(bytes).withUnsafeBufferPointer(digest)
         if !accepted { discard() }
         return accepted
     }
