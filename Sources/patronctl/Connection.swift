@@ -133,8 +133,7 @@ enum Output {
     /// An RFC 3339 time on the business's clock with its offset (`2026-11-20 11:15:00 +01:00`);
     /// other values as ``text(_:)``.
     static func time(_ value: JSONValue?) -> String {
-        guard let text = value?.stringValue, let time = Timestamp(rfc3339: text) else { return self.text(value) }
-        let local = time.rfc3339(in: businessZone.withLock { $0 })
+        guard let local = local(value) else { return text(value) }
         let seconds = local.prefix(19).replacingOccurrences(of: "T", with: " ")
         let offset = local.hasSuffix("Z") ? "+00:00" : String(local.suffix(6))
         return "\(seconds) \(offset)"
@@ -142,8 +141,13 @@ enum Output {
 
     /// The day of an RFC 3339 time on the business's clock.
     static func day(_ value: JSONValue?) -> String {
-        guard let text = value?.stringValue, let time = Timestamp(rfc3339: text) else { return self.text(value) }
-        return String(time.rfc3339(in: businessZone.withLock { $0 }).prefix(10))
+        local(value).map { String($0.prefix(10)) } ?? text(value)
+    }
+
+    /// An RFC 3339 time given as text, again in RFC 3339 on the business's clock; nil for anything else.
+    private static func local(_ value: JSONValue?) -> String? {
+        guard let text = value?.stringValue, let time = Timestamp(rfc3339: text) else { return nil }
+        return time.rfc3339(in: businessZone.withLock { $0 })
     }
 
     static func json(_ value: JSONValue) {
