@@ -69,6 +69,8 @@ public final class Patron: Sendable {
             try await Storage.open(location, logger: logger)
         }
         let stores = try storage.stores()
+        // Before READY, so that search answers from the first command.
+        try await notifier.extendingStartTimeout(status: "loading the search index") { [storage] in try await storage.updateSearchIndex() }
         let phones = LibPhoneNumberNormalizer()
         let hasher = HMACIdentityHasher(key: configuration.erasureHashKey)
         let applier = RecordApplier(rules: configuration.records, hasher: hasher)
@@ -165,7 +167,7 @@ public final class Patron: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: ingestClient), .init(service: commandClient), .init(service: dispatchClient), .init(service: pipeline),
             .init(service: commands), .init(service: announcements), .init(service: dispatchRelay), .init(service: dispatchTimers),
-            .init(service: exportRetention), .init(service: scheduler),
+            .init(service: exportRetention), .init(service: scheduler), .init(service: SearchIndexFollower(storage: storage, logger: logger)),
         ]
         if let metricsServer { services.append(.init(service: metricsServer)) }
         if handleSignals, configurationPath != nil {

@@ -69,6 +69,12 @@ public enum Storage: Sendable {
         }
     }
 
+    /// Loads the search index, or applies the changes committed since it last looked (SQLite;
+    /// on PostgreSQL search reads the database).
+    public func updateSearchIndex() async throws {
+        if case .sqlite(let database) = self { try await database.updateSearchIndex() }
+    }
+
     public func close() async {
         if case .postgres(let database) = self { await database.close() }
     }

@@ -15,9 +15,14 @@ struct PatronBench: AsyncParsableCommand {
 }
 
 /// Peak resident memory of this process (VmHWM), in MiB.
-func peakResidentMiB() -> Double {
+func peakResidentMiB() -> Double { residentMiB("VmHWM") }
+
+/// Resident memory of this process now (VmRSS), in MiB.
+func currentResidentMiB() -> Double { residentMiB("VmRSS") }
+
+private func residentMiB(_ field: String) -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
           let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
     return kib / 1024
 }

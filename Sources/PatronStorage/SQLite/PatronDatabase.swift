@@ -15,6 +15,8 @@ public final class PatronDatabase: Sendable {
     let pool: DatabasePool
     public let path: String
     let checkpointer: BackgroundCheckpointer
+    /// What `customers.search` filters and sorts in memory, kept in step with the file.
+    let searchIndex = SQLiteSearchIndex()
 
     /// Opens (creating if needed) the database in `directory` and runs pending migrations.
     ///
@@ -111,10 +113,18 @@ public final class PatronDatabase: Sendable {
             try db.inTransaction {
                 result = try body(db)
                 try SearchWordsQueueSchema.flush(db)
+                try searchIndex.prune(db)
                 return rollingBack ? .rollback : .commit
             }
             return result!
         }
+    }
+
+    /// Loads the search index, or applies the changes committed since it last looked. patrond
+    /// loads it before it reports READY, so that the first search does not wait for it, and
+    /// then keeps it current every quarter second, so that a search finds few changes waiting.
+    public func updateSearchIndex() async throws {
+        try await pool.read { [searchIndex] db in try searchIndex.withCurrentIndex(db) { _ in } }
     }
 
     /// A read on a snapshot of the last commit, on one of the reader connections.

@@ -35,6 +35,7 @@ enum SQLiteMigrations {
         ("v25-search-words-queue", v25SearchWordsQueue),
         ("v26-dispatch-sends", v26DispatchSends),
         ("v27-booking-owner-trigger-by-key", v27BookingOwnerTriggerByKey),
+        ("v28-search-changes", v28SearchChanges),
     ]
 
     private static let v1EventJournal = #"""
@@ -670,6 +671,57 @@ enum SQLiteMigrations {
         DROP TRIGGER bookings_live_owner;
         CREATE TRIGGER bookings_live_owner AFTER UPDATE OF customer_id ON bookings BEGIN
             UPDATE bookings SET live_customer_id = (SELECT CASE WHEN merged_into IS NULL AND erased_at IS NULL THEN id END FROM customers WHERE id = new.customer_id) WHERE ref = new.ref;
+        END;
+        """#
+
+    /// The customers whose searched fields changed, in commit order, for the search index to
+    /// read again (``SQLiteSearchIndex``).
+    private static let v28SearchChanges = #"""
+        CREATE TABLE search_changes (
+            seq INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL
+        );
+        CREATE TRIGGER search_changes_customer_insert AFTER INSERT ON customers BEGIN
+            INSERT INTO search_changes (customer_id) VALUES (new.id);
+        END;
+        CREATE TRIGGER search_changes_customer_update AFTER UPDATE OF merged_into, erased_at, country, language, newsletter, auto_group, custom_group_id, first_contact_at, last_order_at, orders ON customers
+            WHEN old.merged_into IS NOT new.merged_into OR old.erased_at IS NOT new.erased_at OR old.country IS NOT new.country OR old.language IS NOT new.language OR old.newsletter IS NOT new.newsletter OR old.auto_group IS NOT new.auto_group OR old.custom_group_id IS NOT new.custom_group_id OR old.first_contact_at IS NOT new.first_contact_at OR old.last_order_at IS NOT new.last_order_at OR old.orders IS NOT new.orders BEGIN
+            INSERT INTO search_changes (customer_id) VALUES (new.id);
+        END;
+        CREATE TRIGGER search_changes_row_insert AFTER INSERT ON customer_search BEGIN
+            INSERT INTO search_changes (customer_id) VALUES (new.customer_id);
+        END;
+        CREATE TRIGGER search_changes_row_update AFTER UPDATE OF city, zip, tags, sort_name ON customer_search
+            WHEN old.city IS NOT new.city OR old.zip IS NOT new.zip OR old.tags IS NOT new.tags OR old.sort_name IS NOT new.sort_name BEGIN
+            INSERT INTO search_changes (customer_id) VALUES (new.customer_id);
+        END;
+        CREATE TRIGGER search_changes_row_delete AFTER DELETE ON customer_search BEGIN
+            INSERT INTO search_changes (customer_id) VALUES (old.customer_id);
+        END;
+        CREATE TRIGGER search_changes_spend_insert AFTER INSERT ON customer_spend BEGIN
+            INSERT INTO search_changes (customer_id) VALUES (new.customer_id);
+        END;
+        CREATE TRIGGER search_changes_spend_update AFTER UPDATE OF customer_id, currency, total_minor ON customer_spend BEGIN
+            INSERT INTO search_changes (customer_id) SELECT old.customer_id WHERE old.customer_id IS NOT new.customer_id;
+            INSERT INTO search_changes (customer_id) VALUES (new.customer_id);
+        END;
+        CREATE TRIGGER search_changes_spend_delete AFTER DELETE ON customer_spend BEGIN
+            INSERT INTO search_changes (customer_id) VALUES (old.customer_id);
+        END;
+        -- The bookings' upsert is INSERT OR REPLACE, whose delete fires no trigger: the owner it replaces.
+        CREATE TRIGGER search_changes_booking_replace BEFORE INSERT ON bookings BEGIN
+            INSERT INTO search_changes (customer_id) SELECT customer_id FROM bookings WHERE ref = new.ref AND customer_id IS NOT NULL AND customer_id IS NOT new.customer_id;
+        END;
+        CREATE TRIGGER search_changes_booking_insert AFTER INSERT ON bookings WHEN new.customer_id IS NOT NULL BEGIN
+            INSERT INTO search_changes (customer_id) VALUES (new.customer_id);
+        END;
+        CREATE TRIGGER search_changes_booking_update AFTER UPDATE OF customer_id, departure, salesperson_key, transport_key, hotel_key ON bookings
+            WHEN old.customer_id IS NOT new.customer_id OR old.departure IS NOT new.departure OR old.salesperson_key IS NOT new.salesperson_key OR old.transport_key IS NOT new.transport_key OR old.hotel_key IS NOT new.hotel_key BEGIN
+            INSERT INTO search_changes (customer_id) SELECT old.customer_id WHERE old.customer_id IS NOT NULL AND old.customer_id IS NOT new.customer_id;
+            INSERT INTO search_changes (customer_id) SELECT new.customer_id WHERE new.customer_id IS NOT NULL;
+        END;
+        CREATE TRIGGER search_changes_booking_delete AFTER DELETE ON bookings WHEN old.customer_id IS NOT NULL BEGIN
+            INSERT INTO search_changes (customer_id) VALUES (old.customer_id);
         END;
         """#
 }

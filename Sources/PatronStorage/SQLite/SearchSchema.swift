@@ -126,22 +126,3 @@ enum LiveOwnerColumn {
         "(SELECT CASE WHEN merged_into IS NULL AND erased_at IS NULL THEN id END FROM customers WHERE id = \(customer))"
     }
 }
-
-/// v18: the last-order index in the order of the `last_order` sort (newest first, customers
-/// without an order last, then by id), so that a page sorted by last order walks it and stops
-/// after a page's worth of matches instead of sorting every match (patron-bench search, 1M
-/// customers: 100,000 VIPs by last order took 170 ms to sort). The `last_order` filter asks for
-/// a range of the same expression.
-enum LastOrderSortSchema {
-    /// The sort key, of the customers row `prefix` names (`c.`, or none); never NULL.
-    static func key(of prefix: String = "") -> String { "coalesce(-\(prefix)last_order_at, 9223372036854775807)" }
-}
-
-/// v20: live customers who spent, in the `total_spent` sort's order (biggest first, then by id),
-/// so that a page sorted by spend walks this index and stops after a page's worth of matches
-/// (patron-bench search, 1M customers: sorting 444,000 customers of one country by spend took
-/// 270–370 ms). It holds only positive totals: those sort before every customer without one.
-enum SpendOrderSchema {
-    /// The index's condition, with the currency bound.
-    static let condition = "currency = ? AND live_customer_id IS NOT NULL AND total_minor > 0"
-}
