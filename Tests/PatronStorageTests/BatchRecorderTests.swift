@@ -51,7 +51,6 @@ struct BatchRecorderTests {
             "SELECT kind || ':' || key FROM customer_identifiers",
         ] + (engine == .sqlite ? [
             "SELECT name || '/' || city || '/' || tags FROM customer_search",
-            "SELECT country || language || auto_group || ':' || customers FROM customer_segments WHERE customers > 0",
         ] : [])
         for sql in queries {
             lines.append(sql.prefix(40) + " → " + (try await fixture.texts(sql)).sorted().joined(separator: ", "))

@@ -9,7 +9,7 @@ import Testing
 /// replicas that start together, refused when newer than the binary; URLs and SQL translation.
 struct PostgresSchemaTests {
     /// Tables only one engine has, on purpose (PostgresMigrations explains each).
-    static let sqliteOnly: Set<String> = ["grdb_migrations", "ingest_state", "customer_search", "customer_segments", "search_changes", "sqlite_stat1"]
+    static let sqliteOnly: Set<String> = ["grdb_migrations", "ingest_state", "customer_search", "search_changes", "sqlite_stat1"]
     /// The audit is in SQLite's file of its own (its old table is dropped when that file opens).
     static let postgresOnly: Set<String> = ["patron_migrations", "ingest_counters", "command_audit"]
     /// The relays' claims: on SQLite one patrond owns the file and claims nothing.

@@ -26,6 +26,7 @@ struct SchemaHistoryTests {
         "v25-search-words-queue": "5939c962dec8f45d", "v26-dispatch-sends": "f5b4625992c70cda",
         "v27-booking-owner-trigger-by-key": "a057961a19ea7f9f",
         "v28-search-changes": "c4b28a52c482e880",
+        "v29-drop-search-only-indexes": "ec3d0255622b66dc",
         "p1-records-as-of-sqlite-v22": "2020f56fae44475f", "p2-search-and-relay-claims": "1fad7ea24f76d60f",
         "p3-live-owner-by-key": "31f0c12ba79d7507", "p4-dispatch-sends": "86d25038260da725",
     ]

@@ -36,6 +36,7 @@ enum SQLiteMigrations {
         ("v26-dispatch-sends", v26DispatchSends),
         ("v27-booking-owner-trigger-by-key", v27BookingOwnerTriggerByKey),
         ("v28-search-changes", v28SearchChanges),
+        ("v29-drop-search-only-indexes", v29DropSearchOnlyIndexes),
     ]
 
     private static let v1EventJournal = #"""
@@ -723,5 +724,31 @@ enum SQLiteMigrations {
         CREATE TRIGGER search_changes_booking_delete AFTER DELETE ON bookings WHEN old.customer_id IS NOT NULL BEGIN
             INSERT INTO search_changes (customer_id) VALUES (old.customer_id);
         END;
+        """#
+
+    /// What only `customers.search` read before the search index (v28): each index was another
+    /// write per new customer or booking. Kept: those that stats, reports, the catalog and
+    /// exports read (newsletter, first contact, automatic and custom groups, spend by currency,
+    /// name order, departure).
+    private static let v29DropSearchOnlyIndexes = #"""
+        DROP INDEX bookings_departure_live;
+        DROP INDEX bookings_hotel_key;
+        DROP INDEX bookings_salesperson_key;
+        DROP INDEX bookings_transport_key;
+        DROP INDEX bookings_hotel_owners;
+        DROP INDEX bookings_salesperson_owners;
+        DROP INDEX customer_search_city;
+        DROP INDEX customer_search_zip;
+        DROP INDEX customer_search_id_sort;
+        DROP INDEX customer_spend_live;
+        DROP INDEX customer_spend_order;
+        DROP INDEX customers_country;
+        DROP INDEX customers_language;
+        DROP INDEX customers_orders;
+        DROP INDEX customers_last_order;
+        DROP TRIGGER customer_segments_insert;
+        DROP TRIGGER customer_segments_leave;
+        DROP TRIGGER customer_segments_enter;
+        DROP TABLE customer_segments;
         """#
 }
