@@ -20,6 +20,10 @@ func peakResidentMiB() -> Double { residentMiB("VmHWM") }
 /// Resident memory of this process now (VmRSS), in MiB.
 func currentResidentMiB() -> Double { residentMiB("VmRSS") }
 
+/// Resident memory of this process that is not a mapped file (RssAnon), in MiB: the heap,
+/// without the database pages SQLite's readers map.
+func anonymousResidentMiB() -> Double { residentMiB("RssAnon") }
+
 private func residentMiB(_ field: String) -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
           let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),

@@ -43,10 +43,10 @@ extension PatronBench {
                 (try Int.fetchOne(db, sql: "SELECT count(*) FROM customers")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM bookings")!)
             }
             print("database: \(counts.0) customers, \(counts.1) bookings")
-            let residentBefore = currentResidentMiB()
+            let (residentBefore, heapBefore) = (currentResidentMiB(), anonymousResidentMiB())
             let loading = try await ContinuousClock().measure { try await database.updateSearchIndex() }
-            print(String(format: "search index loaded in %.2f s; resident memory %.0f → %.0f MiB (peak %.0f)", loading.inSeconds, residentBefore,
-                         currentResidentMiB(), peakResidentMiB()))
+            print(String(format: "search index loaded in %.2f s; resident memory %.0f → %.0f MiB (heap %.0f → %.0f, peak %.0f)", loading.inSeconds,
+                         residentBefore, currentResidentMiB(), heapBefore, anonymousResidentMiB(), peakResidentMiB()))
             let rules = RecordRules()
             let phones = LibPhoneNumberNormalizer()
             let search = SQLiteCustomerSearch(database: database)

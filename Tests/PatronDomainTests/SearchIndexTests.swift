@@ -126,12 +126,16 @@ struct SearchIndexTests {
         var random = SplitMix64(seed: seed)
         var customers: [CustomerID: CustomerFacts] = [:]
         var index = SearchIndex()
-        // Loaded as at start: customers, then spend and bookings apart.
+        // Loaded as at start: customers, then spend, then how many bookings each has, then the
+        // bookings in any order.
         for id in 1...300 {
             let facts = Self.facts(CustomerID(id), &random)
             customers[facts.id] = facts
             index.load(facts)
             for (currency, minor) in facts.spend { index.load(spend: minor, of: facts.id, currency: currency) }
+        }
+        for facts in customers.values where !facts.bookings.isEmpty { index.load(bookings: facts.bookings.count, of: facts.id) }
+        for facts in customers.values.shuffled(using: &random) {
             for booking in facts.bookings { index.load(booking: booking, of: facts.id) }
         }
         index.finishLoading()

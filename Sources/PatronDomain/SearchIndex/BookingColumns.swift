@@ -25,10 +25,29 @@ struct BookingColumns: Sendable {
 
     var count: Int { rows.count + changed.values.reduce(0) { $0 + $1.count } }
 
-    /// Lays out the runs from every booking at once, in any order (a start-up load): `owners[i]` owns `rows[i]`.
-    init(owners: [Int32], rows: [Row], customers: Int) {
-        lay(out: owners, rows, customers: customers)
+    /// Where the next row of each customer goes while the runs are filled at start.
+    private var filling: [Int32] = []
+
+    /// Runs of the given lengths (`counts[id]` rows for customer `id`), to be filled by
+    /// ``place(_:of:)``: a start-up load in two passes, so that no second copy of three million
+    /// rows is ever held.
+    init(counts: [Int32]) {
+        var start = [Int32](repeating: 0, count: counts.count + 1)
+        for (customer, count) in counts.enumerated() { start[customer + 1] = start[customer] + count }
+        self.start = start
+        rows = [Row](repeating: Row(departure: 0, salesperson: 0, transport: 0, hotel: 0), count: Int(start[counts.count]))
+        filling = Array(start.dropLast())
     }
+
+    /// A row read at start; rows beyond the customer's counted run are left out (the counts and
+    /// the rows come from one snapshot, so there are none).
+    mutating func place(_ row: Row, of customer: Int) {
+        guard customer < filling.count, filling[customer] < start[customer + 1] else { return }
+        rows[Int(filling[customer])] = row
+        filling[customer] += 1
+    }
+
+    mutating func finishPlacing() { filling = [] }
 
     init() {}
 
@@ -56,40 +75,26 @@ struct BookingColumns: Sendable {
         return false
     }
 
+    /// Lays the runs out again with the changed customers' rows in place: a new array the size
+    /// of the rows, filled from the old runs and the changes (never a third copy).
     private mutating func compact() {
         let customers = max(start.count - 1, (changed.keys.max() ?? 0) + 1)
-        var owners: [Int32] = []
-        var all: [Row] = []
-        owners.reserveCapacity(count)
-        all.reserveCapacity(count)
+        func run(_ customer: Int) -> Range<Int> {
+            customer + 1 < start.count ? Int(start[customer])..<Int(start[customer + 1]) : 0..<0
+        }
+        func changedRows(_ customer: Int) -> [Row]? { customer < isChanged.count && isChanged[customer] ? changed[customer] : nil }
+        var counts = [Int32](repeating: 0, count: customers)
+        for customer in 0..<customers { counts[customer] = Int32(changedRows(customer)?.count ?? run(customer).count) }
+        var laidOut = BookingColumns(counts: counts)
         for customer in 0..<customers {
-            if let rows = changed[customer] {
-                owners.append(contentsOf: repeatElement(Int32(customer), count: rows.count))
-                all.append(contentsOf: rows)
-            } else if customer + 1 < start.count, start[customer] < start[customer + 1] {
-                let run = Int(start[customer])..<Int(start[customer + 1])
-                owners.append(contentsOf: repeatElement(Int32(customer), count: run.count))
-                all.append(contentsOf: rows[run])
+            if let changedRows = changedRows(customer) {
+                for row in changedRows { laidOut.place(row, of: customer) }
+            } else {
+                for offset in run(customer) { laidOut.place(rows[offset], of: customer) }
             }
         }
-        changed = [:]
-        isChanged = []
-        lay(out: owners, all, customers: customers)
-    }
-
-    /// A counting sort of the rows by owner.
-    private mutating func lay(out owners: [Int32], _ unordered: [Row], customers: Int) {
-        var start = [Int32](repeating: 0, count: customers + 1)
-        for owner in owners { start[Int(owner) + 1] += 1 }
-        for index in 1..<start.count { start[index] += start[index - 1] }
-        var next = start
-        var rows = [Row](repeating: Row(departure: 0, salesperson: 0, transport: 0, hotel: 0), count: unordered.count)
-        for (owner, row) in zip(owners, unordered) {
-            rows[Int(next[Int(owner)])] = row
-            next[Int(owner)] += 1
-        }
-        self.start = start
-        self.rows = rows
+        laidOut.finishPlacing()
+        self = laidOut
     }
 
     /// `YYYY-MM-DD` as YYYYMMDD, which orders as the text does.

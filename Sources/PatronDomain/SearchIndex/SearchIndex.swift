@@ -45,9 +45,9 @@ public struct SearchIndex: Sendable {
     var newsletterCount = 0
     public private(set) var liveCustomers = 0
 
-    /// Bookings read at start, laid out by ``finishLoading()``.
-    private var loadedOwners: [Int32] = []
-    private var loadedBookings: [BookingColumns.Row] = []
+    /// Bookings per customer read at start, before their rows.
+    private var loadedCounts: [Int32] = []
+    private var placingBookings = false
 
     public init() {}
 
@@ -81,16 +81,28 @@ public struct SearchIndex: Sendable {
         spend[number]![id] = minor
     }
 
-    public mutating func load(booking: BookingFacts, of customer: CustomerID) {
-        loadedOwners.append(Int32(customer))
-        loadedBookings.append(row(booking))
+    /// How many bookings a customer has, read at start before the bookings themselves.
+    public mutating func load(bookings count: Int, of customer: CustomerID) {
+        let id = Int(customer)
+        if id >= loadedCounts.count { loadedCounts.append(contentsOf: repeatElement(0, count: max(id + 1, idLimit) - loadedCounts.count)) }
+        loadedCounts[id] = Int32(clamping: count)
     }
 
-    /// Lays out the bookings read at start.
+    /// A booking read at start, after every customer's count.
+    public mutating func load(booking: BookingFacts, of customer: CustomerID) {
+        if !placingBookings {
+            bookings = BookingColumns(counts: loadedCounts)
+            loadedCounts = []
+            placingBookings = true
+        }
+        let row = row(booking)
+        bookings.place(row, of: Int(customer))
+    }
+
     public mutating func finishLoading() {
-        bookings = BookingColumns(owners: loadedOwners, rows: loadedBookings, customers: idLimit)
-        loadedOwners = []
-        loadedBookings = []
+        bookings.finishPlacing()
+        loadedCounts = []
+        placingBookings = false
     }
 
     // MARK: Changing one customer
