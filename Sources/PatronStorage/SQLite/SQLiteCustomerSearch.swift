@@ -36,61 +36,33 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
         return SearchPage(customers: ids.compactMap { summaries[$0] }, nextCursor: next, total: found.total)
     }
 
-    /// The request's conditions as the index tests them, those it does not hold listed here.
+    /// The request's conditions as the index tests them (``SearchIndexConditions``); words
+    /// through the trigram word index, asked once for all of them.
     static func indexConditions(_ conditions: [CustomerSearch.Condition], db: Database) throws -> [IndexCondition] {
-        var result: [IndexCondition] = []
-        // The word index is asked once, for every word condition together.
-        var wordQueries: [String] = []
-        for condition in conditions {
-            switch condition {
-            case .customerNo(let number):
-                result.append(.among(try SQLiteRecordTransaction(db: db).customer(numbered: number).map { [$0] } ?? []))
-            case .words(let field, let words):
-                if let query = SearchWordsSchema.query(columns: field.indexedColumns, words: words) { wordQueries.append(query) }
+        try SearchIndexConditions.resolve(conditions, SQLiteStatements(db: db)) { wordConditions in
+            var queries: [String] = []
+            var lists: [Set<CustomerID>] = []
+            for (field, words) in wordConditions {
+                if let query = SearchWordsSchema.query(columns: field.indexedColumns, words: words) { queries.append(query) }
                 // A one-letter word has no trigram: the search rows are read for it.
                 for word in words where word.count < 2 {
                     let escaped = word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                         .replacingOccurrences(of: "_", with: "\\_")
                     let column = field.rawValue
-                    result.append(.among(try Prepared(db, """
+                    lists.append(Set(try Prepared(db, """
                         SELECT customer_id FROM customer_search WHERE \(column) LIKE ? ESCAPE '\\' OR \(column) LIKE ? ESCAPE '\\'
                         """).all(.text(escaped + "%"), .text("% " + escaped + "%")) { $0.integer(0) }))
                 }
-            case .city(let city): result.append(.city(city))
-            case .zip(let zip): result.append(.zip(zip))
-            case .tag(let tag): result.append(.tag(tag))
-            case .group(let name):
-                // The group the customer's summary shows: a custom one set by staff, else the automatic
-                // one; its name whole, ignoring case and accents (EVENTS.md).
-                if let automatic = AutomaticGroup.allCases.first(where: { SearchText.fold($0.name) == SearchText.fold(name) }) {
-                    result.append(.automaticGroup(automatic.rawValue))
-                } else {
-                    result.append(.customGroups(try Prepared(db, "SELECT id FROM customer_groups WHERE patron_fold(name) = ?")
-                        .all(.text(SearchText.fold(name))) { $0.integer(0) }))
-                }
-            case .email(let key): result.append(.among(try owners(kind: "email", key: key, db: db)))
-            case .phone(let e164): result.append(.among(try owners(kind: "phone", key: e164, db: db)))
-            case .country(let code): result.append(.country(code))
-            case .language(let language): result.append(.language(language))
-            case .newsletter(let wanted): result.append(.newsletter(wanted))
-            case .firstContact(let range): result.append(.firstContact(range.lowerBound.microseconds...range.upperBound.microseconds))
-            case .lastOrder(let range): result.append(.lastOrder(range.lowerBound.microseconds...range.upperBound.microseconds))
-            case .orders(let range): result.append(.orders(range))
-            case .spent(let range, let currency): result.append(.spent(range, currency: currency))
-            case .booking(let departure, let salesperson, let transport, let hotel):
-                result.append(.booking(departure: departure, salesperson: salesperson, transport: transport, hotel: hotel))
             }
+            if !queries.isEmpty {
+                let query = queries.map { "(\($0))" }.joined(separator: " AND ")
+                lists.append(Set(try Prepared(db, "SELECT rowid FROM \(SearchWordsSchema.table) WHERE \(SearchWordsSchema.table) MATCH ?")
+                    .all(.text(query)) { $0.integer(0) }))
+            }
+            guard var found = lists.first else { return nil }
+            for list in lists.dropFirst() { found.formIntersection(list) }
+            return Array(found)
         }
-        if !wordQueries.isEmpty {
-            let query = wordQueries.map { "(\($0))" }.joined(separator: " AND ")
-            result.append(.among(try Prepared(db, "SELECT rowid FROM \(SearchWordsSchema.table) WHERE \(SearchWordsSchema.table) MATCH ?")
-                .all(.text(query)) { $0.integer(0) }))
-        }
-        return result
-    }
-
-    private static func owners(kind: String, key: String, db: Database) throws -> [CustomerID] {
-        try Prepared(db, "SELECT customer_id FROM customer_identifiers WHERE kind = ? AND key = ?").all(.text(kind), .text(key)) { $0.integer(0) }
     }
 }
 

@@ -8,30 +8,16 @@ import Synchronization
 /// snapshot, so a search sees every commit its reader sees; a write transaction then deletes the
 /// changes the index has read (``prune(_:)``).
 final class SQLiteSearchIndex: Sendable {
-    private struct State: ~Copyable {
-        var index: SearchIndex?
-        /// The last change applied.
-        var applied: Int64 = 0
-    }
-
-    private let state = Mutex(State())
+    private let followed = FollowedSearchIndex<Int64>()
     /// Changes below this may be deleted; -1 until the index is loaded (a load started meanwhile
     /// must still find the changes committed after its snapshot).
     private let pruneBelow = Atomic<Int64>(-1)
 
     /// Runs `body` on the index brought up to the snapshot `db` reads, loading it first if needed.
     func withCurrentIndex<T>(_ db: Database, _ body: (borrowing SearchIndex) throws -> T) throws -> T {
-        try state.withLock { state in
-            if state.index == nil {
-                let (index, applied) = try Self.load(db)
-                state.index = index
-                state.applied = applied
-            } else {
-                try catchUp(&state, db)
-            }
-            pruneBelow.store(state.applied, ordering: .releasing)
-            return try body(state.index!)
-        }
+        let feed = FollowedSearchIndex<Int64>.Feed(load: { try Self.load(db) }, changes: { try Self.changes(after: $0, db) },
+                                                   facts: { ids in try ids.map { try Self.facts(of: $0, db) } })
+        return try followed.withCurrentIndex(feed, applied: { pruneBelow.store($0, ordering: .releasing) }, body)
     }
 
     /// Deletes the changes the index has applied, in a write transaction. The last applied one
@@ -42,16 +28,14 @@ final class SQLiteSearchIndex: Sendable {
         try Prepared(db, "DELETE FROM search_changes WHERE seq < ?").run(.integer(below))
     }
 
-    private func catchUp(_ state: inout State, _ db: Database) throws {
+    private static func changes(after applied: Int64, _ db: Database) throws -> (customers: [CustomerID], position: Int64)? {
         var customers = Set<CustomerID>()
-        var last = state.applied
-        try Prepared(db, "SELECT seq, customer_id FROM search_changes WHERE seq > ? ORDER BY seq").each([.integer(state.applied)], read: { row in
+        var last = applied
+        try Prepared(db, "SELECT seq, customer_id FROM search_changes WHERE seq > ? ORDER BY seq").each([.integer(applied)], read: { row in
             last = row.integer(0)
             customers.insert(row.integer(1))
         })
-        guard !customers.isEmpty else { return }
-        for id in customers.sorted() { state.index!.apply(try Self.facts(of: id, db)) }
-        state.applied = last
+        return (customers.sorted(), last)
     }
 
     private static let customerColumns = """
