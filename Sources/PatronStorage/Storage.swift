@@ -69,10 +69,16 @@ public enum Storage: Sendable {
         }
     }
 
-    /// Loads the search index, or applies the changes committed since it last looked (SQLite;
-    /// on PostgreSQL search reads the database).
+    /// Loads the search index, or applies the changes committed since it last looked (on
+    /// PostgreSQL, every replica's, and deletes those all replicas have had time to read).
     public func updateSearchIndex() async throws {
-        if case .sqlite(let database) = self { try await database.updateSearchIndex() }
+        switch self {
+        case .sqlite(let database): try await database.updateSearchIndex()
+        case .postgres(let database):
+            let engine = PostgresEngine(database: database)
+            try await engine.read { statements in try database.searchIndex.withCurrentIndex(statements) { _ in } }
+            try await database.searchIndex.prune(engine)
+        }
     }
 
     public func close() async {

@@ -40,23 +40,25 @@ struct CustomerSearchTests {
         }
     }
 
-    static func search(_ fixture: RecordsFixture, _ args: [String: JSONValue], rules: RecordRules = RecordRules()) async throws -> SearchPage {
+    /// `on`: another replica's search (PostgreSQL), else the fixture's.
+    static func search(_ fixture: RecordsFixture, _ args: [String: JSONValue], rules: RecordRules = RecordRules(),
+                       on source: (any CustomerSearchSource)? = nil) async throws -> SearchPage {
         let request = try CustomerSearch.parse(CommandArguments(args), phones: Phones(), rules: rules)
-        return try await fixture.stores.search.search(request)
+        return try await (source ?? fixture.stores.search).search(request)
     }
 
     static func numbers(_ page: SearchPage) -> [String] { page.customers.compactMap { $0["customer_no"]?.stringValue } }
 
     /// Every page of a search, cursor after cursor: the customer numbers in order, and each page's total.
-    static func allPages(_ fixture: RecordsFixture, _ args: [String: JSONValue],
-                         rules: RecordRules = RecordRules()) async throws -> (numbers: [String], totals: [Int]) {
+    static func allPages(_ fixture: RecordsFixture, _ args: [String: JSONValue], rules: RecordRules = RecordRules(),
+                         on source: (any CustomerSearchSource)? = nil) async throws -> (numbers: [String], totals: [Int]) {
         var numbers: [String] = []
         var totals: [Int] = []
         var cursor: JSONValue?
         repeat {
             var pageArgs = args
             if let cursor { pageArgs["cursor"] = cursor }
-            let page = try await search(fixture, pageArgs, rules: rules)
+            let page = try await search(fixture, pageArgs, rules: rules, on: source)
             numbers += Self.numbers(page)
             totals.append(page.total)
             cursor = page.nextCursor.map(JSONValue.string)

@@ -11,7 +11,7 @@ struct PostgresSchemaTests {
     /// Tables only one engine has, on purpose (PostgresMigrations explains each).
     static let sqliteOnly: Set<String> = ["grdb_migrations", "ingest_state", "customer_search", "search_changes", "sqlite_stat1"]
     /// The audit is in SQLite's file of its own (its old table is dropped when that file opens).
-    static let postgresOnly: Set<String> = ["patron_migrations", "ingest_counters", "command_audit"]
+    static let postgresOnly: Set<String> = ["patron_migrations", "ingest_counters", "command_audit", "search_changes"]
     /// The relays' claims: on SQLite one patrond owns the file and claims nothing.
     static let postgresOnlyColumns: [String: Set<String>] = ["outbox": ["claimed_until"], "dispatch_outbox": ["claimed_until"]]
 

@@ -13,6 +13,8 @@ public final class PatronPostgresDatabase: Sendable {
     private let others: [PostgresSession]
     private let nextOther = Atomic<Int>(0)
     let logger: Logger
+    /// What `customers.search` filters and sorts in this replica's memory, kept in step with the database.
+    let searchIndex = PostgresSearchIndex()
 
     /// Sessions besides the writer, by default: the command server, the relays and the
     /// scheduler each get one most of the time.

@@ -20,6 +20,7 @@ enum PostgresMigrations {
         ("p2-search-and-relay-claims", p2SearchAndRelayClaims),
         ("p3-live-owner-by-key", p3LiveOwnerByKey),
         ("p4-dispatch-sends", p4DispatchSends),
+        ("p5-search-changes", p5SearchChanges),
     ]
 
     private static let p1RecordsAsOfSqliteV22 = #"""
@@ -424,5 +425,67 @@ enum PostgresMigrations {
             completed_at BIGINT NOT NULL
         );
         CREATE INDEX dispatch_outbox_sent ON dispatch_outbox(customer_id, template, channel, created_at);
+        """#
+
+    /// The customers whose searched fields, spend or bookings changed, for every replica's search
+    /// index (``PostgresSearchIndex``): each row carries its transaction's id, so a replica reads
+    /// what became visible since its last snapshot whatever order transactions commit in.
+    /// Statement-level triggers: the batch writes are multi-row, so one INSERT per statement.
+    private static let p5SearchChanges = #"""
+        CREATE TABLE search_changes (
+            xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+            at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+            customer_id BIGINT NOT NULL
+        );
+        CREATE INDEX search_changes_xid ON search_changes (xid);
+        CREATE INDEX search_changes_at ON search_changes (at);
+        CREATE FUNCTION search_changes_customers_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO search_changes (customer_id) SELECT id FROM new_rows;
+            RETURN NULL;
+        END $$;
+        CREATE FUNCTION search_changes_customers_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO search_changes (customer_id)
+            SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+            WHERE (o.merged_into, o.erased_at, o.country, o.language, o.newsletter, o.auto_group, o.custom_group_id, o.first_contact_at,
+                   o.last_order_at, o.orders, o.first_name, o.last_name, o.city, o.zip, o.tags)
+                IS DISTINCT FROM (n.merged_into, n.erased_at, n.country, n.language, n.newsletter, n.auto_group, n.custom_group_id,
+                   n.first_contact_at, n.last_order_at, n.orders, n.first_name, n.last_name, n.city, n.zip, n.tags);
+            RETURN NULL;
+        END $$;
+        CREATE FUNCTION search_changes_owners_added() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO search_changes (customer_id) SELECT DISTINCT customer_id FROM new_rows WHERE customer_id IS NOT NULL;
+            RETURN NULL;
+        END $$;
+        CREATE FUNCTION search_changes_owners_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO search_changes (customer_id)
+            SELECT customer_id FROM new_rows WHERE customer_id IS NOT NULL
+            UNION SELECT customer_id FROM old_rows WHERE customer_id IS NOT NULL;
+            RETURN NULL;
+        END $$;
+        CREATE FUNCTION search_changes_owners_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO search_changes (customer_id) SELECT DISTINCT customer_id FROM old_rows WHERE customer_id IS NOT NULL;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER search_changes_customers_insert AFTER INSERT ON customers REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION search_changes_customers_inserted();
+        CREATE TRIGGER search_changes_customers_update AFTER UPDATE ON customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION search_changes_customers_updated();
+        CREATE TRIGGER search_changes_spend_insert AFTER INSERT ON customer_spend REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION search_changes_owners_added();
+        CREATE TRIGGER search_changes_spend_update AFTER UPDATE ON customer_spend REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION search_changes_owners_changed();
+        CREATE TRIGGER search_changes_spend_delete AFTER DELETE ON customer_spend REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION search_changes_owners_removed();
+        CREATE TRIGGER search_changes_bookings_insert AFTER INSERT ON bookings REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION search_changes_owners_added();
+        CREATE TRIGGER search_changes_bookings_update AFTER UPDATE ON bookings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION search_changes_owners_changed();
+        CREATE TRIGGER search_changes_bookings_delete AFTER DELETE ON bookings REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION search_changes_owners_removed();
         """#
 }

@@ -1,88 +1,33 @@
 import PatronDomain
 
-/// A search request's conditions as one WHERE over live customers (`customers c`), in
-/// PostgreSQL: text through `patron_fold` and its trigram indexes (PostgresMigrations' p2),
-/// bookings and spend through the same live-owner indexes as SQLite's.
-struct PostgresSearchFilter {
+/// The live customers whose fields hold every word of the word conditions, in PostgreSQL: text
+/// through `patron_fold` and its trigram indexes (PostgresMigrations' p2). The search index
+/// answers the other conditions.
+enum PostgresWordSearch {
     static let live = "c.merged_into IS NULL AND c.erased_at IS NULL"
-    private(set) var clauses: [String] = [live]
-    private(set) var values: [SQLValue] = []
-
-    init(_ conditions: [CustomerSearch.Condition], statements: PostgresStatements) throws {
-        for condition in conditions { try add(condition, statements: statements) }
-    }
-
-    var sql: String { clauses.joined(separator: " AND ") }
-
-    private mutating func add(_ clause: String, _ values: [SQLValue] = []) {
-        clauses.append(clause)
-        self.values += values
-    }
 
     /// `value` with LIKE's wildcards taken literally.
     private static func escaped(_ value: String) -> String {
         value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
     }
 
-    private mutating func add(_ condition: CustomerSearch.Condition, statements: PostgresStatements) throws {
-        switch condition {
-        case .customerNo(let number):
-            add("c.id = ?", [.integer(try SQLRecordTransaction(statements).customer(numbered: number) ?? -1)])
-        case .words(let field, let words):
+    /// The customers, or nil when the conditions hold no word to look for.
+    static func customers(_ conditions: [(field: CustomerSearch.WordField, words: [String])], _ statements: PostgresStatements) throws -> [CustomerID]? {
+        var clauses = [live]
+        var values: [SQLValue] = []
+        for (field, words) in conditions {
             for word in words where !word.isEmpty {
                 // As SQLite's word index: three letters or more anywhere, fewer at a word's start.
                 let anywhere = word.count >= 3
                 let tests = field.columns.map { column in
                     anywhere ? "patron_fold(\(column)) LIKE '%' || patron_fold(?) || '%'" : "(' ' || patron_fold(\(column))) LIKE '% ' || patron_fold(?) || '%'"
                 }
-                add("(" + tests.joined(separator: " OR ") + ")", Array(repeating: .text(Self.escaped(word)), count: tests.count))
+                clauses.append("(" + tests.joined(separator: " OR ") + ")")
+                values += Array(repeating: .text(escaped(word)), count: tests.count)
             }
-        case .city(let city): add("patron_fold(c.city) = patron_fold(?)", [.text(city)])
-        case .zip(let zip): add("patron_fold(c.zip) = patron_fold(?)", [.text(zip)])
-        case .tag(let tag):
-            // The trigram index finds the candidates; the separators make it the whole tag.
-            add("patron_fold(c.tags) LIKE '%' || patron_fold(?) || '%' AND position(chr(31) || patron_fold(?) || chr(31) IN chr(31) || patron_fold(c.tags) || chr(31)) > 0",
-                [.text(Self.escaped(tag)), .text(tag)])
-        case .group(let name):
-            // The group the customer's summary shows: a custom one set by staff, else the automatic
-            // one; its name whole, ignoring case and accents (EVENTS.md).
-            if let automatic = AutomaticGroup.allCases.first(where: { SearchText.fold($0.name) == SearchText.fold(name) }) {
-                add("c.auto_group = ? AND c.custom_group_id IS NULL", [.integer(Int64(automatic.rawValue))])
-            } else {
-                add("c.custom_group_id IN (SELECT id FROM customer_groups WHERE patron_fold(name) = patron_fold(?))", [.text(name)])
-            }
-        case .email(let key):
-            add("c.id IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'email' AND key = ?)", [.text(key)])
-        case .phone(let e164):
-            add("c.id IN (SELECT customer_id FROM customer_identifiers WHERE kind = 'phone' AND key = ?)", [.text(e164)])
-        case .country(let code): add("c.country = ?", [.text(code)])
-        case .language(let language): add("lower(c.language) = lower(?)", [.text(language)])
-        case .newsletter(let optedIn): add(optedIn ? "c.newsletter = 1" : "coalesce(c.newsletter, 0) = 0")
-        case .firstContact(let range): add("c.first_contact_at BETWEEN ? AND ?", [.of(range.lowerBound), .of(range.upperBound)])
-        case .lastOrder(let range): add("c.last_order_at BETWEEN ? AND ?", [.of(range.lowerBound), .of(range.upperBound)])
-        case .orders(let range): add("c.orders BETWEEN ? AND ?", [.integer(range.lowerBound), .integer(range.upperBound)])
-        case .spent(let range, let currency) where range.lowerBound > 0:
-            add("""
-                c.id IN (SELECT p.live_customer_id FROM customer_spend p
-                         WHERE p.live_customer_id IS NOT NULL AND p.currency = ? AND p.total_minor BETWEEN ? AND ?)
-                """, [.text(currency), .integer(range.lowerBound), .integer(range.upperBound)])
-        case .spent(let range, let currency):
-            add("coalesce((SELECT total_minor FROM customer_spend p WHERE p.customer_id = c.id AND p.currency = ?), 0) BETWEEN ? AND ?",
-                [.text(currency), .integer(range.lowerBound), .integer(range.upperBound)])
-        case .booking(let departure, let salesperson, let transport, let hotel):
-            var on = ["b.live_customer_id IS NOT NULL"]
-            var values: [SQLValue] = []
-            if let departure {
-                on.append("b.departure BETWEEN ? AND ?")
-                values += [.text(departure.lowerBound), .text(departure.upperBound)]
-            }
-            for (column, value) in [("salesperson_key", salesperson), ("transport_key", transport), ("hotel_key", hotel)] {
-                guard let value else { continue }
-                on.append("b.\(column) = ?")
-                values.append(.text(value))
-            }
-            add("c.id IN (SELECT b.live_customer_id FROM bookings b WHERE \(on.joined(separator: " AND ")))", values)
         }
+        guard clauses.count > 1 else { return nil }
+        return try statements.all("SELECT c.id FROM customers c WHERE \(clauses.joined(separator: " AND "))", values) { $0.integer(0) }
     }
 }
 
@@ -100,91 +45,79 @@ private extension CustomerSearch.WordField {
     }
 }
 
-/// `customers.search` on PostgreSQL: the same pages as ``SQLiteCustomerSearch`` (one
-/// never-NULL key per sort plus the id, so a page continues strictly after the previous one's
-/// last row however many rows ingest adds meanwhile), left to PostgreSQL's planner.
+/// `customers.search` on PostgreSQL, as on SQLite (``SQLiteCustomerSearch``): words through the
+/// trigram indexes, identifiers through their tables, the rest in this replica's search index
+/// brought up to the search's snapshot.
 struct PostgresCustomerSearch: CustomerSearchSource {
     let engine: PostgresEngine
 
     func search(_ request: CustomerSearch) async throws -> SearchPage {
-        try await engine.read { statements in
-            let filter = try PostgresSearchFilter(request.conditions, statements: statements)
-            let total = try statements.first("SELECT count(*) FROM customers c WHERE \(filter.sql)", filter.values) { $0.integer(0) } ?? 0
-            let key = Self.sortKey(request.sort)
-            let keyValues: [SQLValue] = key.bindsCurrency ? [.text(request.currency)] : []
-            var conditions = filter.sql
-            var values = keyValues + filter.values
-            if let token = request.after {
-                guard key.isText || Int64(token.key) != nil else { throw CustomerSearch.InvalidCursor() }
-                conditions += " AND (\(key.expression), c.id) > (?, ?)"
-                values += keyValues + [key.isText ? .text(token.key) : .integer(Int64(token.key)!), .integer(token.id)]
+        try await engine.read { [index = engine.database.searchIndex] statements in
+            let conditions = try Self.indexConditions(request.conditions, statements)
+            let found = try index.withCurrentIndex(statements) { index in
+                try index.search(conditions, sort: request.sort, currency: request.currency, after: request.after, limit: request.limit)
             }
-            values.append(.integer(Int64(request.limit + 1)))
-            let page = try statements.all("""
-                SELECT c.id, \(key.expression) AS sort_key FROM customers c WHERE \(conditions) ORDER BY sort_key, c.id LIMIT ?
-                """, values) { ($0.integer(0), key.isText ? .text($0.text(1)) : SQLValue.integer($0.integer(1))) }
-            let shown = page.prefix(request.limit)
-            let ids = shown.map(\.0)
+            let shown = found.rows.prefix(request.limit)
+            let ids = shown.map(\.id)
             let summaries = try CustomerSummaries.of(ids, in: statements)
             var next: String?
-            if page.count > request.limit, let last = shown.last {
-                let lastKey = switch last.1 {
-                case .text(let text): text
-                case .integer(let integer): String(integer)
-                default: ""
-                }
-                next = CustomerSearch.Cursor(sort: request.sort.rawValue, key: lastKey, id: last.0).token
+            if found.rows.count > request.limit, let last = shown.last {
+                next = CustomerSearch.Cursor(sort: request.sort.rawValue, key: last.key, id: last.id).token
             }
-            return SearchPage(customers: ids.compactMap { summaries[$0] }, nextCursor: next, total: Int(total))
+            return SearchPage(customers: ids.compactMap { summaries[$0] }, nextCursor: next, total: found.total)
         }
     }
 
-    private struct SortKey {
-        let expression: String
-        let isText: Bool
-        var bindsCurrency = false
-    }
-
-    /// As SQLite's: names A–Z (in byte order, as SQLite compares), newest last order first
-    /// (none last), biggest spender first, earliest first contact first.
-    private static func sortKey(_ sort: CustomerSearch.Sort) -> SortKey {
-        switch sort {
-        case .name: SortKey(expression: "(patron_sort_name(c.first_name, c.last_name) COLLATE \"C\")", isText: true)
-        case .lastOrder: SortKey(expression: "coalesce(-c.last_order_at, 9223372036854775807)", isText: false)
-        case .totalSpent:
-            SortKey(expression: "(-coalesce((SELECT total_minor FROM customer_spend p WHERE p.customer_id = c.id AND p.currency = ?), 0))",
-                    isText: false, bindsCurrency: true)
-        case .firstContact: SortKey(expression: "c.first_contact_at", isText: false)
-        }
+    /// The request's conditions as the index tests them; words through the trigram indexes.
+    static func indexConditions(_ conditions: [CustomerSearch.Condition], _ statements: PostgresStatements) throws -> [IndexCondition] {
+        try SearchIndexConditions.resolve(conditions, statements) { try PostgresWordSearch.customers($0, statements) }
     }
 }
 
 /// Exports' and sends' customers on PostgreSQL, streamed through a cursor of one REPEATABLE
-/// READ transaction (``PostgresStatements/each(_:_:read:)``), in name order.
+/// READ transaction (``PostgresStatements/each(_:_:read:)``), in name order; the search index
+/// says who matches a filter.
 struct PostgresCustomerRows: CustomerRowSource {
     let engine: PostgresEngine
 
     func rows(_ request: ExportRequest, currency: String, row: @escaping @Sendable ([ExportValue]) throws -> Void) async throws -> Int {
-        try await engine.read { statements in
-            let filter = try PostgresSearchFilter(request.search.conditions, statements: statements)
+        try await engine.read { [index = engine.database.searchIndex] statements in
+            let conditions = try PostgresCustomerSearch.indexConditions(request.search.conditions, statements)
             let columns = request.fields.map { ExportColumns.sql($0, .postgres) }
-            let values: [SQLValue] = (ExportColumns.bindsCurrency(request.fields) ? [.text(currency)] : []) + filter.values
+            let currencyValues: [SQLValue] = ExportColumns.bindsCurrency(request.fields) ? [.text(currency)] : []
+            let from = "FROM customers c LEFT JOIN customer_groups g ON g.id = c.custom_group_id"
             var count = 0
-            try statements.each("""
-                SELECT \(columns.joined(separator: ", ")) FROM customers c LEFT JOIN customer_groups g ON g.id = c.custom_group_id
-                WHERE \(filter.sql) ORDER BY (patron_sort_name(c.first_name, c.last_name) COLLATE "C"), c.id
-                """, values) { stored in
-                try row(request.fields.indices.map { ExportColumns.cell(request.fields[$0], stored.value(Int32($0))) })
+            func emit(_ stored: PostgresColumns, from column: Int32) throws {
+                try row(request.fields.indices.map { ExportColumns.cell(request.fields[$0], stored.value(Int32($0) + column)) })
                 count += 1
+            }
+            guard !conditions.isEmpty else {
+                try statements.each("""
+                    SELECT \(columns.joined(separator: ", ")) \(from) WHERE \(PostgresWordSearch.live)
+                    ORDER BY (patron_sort_name(c.first_name, c.last_name) COLLATE "C"), c.id
+                    """, currencyValues) { try emit($0, from: 0) }
+                return count
+            }
+            let ids = try index.withCurrentIndex(statements) { index in index.inNameOrder(index.customers(matching: conditions)) }
+            // A thousand at a time, in the index's order.
+            for start in stride(from: 0, to: ids.count, by: 1000) {
+                let part = Array(ids[start..<min(start + 1000, ids.count)])
+                let list = try statements.isOneOf("c.id", part.map(SQLValue.integer))
+                var rows: [CustomerID: PostgresColumns] = [:]
+                for stored in try statements.all("SELECT c.id, \(columns.joined(separator: ", ")) \(from) WHERE \(list.sql)",
+                                                 currencyValues + [list.parameter], read: { $0 }) {
+                    rows[stored.integer(0)] = stored
+                }
+                for id in part { if let stored = rows[id] { try emit(stored, from: 1) } }
             }
             return count
         }
     }
 
     func customerIDs(matching search: CustomerSearch) async throws -> [CustomerID] {
-        try await engine.read { statements in
-            let filter = try PostgresSearchFilter(search.conditions, statements: statements)
-            return try statements.all("SELECT c.id FROM customers c WHERE \(filter.sql) ORDER BY c.id", filter.values) { $0.integer(0) }
+        try await engine.read { [index = engine.database.searchIndex] statements in
+            let conditions = try PostgresCustomerSearch.indexConditions(search.conditions, statements)
+            return try index.withCurrentIndex(statements) { $0.customers(matching: conditions) }
         }
     }
 }

@@ -1,0 +1,120 @@
+import Foundation
+import PatronDomain
+import Synchronization
+
+/// The ``SearchIndex`` of one replica, kept in step with the shared database through
+/// `search_changes` (p5). A replica's position is the snapshot it last read: the next read lists
+/// the changes of every transaction that snapshot did not see and the new one does, in whatever
+/// order the replicas committed them. Texts are folded here as SQLite's search rows fold them,
+/// so both engines compare the same way.
+///
+/// Changes are deleted an hour after they were written (``prune(_:)``); a replica that has not
+/// read them for half of that loads the index again instead.
+final class PostgresSearchIndex: Sendable {
+    struct Position: Sendable {
+        var snapshot: String
+        var readAt: ContinuousClock.Instant
+    }
+
+    static let kept: Duration = .seconds(3600)
+    private let followed = FollowedSearchIndex<Position>()
+    private let lastPrune = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// Runs `body` on the index brought up to the snapshot of `statements`' transaction
+    /// (REPEATABLE READ, ``PostgresEngine/read(_:)``), loading it first if needed.
+    func withCurrentIndex<T>(_ statements: PostgresStatements, _ body: (borrowing SearchIndex) throws -> T) throws -> T {
+        let feed = FollowedSearchIndex<Position>.Feed(load: { try Self.load(statements) },
+                                                      changes: { try Self.changes(after: $0, statements) },
+                                                      facts: { try Self.facts(of: $0, statements) })
+        return try followed.withCurrentIndex(feed, body)
+    }
+
+    /// Deletes the changes older than ``kept``, at most once a minute (any replica may).
+    func prune(_ engine: PostgresEngine) async throws {
+        let now = ContinuousClock.now
+        let due = lastPrune.withLock { last -> Bool in
+            guard last.map({ now - $0 >= .seconds(60) }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        try await engine.write { statements in
+            try statements.run("DELETE FROM search_changes WHERE at < clock_timestamp() - make_interval(secs => ?)",
+                               [.integer(Int64(Self.kept.components.seconds))])
+        }
+    }
+
+    private static func position(_ statements: PostgresStatements) throws -> Position {
+        Position(snapshot: try statements.first("SELECT pg_current_snapshot()::text", []) { $0.text(0) } ?? "", readAt: .now)
+    }
+
+    private static func changes(after applied: Position, _ statements: PostgresStatements) throws -> (customers: [CustomerID], position: Position)? {
+        guard ContinuousClock.now - applied.readAt < kept / 2 else { return nil }
+        let position = try position(statements)
+        let customers = try statements.all("""
+            SELECT DISTINCT customer_id FROM search_changes
+            WHERE xid >= pg_snapshot_xmin(CAST(? AS pg_snapshot)) AND NOT pg_visible_in_snapshot(xid, CAST(? AS pg_snapshot))
+            """, [.text(applied.snapshot), .text(applied.snapshot)]) { $0.integer(0) }
+        return (customers, position)
+    }
+
+    private static let customerColumns = """
+        c.id, CAST(c.merged_into IS NULL AND c.erased_at IS NULL AS INTEGER), c.country, c.language, coalesce(c.newsletter, 0), c.auto_group,
+        c.custom_group_id, c.first_contact_at, c.last_order_at, c.orders, c.city, c.zip, c.tags, c.first_name, c.last_name
+        FROM customers c
+        """
+
+    /// A customer's facts, folded as SQLite's search row (v21): a live customer's only.
+    private static func customer(_ row: PostgresColumns) -> CustomerFacts {
+        var facts = CustomerFacts(id: row.integer(0), isLive: row.integer(1) != 0, country: row.textOrNil(2), language: row.textOrNil(3),
+                                  newsletter: row.integer(4) == 1, automaticGroup: Int(row.integer(5)), customGroup: row.integerOrNil(6),
+                                  firstContact: row.integer(7), lastOrder: row.integerOrNil(8), orders: row.integer(9))
+        guard facts.isLive else { return facts }
+        facts.city = row.textOrNil(10).map(SearchText.fold) ?? ""
+        facts.zip = row.textOrNil(11).map(SearchText.fold) ?? ""
+        facts.tags = SearchText.fold("\u{1F}" + row.text(12) + "\u{1F}").split(separator: "\u{1F}").map(String.init)
+        let first = row.textOrNil(13).map(SearchText.fold), last = row.textOrNil(14).map(SearchText.fold)
+        facts.sortName = ((last?.isEmpty == false ? last : first) ?? "") + "\u{1}" + (first ?? "")
+        return facts
+    }
+
+    private static func booking(_ row: PostgresColumns) -> BookingFacts {
+        BookingFacts(departure: row.textOrNil(1), salesperson: row.textOrNil(2), transport: row.textOrNil(3), hotel: row.textOrNil(4))
+    }
+
+    private static let bookingColumns = "customer_id, departure, salesperson_key, transport_key, hotel_key FROM bookings"
+
+    /// Those customers as they are now, in one statement per table.
+    private static func facts(of ids: [CustomerID], _ statements: PostgresStatements) throws -> [CustomerFacts] {
+        guard !ids.isEmpty else { return [] }
+        let list = try statements.isOneOf("c.id", ids.map(SQLValue.integer))
+        var facts = Dictionary(uniqueKeysWithValues: ids.map { ($0, CustomerFacts(id: $0, isLive: false)) })
+        for row in try statements.all("SELECT \(customerColumns) WHERE \(list.sql)", [list.parameter], read: customer) { facts[row.id] = row }
+        let owners = try statements.isOneOf("customer_id", ids.map(SQLValue.integer))
+        try statements.each("SELECT customer_id, currency, total_minor FROM customer_spend WHERE \(owners.sql)", [owners.parameter]) { row in
+            facts[row.integer(0)]?.spend[row.text(1)] = row.integer(2)
+        }
+        try statements.each("SELECT \(bookingColumns) WHERE \(owners.sql)", [owners.parameter]) { row in
+            facts[row.integer(0)]?.bookings.append(booking(row))
+        }
+        return ids.compactMap { facts[$0] }
+    }
+
+    /// Every customer, spend and booking, and the snapshot they were read on.
+    private static func load(_ statements: PostgresStatements) throws -> (SearchIndex, Position) {
+        let position = try position(statements)
+        var index = SearchIndex()
+        try statements.each("SELECT \(customerColumns) ORDER BY c.id", []) { index.load(customer($0)) }
+        try statements.each("SELECT customer_id, currency, total_minor FROM customer_spend", []) { row in
+            index.load(spend: row.integer(2), of: row.integer(0), currency: row.text(1))
+        }
+        try statements.each("SELECT customer_id, count(*) FROM bookings WHERE customer_id IS NOT NULL GROUP BY customer_id", []) { row in
+            index.load(bookings: Int(row.integer(1)), of: row.integer(0))
+        }
+        try statements.each("SELECT \(bookingColumns) WHERE customer_id IS NOT NULL", []) { row in
+            index.load(booking: booking(row), of: row.integer(0))
+        }
+        index.finishLoading()
+        return (index, position)
+    }
+}
