@@ -29,7 +29,7 @@ struct SchemaHistoryTests {
         "v29-drop-search-only-indexes": "ec3d0255622b66dc",
         "p1-records-as-of-sqlite-v22": "2020f56fae44475f", "p2-search-and-relay-claims": "1fad7ea24f76d60f",
         "p3-live-owner-by-key": "31f0c12ba79d7507", "p4-dispatch-sends": "86d25038260da725",
-        "p5-search-changes": "592eb022ee92ac1c",
+        "p5-search-changes": "592eb022ee92ac1c", "p6-drop-search-only-indexes": "f8a46f16c27e6034",
     ]
 
     static func fingerprint(_ text: String) -> String {

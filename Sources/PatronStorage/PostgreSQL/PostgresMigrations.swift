@@ -21,6 +21,7 @@ enum PostgresMigrations {
         ("p3-live-owner-by-key", p3LiveOwnerByKey),
         ("p4-dispatch-sends", p4DispatchSends),
         ("p5-search-changes", p5SearchChanges),
+        ("p6-drop-search-only-indexes", p6DropSearchOnlyIndexes),
     ]
 
     private static let p1RecordsAsOfSqliteV22 = #"""
@@ -487,5 +488,22 @@ enum PostgresMigrations {
             FOR EACH STATEMENT EXECUTE FUNCTION search_changes_owners_changed();
         CREATE TRIGGER search_changes_bookings_delete AFTER DELETE ON bookings REFERENCING OLD TABLE AS old_rows
             FOR EACH STATEMENT EXECUTE FUNCTION search_changes_owners_removed();
+        """#
+
+    /// What only `customers.search` read before the search index (p5), as SQLite's v29. Kept:
+    /// the word search's trigram indexes, and what stats, reports, the catalog and exports read.
+    private static let p6DropSearchOnlyIndexes = #"""
+        DROP INDEX customers_country;
+        DROP INDEX customers_language;
+        DROP INDEX customers_orders;
+        DROP INDEX customers_last_order;
+        DROP INDEX customers_city_folded;
+        DROP INDEX customers_zip_folded;
+        DROP INDEX customers_tags_trgm;
+        DROP INDEX bookings_departure_live;
+        DROP INDEX bookings_hotel_key;
+        DROP INDEX bookings_salesperson_key;
+        DROP INDEX bookings_transport_key;
+        DROP INDEX customer_spend_live;
         """#
 }
