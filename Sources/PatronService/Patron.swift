@@ -167,7 +167,7 @@ public final class Patron: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: ingestClient), .init(service: commandClient), .init(service: dispatchClient), .init(service: pipeline),
             .init(service: commands), .init(service: announcements), .init(service: dispatchRelay), .init(service: dispatchTimers),
-            .init(service: exportRetention), .init(service: scheduler), .init(service: SearchIndexFollower(storage: storage, logger: logger)),
+            .init(service: exportRetention), .init(service: scheduler), .init(service: SearchIndexFollower(update: storage.updateSearchIndex, logger: logger)),
         ]
         if let metricsServer { services.append(.init(service: metricsServer)) }
         if handleSignals, configurationPath != nil {
