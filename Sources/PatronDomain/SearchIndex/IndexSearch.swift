@@ -52,8 +52,15 @@ extension SearchIndex {
         let matches = self.matches(tests)
         switch sort {
         case .name:
-            var page = TopPage<NameKey>(capacity: limit + 1, after: after.map { (NameKey(text: $0.key), Int($0.id)) })
-            for id in matches { page.offer(NameKey(text: sortName[Int(id)]), Int(id)) }
+            var page = TopPage<NameKey>(capacity: limit + 1, after: after.map { (NameKey(prefix: Self.prefix(of: $0.key), text: $0.key), Int($0.id)) })
+            namePrefix.withUnsafeBufferPointer { prefixes in
+                for id in matches {
+                    let id = Int(id)
+                    // Most customers lose on the prefix alone, before their name is read.
+                    if let worst = page.worst, prefixes[id] > worst.key.prefix { continue }
+                    page.offer(NameKey(prefix: prefixes[id], text: sortName[id]), id)
+                }
+            }
             return IndexPage(total: matches.count, rows: page.sorted().map { IndexPage.Row(id: CustomerID($0.id), key: $0.key.text) })
         case .lastOrder, .totalSpent, .firstContact:
             var cursor: (Int64, Int)?
@@ -94,7 +101,9 @@ extension SearchIndex {
 
     /// `ids` in the name sort's order (ties by id), as `customers.search` and exports list them.
     public func inNameOrder(_ ids: [CustomerID]) -> [CustomerID] {
-        let keyed: [(key: NameKey, id: CustomerID)] = ids.map { id in (NameKey(text: Int(id) < idLimit ? sortName[Int(id)] : ""), id) }
+        let keyed: [(key: NameKey, id: CustomerID)] = ids.map { id in
+            Int(id) < idLimit ? (NameKey(prefix: namePrefix[Int(id)], text: sortName[Int(id)]), id) : (NameKey(prefix: 0, text: ""), id)
+        }
         return keyed.sorted { a, b in a.key < b.key || (a.key == b.key && a.id < b.id) }.map { $0.id }
     }
 
@@ -107,7 +116,7 @@ extension SearchIndex {
         if let index = tests.indices.filter({ tests[$0].candidates != nil }).min(by: { tests[$0].estimate < tests[$1].estimate }) {
             let live = flags
             let limit = idLimit
-            list = tests[index].candidates!.compactMap { $0 < limit && live[$0] & Self.liveFlag != 0 ? Int32($0) : nil }
+            list = tests[index].candidates!.compactMap { $0 > 0 && $0 < limit && live[$0] & Self.liveFlag != 0 ? Int32($0) : nil }
             tests.remove(at: index)
         } else {
             list = flags.withUnsafeBufferPointer { flags in
@@ -133,7 +142,7 @@ extension SearchIndex {
             column.withUnsafeBufferPointer { column in list.filter { passes(column[Int($0)]) } }
         }
         switch test {
-        case .among(let ids): return list.filter { ids.contains(Int($0)) }
+        case .among(let listed): return listed.withUnsafeBufferPointer { listed in list.filter { listed[Int($0)] } }
         case .tag(let owners): return list.filter { owners.contains(Int($0)) }
         case .country(let number): return keep(country) { $0 == number }
         case .language(let number): return keep(language) { $0 == number }
@@ -171,15 +180,22 @@ extension SearchIndex {
         }
         switch condition {
         case .among(let ids):
-            let unique = Set(ids.map { Int($0) })
-            return CompiledTest(test: .among(unique), estimate: unique.count, candidates: unique)
+            // Each once, and a mark per customer id for testing it when another list leads.
+            var listed = [Bool](repeating: false, count: idLimit)
+            var unique: [Int] = []
+            unique.reserveCapacity(ids.count)
+            for id in ids.lazy.map({ Int($0) }) where id > 0 && id < idLimit && !listed[id] {
+                listed[id] = true
+                unique.append(id)
+            }
+            return CompiledTest(test: .among(listed), estimate: unique.count, candidates: unique)
         case .country(let code): return equal(countries, code, Test.country)
         case .language(let tag): return equal(languages, Self.caseless(tag), Test.language)
         case .city(let city): return equal(cities, city, Test.city)
         case .zip(let zip): return equal(zips, zip, Test.zip)
         case .tag(let tag):
             guard let number = tags.existingNumber(of: tag), let owners = tagged[number] else { return nil }
-            return CompiledTest(test: .tag(owners), estimate: owners.count, candidates: owners)
+            return CompiledTest(test: .tag(owners), estimate: owners.count, candidates: Array(owners))
         case .automaticGroup(let group):
             guard let group = UInt8(exactly: group) else { return nil }
             return CompiledTest(test: .automaticGroup(group), estimate: automaticGroupCounts[Int(group)])
@@ -214,7 +230,8 @@ extension SearchIndex {
 
 /// A condition compiled against the index's numbering.
 private enum Test {
-    case among(Set<Int>)
+    /// Marked by customer id.
+    case among([Bool])
     case country(UInt32)
     case language(UInt32)
     case city(UInt32)
@@ -243,16 +260,21 @@ private struct CompiledTest {
     var test: Test
     var estimate: Int
     /// Exactly the customers that pass, when the index lists them.
-    var candidates: Set<Int>?
+    var candidates: [Int]?
     var isBooking = false
 }
 
-/// A name sort key, ordered by its UTF-8 bytes as SQLite's BINARY collation orders the cursor's.
+/// A name sort key, ordered by its UTF-8 bytes as SQLite's BINARY collation orders the cursor's:
+/// by the first 8 bytes as one number, the rest only when those are equal.
 struct NameKey: Comparable {
+    var prefix: UInt64
     var text: String
 
-    static func < (lhs: NameKey, rhs: NameKey) -> Bool { lhs.text.utf8.lexicographicallyPrecedes(rhs.text.utf8) }
-    static func == (lhs: NameKey, rhs: NameKey) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
+    static func < (lhs: NameKey, rhs: NameKey) -> Bool {
+        lhs.prefix != rhs.prefix ? lhs.prefix < rhs.prefix : lhs.text.utf8.lexicographicallyPrecedes(rhs.text.utf8)
+    }
+
+    static func == (lhs: NameKey, rhs: NameKey) -> Bool { lhs.prefix == rhs.prefix && lhs.text.utf8.elementsEqual(rhs.text.utf8) }
 }
 
 /// The first `capacity` entries by (key, id) after a cursor, of any number offered: a max-heap
@@ -286,6 +308,9 @@ struct TopPage<Key: Comparable> {
     }
 
     func sorted() -> [(key: Key, id: Int)] { heap.sorted { Self.precedes($0, $1) } }
+
+    /// The last entry the page holds once it is full: anything after it cannot enter.
+    var worst: (key: Key, id: Int)? { heap.count == capacity ? heap.first : nil }
 
     private mutating func siftUp(_ index: Int) {
         var child = index

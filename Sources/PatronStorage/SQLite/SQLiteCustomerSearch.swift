@@ -41,7 +41,7 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
     static func indexConditions(_ conditions: [CustomerSearch.Condition], db: Database) throws -> [IndexCondition] {
         try SearchIndexConditions.resolve(conditions, SQLiteStatements(db: db)) { wordConditions in
             var queries: [String] = []
-            var lists: [Set<CustomerID>] = []
+            var lists: [[CustomerID]] = []
             for (field, words) in wordConditions {
                 if let query = SearchWordsSchema.query(columns: field.indexedColumns, words: words) { queries.append(query) }
                 // A one-letter word has no trigram: the search rows are read for it.
@@ -49,19 +49,21 @@ public struct SQLiteCustomerSearch: CustomerSearchSource {
                     let escaped = word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                         .replacingOccurrences(of: "_", with: "\\_")
                     let column = field.rawValue
-                    lists.append(Set(try Prepared(db, """
+                    lists.append(try Prepared(db, """
                         SELECT customer_id FROM customer_search WHERE \(column) LIKE ? ESCAPE '\\' OR \(column) LIKE ? ESCAPE '\\'
-                        """).all(.text(escaped + "%"), .text("% " + escaped + "%")) { $0.integer(0) }))
+                        """).all(.text(escaped + "%"), .text("% " + escaped + "%")) { $0.integer(0) })
                 }
             }
             if !queries.isEmpty {
                 let query = queries.map { "(\($0))" }.joined(separator: " AND ")
-                lists.append(Set(try Prepared(db, "SELECT rowid FROM \(SearchWordsSchema.table) WHERE \(SearchWordsSchema.table) MATCH ?")
-                    .all(.text(query)) { $0.integer(0) }))
+                lists.append(try Prepared(db, "SELECT rowid FROM \(SearchWordsSchema.table) WHERE \(SearchWordsSchema.table) MATCH ?")
+                    .all(.text(query)) { $0.integer(0) })
             }
-            guard var found = lists.first else { return nil }
-            for list in lists.dropFirst() { found.formIntersection(list) }
-            return Array(found)
+            guard let first = lists.first else { return nil }
+            // Rarely more than one list (a one-letter word besides others): the first, where every other holds it.
+            guard lists.count > 1 else { return first }
+            let others = lists.dropFirst().map(Set.init)
+            return first.filter { id in others.allSatisfy { $0.contains(id) } }
         }
     }
 }
