@@ -152,6 +152,22 @@ struct SearchIndexTests {
         #expect(index.liveCustomers == customers.values.filter(\.isLive).count)
     }
 
+    /// A changed customer is written into the columns in place: a column copied per change (as
+    /// iterating the spend dictionary while writing it did) costs its whole size each time.
+    @Test func applyingAChangeWritesTheColumnsInPlace() {
+        var index = SearchIndex()
+        for id in 1...1_000 { index.apply(CustomerFacts(id: CustomerID(id), isLive: true, spend: ["EUR": 100, "USD": 5])) }
+        let currency = index.currencies.existingNumber(of: "EUR")!
+        func addresses() -> [UnsafeRawPointer?] {
+            [index.spend[currency]!.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) },
+             index.orders.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }]
+        }
+        let before = addresses()
+        index.apply(CustomerFacts(id: 500, isLive: true, orders: 3, spend: ["EUR": 250]))
+        #expect(addresses() == before)
+        #expect(index.spend[currency]![500] == 250)
+    }
+
     @Test func aCursorWhoseKeyIsNotANumberIsRefusedByTheNumericSorts() throws {
         var index = SearchIndex()
         index.apply(CustomerFacts(id: 1, isLive: true))

@@ -61,7 +61,10 @@ public struct SearchIndex: Sendable {
     public mutating func apply(_ facts: CustomerFacts) {
         set(facts)
         let id = Int(facts.id)
-        for currency in spend.keys where id < spend[currency]!.count { spend[currency]![id] = 0 }
+        // The currencies first: iterating `spend.keys` while writing would hold a second
+        // reference to the dictionary, and each write would copy the column (perf: a quarter of
+        // an import's CPU went to copying 8 MB per changed customer).
+        for currency in Array(spend.keys) where id < spend[currency]!.count { spend[currency]![id] = 0 }
         for (currency, minor) in facts.spend { setSpend(minor, of: id, currency: currency) }
         var rows: [BookingColumns.Row] = []
         for booking in facts.bookings { rows.append(row(booking)) }
