@@ -19,7 +19,8 @@ struct SearchIndexFollowerTests {
             if call <= 4 { throw Unreachable() }
         }, logger: log.logger)
         let running = Task { try await follower.run() }
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Generous: the other suites run meanwhile on two cores.
+        let deadline = ContinuousClock.now + .seconds(60)
         while calls.withLock({ $0 }) < 7, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         running.cancel()
         _ = try? await running.value
