@@ -12,9 +12,9 @@ import Logging
 /// run cut short continues where it stopped. Run it with patrond stopped: rows written during the
 /// copy would make the verification fail, which it reports rather than hides.
 ///
-/// What is not copied, because PostgreSQL derives it: SQLite's search tables (FTS5 and the folded
-/// search row), its `ingest_state` row (its figures become one `ingest_counters` row), and the
-/// migration bookkeeping of each engine.
+/// What is not copied, because PostgreSQL derives it: SQLite's search tables (FTS5, the folded
+/// search row and the search index's change list), its `ingest_state` row (its figures become one
+/// `ingest_counters` row), and the migration bookkeeping of each engine.
 public struct SQLiteToPostgres: Sendable {
     /// One table's outcome.
     public struct TableResult: Sendable {
@@ -53,7 +53,15 @@ public struct SQLiteToPostgres: Sendable {
             results.append(try await verify(table, against: reader, copied: copied))
         }
         try await carryOverIngestFigures()
+        try await forgetCopiedChanges()
         return results
+    }
+
+    /// The copy's inserts listed every customer in `search_changes` (p5): millions of rows that
+    /// no replica needs, since each loads its search index whole when it starts (and none runs
+    /// during a copy).
+    private func forgetCopiedChanges() async throws {
+        try await PostgresEngine(database: target).write { try $0.run("TRUNCATE search_changes") }
     }
 
     /// A PostgreSQL table with the columns SQLite has too, its primary key and identity columns.
