@@ -115,7 +115,7 @@ public final class Patron: Sendable {
                                                                   properties: properties, body: CommandServer.encode(report)))
         }
         let scheduleActions = ScheduleActions(exporter: exporter, phones: phones, rules: configuration.records,
-                                              defaultLanguage: configuration.defaultLanguage, sender: sender)
+                                              defaultLanguage: configuration.defaultLanguage, sender: sender, outbox: stores.fileDeliveries)
         let schedules = stores.schedules
         scheduler = Scheduler(store: schedules, actions: scheduleActions, catchUpMissed: configuration.schedules.catchUpMissed, logger: logger,
                               sharedStorage: storage.isShared)

@@ -98,6 +98,7 @@ public enum Storage: Sendable {
         public let schedules: any ScheduleStore
         public let announcements: any AnnouncementOutbox
         public let dispatchOutbox: any DispatchOutbox
+        public let fileDeliveries: any FileDeliveryQueue
         public let audit: any CommandAudit
 
         fileprivate init<Engine: SQLEngine>(engine: Engine, search: any CustomerSearchSource, customerRows: any CustomerRowSource,
@@ -112,6 +113,7 @@ public enum Storage: Sendable {
             schedules = SQLScheduleStore(engine: engine)
             announcements = SQLAnnouncementOutbox(engine: engine)
             dispatchOutbox = SQLDispatchOutbox(engine: engine)
+            fileDeliveries = SQLDispatchOutbox(engine: engine)
             self.audit = audit
         }
     }

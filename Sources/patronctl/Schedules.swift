@@ -44,9 +44,12 @@ extension Patronctl.Schedules {
         var sendTemplate: String?
         @Option(name: .customLong("send-channel"), help: "With --send-template: email or sms.") var sendChannel = "email"
         @Option(name: .customLong("send-purpose"), help: "With --send-template: the template's purpose.") var sendPurpose: String?
+        @Option(name: .customLong("deliver-to"), help: "Email each run's file to this staff address (repeat for up to 20; exports and reports).")
+        var deliverTo: [String] = []
 
         func validate() throws {
             if report == nil, period != nil { throw ValidationError("--period goes with --report") }
+            if sendTemplate != nil, !deliverTo.isEmpty { throw ValidationError("--deliver-to goes with an export or a report, not --send-template") }
             if report != nil, sendTemplate != nil { throw ValidationError("--report and --send-template are different actions; choose one") }
             if sendTemplate != nil, sendPurpose == nil { throw ValidationError("--send-template needs --send-purpose") }
         }
@@ -66,6 +69,7 @@ extension Patronctl.Schedules {
                         "filter": .object(JSONObject(filters.args)), "template": .string(sendTemplate), "channel": .string(sendChannel),
                         "purpose": .string(sendPurpose ?? "")]
             }
+            if !deliverTo.isEmpty { args["deliver_to"] = .array(deliverTo.map(JSONValue.string)) }
             let (connection, arguments) = (self.connection, args)
             try await reportingFailures {
                 try await connection.run("schedules.create", args: arguments) { result in

@@ -77,3 +77,39 @@ struct ScheduleTests {
         #expect(SchedulePlan.plan(try Self.schedule(next: nil), now: Self.now, catchUpMissed: true) == .notDue)
     }
 }
+
+/// `deliver_to`: staff addresses checked and named by position when wrong, each once; one email
+/// job per address that names the file instead of a customer, in the file's language.
+struct FileDeliveryTests {
+    static let file = ExportLogEntry(id: "exp-1", requestedBy: "schedule:weekly", startedAt: Timestamp(microseconds: 0),
+                                     completedAt: Timestamp(microseconds: 1), format: "xlsx", filter: JSONObject([:]), fields: [], rows: 42,
+                                     file: "/var/lib/patron/exports/exp-1.xlsx", sha256: String(repeating: "ab", count: 32))
+
+    @Test func addressesAreCheckedDeduplicatedAndSplitFromTheActionsArguments() throws {
+        let (delivery, action) = try FileDelivery.split(["format": .string("csv"), "deliver_to": .array([.string("Ana@Hotel.es"), .string(" ana@hotel.es "),
+                                                                                                         .string("jefe@hotel.es")])])
+        #expect(delivery?.addresses == ["Ana@Hotel.es", "jefe@hotel.es"])
+        #expect(action == ["format": .string("csv")])
+        #expect(try FileDelivery.split(["format": .string("csv")]).delivery == nil)
+        for (value, field) in [(JSONValue.array([.string("ana@hotel.es"), .string("not an address")]), "args.deliver_to[1]"),
+                               (.array([]), "args.deliver_to"), (.string("ana@hotel.es"), "args.deliver_to"),
+                               (.array(Array(repeating: .string("a@b.es"), count: 21)), "args.deliver_to")] {
+            #expect(throws: CommandError.self) { try FileDelivery.split(["deliver_to": value]) }
+            do { _ = try FileDelivery.split(["deliver_to": value]) } catch let error as CommandError { #expect(error.field == field) }
+        }
+    }
+
+    @Test func eachAddressGetsAJobThatNamesTheFileAndNoCustomer() throws {
+        let delivery = FileDelivery(addresses: ["ana@hotel.es", "jefe@hotel.es"])
+        let jobs = delivery.jobs(schedule: "weekly", trigger: "schedule:weekly:7", file: Self.file, language: .spanish, now: Timestamp(microseconds: 9),
+                                 jobID: { "\($0)/\($1)" })
+        #expect(jobs.map(\.jobID) == ["schedule:weekly:7/ana@hotel.es", "schedule:weekly:7/jefe@hotel.es"])
+        let json = try #require(jobs.first?.json)
+        #expect(json["customer_no"] == nil)
+        #expect(json["template"] == .string("scheduled_file") && json["purpose"] == .string("transactional") && json["language"] == .string("es"))
+        #expect(json["attachment"] == .object(["export_id": .string("exp-1"), "file_name": .string("exp-1.xlsx"), "format": .string("xlsx"),
+                                               "rows": .integer(42), "sha256": .string(Self.file.sha256)]))
+        #expect(json["subject"]?.stringValue == "Patron: weekly (42 filas)")
+        #expect(json["body"]?.stringValue?.contains("patronctl exports fetch exp-1") == true)
+    }
+}

@@ -32,7 +32,7 @@ struct BackgroundServiceShutdownTests {
         let fixture = try RecordsFixture()
         let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR", zone: .utc)
         let scheduler = Scheduler(store: fixture.stores.schedules,
-                                  actions: ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender()),
+                                  actions: ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender(), outbox: fixture.stores.fileDeliveries),
                                   catchUpMissed: true, logger: Logger(label: "test"), pollInterval: .seconds(3600))
         try await Self.returnsOnGracefulShutdown("the scheduler") { try await scheduler.run() }
         let retention = ExportRetention(log: fixture.stores.exportLog, directory: fixture.directory.path, retentionDays: 30,

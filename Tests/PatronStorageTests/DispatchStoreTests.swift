@@ -118,7 +118,7 @@ struct DispatchStoreTests {
         let fixture = try await RecordsFixture.open(engine, dispatch: try Self.settings())
         let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR", zone: .utc)
         let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "es",
-                                      sender: fixture.dispatchSender())
+                                      sender: fixture.dispatchSender(), outbox: fixture.stores.fileDeliveries)
         let zone = TimeZone(identifier: "Europe/Madrid")!
         let good: [String: JSONValue] = ["channel": .string("email"), "template": .string("newsletter"), "purpose": .string("marketing"),
                                          "filter": .object(["newsletter": .bool(true)])]

@@ -56,7 +56,7 @@ struct ScheduleStoreTests {
         let store = fixture.stores.schedules
         let exportLog = fixture.stores.exportLog
         let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR", zone: .utc)
-        let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender())
+        let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender(), outbox: fixture.stores.fileDeliveries)
         // Planned a week ago: patrond was down since.
         let weekAgo = Timestamp(microseconds: Timestamp.now.microseconds - 7 * 86_400_000_000)
         try await store.create(try Self.daily(next: weekAgo), by: "alice", at: weekAgo)
@@ -77,6 +77,37 @@ struct ScheduleStoreTests {
         #expect(try await store.schedule(named: "skipped")?.lastResult?.hasPrefix("missed") == true)
     }
 
+    /// An export schedule with `deliver_to` queues one email job per staff address after each run,
+    /// naming the file; the same run again (a retry) queues nothing more. Only export and report
+    /// schedules deliver, and a wrong address is refused at creation, by its position.
+    @Test(arguments: Engine.allCases) func aScheduledFileIsDeliveredToStaffOncePerRun(engine: Engine) async throws {
+        let fixture = try await RecordsFixture.open(engine)
+        let exporter = CustomerExporter(stores: fixture.stores, directory: fixture.directory.appendingPathComponent("exports").path, currency: "EUR", zone: .utc)
+        let actions = ScheduleActions(exporter: exporter, phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en",
+                                      sender: fixture.dispatchSender(), outbox: fixture.stores.fileDeliveries)
+        let staff: JSONValue = .array([.string("reception@hotel.example"), .string("manager@hotel.example")])
+        var schedule = try Self.daily(next: Self.planned)
+        schedule.arguments["deliver_to"] = staff
+        try actions.check(.export, CommandArguments(schedule.arguments), schedule.timeZone)
+        let first = await actions.perform(schedule, run: Self.planned)
+        #expect(first.hasPrefix("ok: export") && first.hasSuffix("delivered to 2 of 2"), "\(first)")
+        #expect(await actions.perform(schedule, run: Self.planned).hasSuffix("delivered to 0 of 2"))
+        let jobs = try await fixture.stores.dispatchOutbox.pending(channel: .email, readyAt: .now, after: 0, limit: 10)
+        #expect(jobs.count == 2)
+        let bodies = try jobs.map { try JSONParser.parse($0.body) }
+        #expect(Set(bodies.compactMap { $0["to"]?.stringValue }) == ["reception@hotel.example", "manager@hotel.example"])
+        // The retry exported again; the jobs name the first run's file.
+        let export = try #require(try await fixture.stores.exportLog.entries(limit: 10).first { first.hasPrefix("ok: export \($0.id),") })
+        #expect(bodies.allSatisfy { $0["attachment"]?["export_id"] == .string(export.id) && $0["attachment"]?["sha256"] == .string(export.sha256) })
+        #expect(bodies.allSatisfy { $0["customer_no"] == nil && $0["template"] == .string("scheduled_file") })
+
+        for (action, arguments, field) in [(Schedule.Action.dispatch, ["deliver_to": staff], "args.deliver_to"),
+                                           (.export, ["format": .string("csv"), "deliver_to": .array([.string("nobody")])], "args.deliver_to[0]")] {
+            #expect(throws: CommandError.self) { try actions.check(action, CommandArguments(arguments), schedule.timeZone) }
+            do { try actions.check(action, CommandArguments(arguments), schedule.timeZone) } catch let error as CommandError { #expect(error.field == field) }
+        }
+    }
+
     /// A replica starting while another runs a schedule leaves that run alone while its claim is
     /// renewed, and reports it once the claim has lapsed (its replica died). Alone on SQLite,
     /// patrond reports every run still marked running at its start.
@@ -88,7 +119,7 @@ struct ScheduleStoreTests {
         // Another replica claimed the run at `start` and renews it every 30 s.
         #expect(try await store.claim("daily list", planned: Self.planned, next: Self.following, at: start))
         let actions = ScheduleActions(exporter: CustomerExporter(stores: fixture.stores, directory: fixture.directory.path, currency: "EUR", zone: .utc),
-                                      phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender())
+                                      phones: RecordsFixture.phones, rules: RecordRules(), defaultLanguage: "en", sender: fixture.dispatchSender(), outbox: fixture.stores.fileDeliveries)
         let replica = Scheduler(store: store, actions: actions, catchUpMissed: true, logger: Logger(label: "test"), sharedStorage: true)
         try await replica.closeAbandonedRuns(now: start.adding(seconds: 60), atStart: true)
         try await store.renew("daily list", at: start.adding(seconds: 60))

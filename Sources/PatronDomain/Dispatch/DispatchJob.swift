@@ -13,10 +13,26 @@ public enum DispatchPurpose: String, Sendable, CaseIterable {
 /// fields the contract leaves to us (`html`, `encoding`, `segments`, `unsubscribe_url`),
 /// written down in docs/asyncapi.yaml.
 public struct DispatchJob: Sendable, Equatable {
+    /// A file the gateway attaches: an export or report that a schedule delivers to staff
+    /// (``FileDelivery``), fetched with `exports.fetch` and checked against its SHA-256.
+    public struct Attachment: Sendable, Equatable {
+        public var exportID: String
+        public var fileName: String
+        public var format: String
+        public var rows: Int
+        public var sha256: String
+
+        public var json: JSONValue {
+            .object(["export_id": .string(exportID), "file_name": .string(fileName), "format": .string(format), "rows": .integer(Int64(rows)),
+                     "sha256": .string(sha256)])
+        }
+    }
+
     public var jobID: String
     public var channel: DispatchChannel
     /// An email address, or an E.164 number.
     public var to: String
+    /// Empty for a job to staff (``FileDelivery``): left out of the body.
     public var customerNo: String
     public var language: String
     public var template: String
@@ -31,6 +47,8 @@ public struct DispatchJob: Sendable, Equatable {
     public var segmentation: SMSSegmentation?
     /// Marketing email only: where the recipient unsubscribes.
     public var unsubscribeURL: String?
+    /// A scheduled file to staff only.
+    public var attachment: Attachment?
 
     public init(jobID: String, channel: DispatchChannel, to: String, customerNo: String, language: String, template: String,
                 subject: String?, body: String, html: String?, purpose: DispatchPurpose, createdAt: Timestamp,
@@ -54,9 +72,10 @@ public struct DispatchJob: Sendable, Equatable {
     public var json: JSONValue {
         var object: [String: JSONValue] = [
             "job_id": .string(jobID), "channel": .string(channel.rawValue), "to": .string(to),
-            "customer_no": .string(customerNo), "language": .string(language), "template": .string(template),
+            "language": .string(language), "template": .string(template),
             "body": .string(body), "purpose": .string(purpose.rawValue), "created_at": .string(createdAt.description),
         ]
+        if !customerNo.isEmpty { object["customer_no"] = .string(customerNo) }
         if let subject { object["subject"] = .string(subject) }
         if let html { object["html"] = .string(html) }
         if let segmentation {
@@ -64,6 +83,7 @@ public struct DispatchJob: Sendable, Equatable {
             object["segments"] = .integer(Int64(segmentation.segments))
         }
         if let unsubscribeURL { object["unsubscribe_url"] = .string(unsubscribeURL) }
+        if let attachment { object["attachment"] = attachment.json }
         return .object(JSONObject(object))
     }
 }

@@ -277,3 +277,10 @@ public protocol DispatchOutbox: Sendable {
     /// Jobs not yet published, by channel (`patronctl status`, metrics).
     func backlog() async throws -> [DispatchChannel: Int]
 }
+
+/// Where jobs that are about no customer are queued (a schedule's file to staff,
+/// ``FileDelivery``), beside the customers' in the same outbox.
+public protocol FileDeliveryQueue: Sendable {
+    /// A job whose id is queued already is left as it is. Answers how many were new.
+    func enqueue(_ jobs: [DispatchJob], trigger: String, at time: Timestamp) async throws -> Int
+}

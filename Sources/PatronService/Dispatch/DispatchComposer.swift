@@ -137,8 +137,13 @@ struct DispatchComposer: Sendable {
 enum DispatchJobID {
     private static let digest = HMACIdentityHasher(key: "patron dispatch job id v1")
 
-    static func make(trigger: String, customer: CustomerID) -> String {
-        var hex = Array(digest.hash("\(trigger)\u{0}\(customer)").prefix(32))
+    static func make(trigger: String, customer: CustomerID) -> String { make(trigger: trigger, recipient: "\(customer)") }
+
+    /// A job to an address rather than a customer (a schedule's file to staff).
+    static func make(trigger: String, address: String) -> String { make(trigger: trigger, recipient: "to:" + address.lowercased()) }
+
+    private static func make(trigger: String, recipient: String) -> String {
+        var hex = Array(digest.hash("\(trigger)\u{0}\(recipient)").prefix(32))
         hex[12] = "8"
         hex[16] = ["8", "9", "a", "b"][Int(String(hex[16]), radix: 16)! & 3]
         let text = String(hex)

@@ -113,17 +113,26 @@ public struct ScheduleActions: Sendable {
     let rules: RecordRules
     let defaultLanguage: String
     let sender: DispatchSender
+    /// Where a run's file goes to staff (``FileDelivery``).
+    let outbox: any FileDeliveryQueue
 
-    init(exporter: CustomerExporter, phones: any PhoneNormalizer, rules: RecordRules, defaultLanguage: String, sender: DispatchSender) {
+    init(exporter: CustomerExporter, phones: any PhoneNormalizer, rules: RecordRules, defaultLanguage: String, sender: DispatchSender,
+         outbox: any FileDeliveryQueue) {
         self.exporter = exporter
         self.phones = phones
         self.rules = rules
         self.defaultLanguage = defaultLanguage
         self.sender = sender
+        self.outbox = outbox
     }
 
     /// Checks an action's arguments as `schedules.create` receives them.
     public func check(_ action: Schedule.Action, _ arguments: CommandArguments, _ zone: TimeZone) throws {
+        let (delivery, actionArguments) = try FileDelivery.split(arguments.values)
+        if delivery != nil, action == .dispatch {
+            throw CommandError(.invalidArgument, field: "args.\(FileDelivery.argument)", "only export and report schedules deliver a file")
+        }
+        let arguments = CommandArguments(actionArguments)
         switch action {
         case .export: _ = try ExportRequest.parse(arguments, phones: phones, rules: rules, defaultLanguage: defaultLanguage)
         case .report: _ = try ReportRequest.parse(arguments, zone: zone, defaultLanguage: defaultLanguage)
@@ -142,19 +151,28 @@ public struct ScheduleActions: Sendable {
     ///   name, the trigger its dispatch jobs' ids derive from.
     func perform(_ schedule: Schedule, run: Timestamp) async -> String {
         do {
+            let (delivery, arguments) = try FileDelivery.split(schedule.arguments)
+            let trigger = "schedule:\(schedule.name):\(run.microseconds)"
+            /// The run's file to the schedule's staff addresses, once per run.
+            func deliver(_ entry: ExportLogEntry, language: ExportLanguage) async throws -> String {
+                guard let delivery else { return "" }
+                let jobs = delivery.jobs(schedule: schedule.name, trigger: trigger, file: entry, language: language, now: .now,
+                                         jobID: DispatchJobID.make(trigger:address:))
+                let queued = try await outbox.enqueue(jobs, trigger: trigger, at: .now)
+                return ", delivered to \(queued) of \(jobs.count)"
+            }
             switch schedule.action {
             case .export:
-                let request = try ExportRequest.parse(CommandArguments(schedule.arguments), phones: phones, rules: rules,
-                                                      defaultLanguage: defaultLanguage)
+                let request = try ExportRequest.parse(CommandArguments(arguments), phones: phones, rules: rules, defaultLanguage: defaultLanguage)
                 let entry = try await exporter.run(request, requestedBy: "schedule:\(schedule.name)")
-                return "ok: export \(entry.id), \(entry.rows) rows, \(entry.file)"
+                return "ok: export \(entry.id), \(entry.rows) rows, \(entry.file)" + (try await deliver(entry, language: request.language))
             case .report:
-                let report = try ReportRequest.parse(CommandArguments(schedule.arguments), zone: schedule.timeZone, defaultLanguage: defaultLanguage)
+                let report = try ReportRequest.parse(CommandArguments(arguments), zone: schedule.timeZone, defaultLanguage: defaultLanguage)
                 let entry = try await exporter.run(report, requestedBy: "schedule:\(schedule.name)")
-                return "ok: \(report.kind.rawValue) \(entry.id), \(entry.rows) rows, \(entry.file)"
+                return "ok: \(report.kind.rawValue) \(entry.id), \(entry.rows) rows, \(entry.file)" + (try await deliver(entry, language: report.language))
             case .dispatch:
-                let request = try DispatchRequest.parse(CommandArguments(schedule.arguments), phones: phones, rules: rules)
-                let counts = try await sender.send(request, trigger: "schedule:\(schedule.name):\(run.microseconds)",
+                let request = try DispatchRequest.parse(CommandArguments(arguments), phones: phones, rules: rules)
+                let counts = try await sender.send(request, trigger: trigger,
                                                    requestedBy: "schedule:\(schedule.name)").counts
                 let skipped = counts.skipped.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }
                 return "ok: \(counts.queued) queued" + (skipped.isEmpty ? "" : ", skipped: " + skipped.joined(separator: ", "))

@@ -7,7 +7,7 @@ import PatronDomain
 /// (`FOR UPDATE SKIP LOCKED`, then a lease in `claimed_until`), so a job is published by one of
 /// them. A replica that dies holding a claim leaves it to run out, and another publishes the
 /// job then. On SQLite one patrond owns the file, and reading is enough.
-struct SQLDispatchOutbox<Engine: SQLEngine>: DispatchOutbox {
+struct SQLDispatchOutbox<Engine: SQLEngine>: DispatchOutbox, FileDeliveryQueue {
     let engine: Engine
     /// How long a claim holds: far longer than publishing a batch and marking it takes.
     static var leaseSeconds: Int64 { 60 }
@@ -79,6 +79,19 @@ struct SQLDispatchOutbox<Engine: SQLEngine>: DispatchOutbox {
                 if let channel = DispatchChannel(rawValue: channel) { counts[channel] = count }
             }
             return counts
+        }
+    }
+
+    func enqueue(_ jobs: [DispatchJob], trigger: String, at time: Timestamp) async throws -> Int {
+        try await engine.write { statements in
+            try jobs.reduce(0) { queued, job in
+                let body = try JSONOutput.encode(job.json)
+                return queued + (try statements.changes("""
+                    INSERT INTO dispatch_outbox (job_id, channel, customer_id, template, purpose, trigger, body, created_at, not_before)
+                    VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING
+                    """, [.text(job.jobID), .text(job.channel.rawValue), .text(job.template), .text(job.purpose.rawValue), .text(trigger),
+                          .blob([UInt8](body)), .of(job.createdAt), .of(time)]))
+            }
         }
     }
 }
