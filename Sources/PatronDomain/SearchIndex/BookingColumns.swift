@@ -98,10 +98,16 @@ struct BookingColumns: Sendable {
     }
 
     /// `YYYY-MM-DD` as YYYYMMDD, which orders as the text does.
+    /// Without an allocation: three million of them at start.
     static func day(_ text: String?) -> Int32 {
         guard let text else { return noDeparture }
-        let digits = text.utf8.filter { $0 != UInt8(ascii: "-") }
-        guard digits.count == 8, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return noDeparture }
-        return digits.reduce(Int32(0)) { $0 * 10 + Int32($1 - 48) }
+        var day: Int32 = 0
+        var digits = 0
+        for byte in text.utf8 where byte != UInt8(ascii: "-") {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 8 else { return noDeparture }
+            day = day * 10 + Int32(byte - UInt8(ascii: "0"))
+            digits += 1
+        }
+        return digits == 8 ? day : noDeparture
     }
 }

@@ -104,14 +104,15 @@ final class PostgresSearchIndex: Sendable {
     private static func load(_ statements: PostgresStatements) throws -> (SearchIndex, Position) {
         let position = try position(statements)
         var index = SearchIndex()
-        try statements.each("SELECT \(customerColumns) ORDER BY c.id", []) { index.load(customer($0)) }
-        try statements.each("SELECT customer_id, currency, total_minor FROM customer_spend", []) { row in
+        let fetching = 20_000
+        try statements.each("SELECT \(customerColumns) ORDER BY c.id", [], fetching: fetching) { index.load(customer($0)) }
+        try statements.each("SELECT customer_id, currency, total_minor FROM customer_spend", [], fetching: fetching) { row in
             index.load(spend: row.integer(2), of: row.integer(0), currency: row.text(1))
         }
-        try statements.each("SELECT customer_id, count(*) FROM bookings WHERE customer_id IS NOT NULL GROUP BY customer_id", []) { row in
+        try statements.each("SELECT customer_id, count(*) FROM bookings WHERE customer_id IS NOT NULL GROUP BY customer_id", [], fetching: fetching) { row in
             index.load(bookings: Int(row.integer(1)), of: row.integer(0))
         }
-        try statements.each("SELECT \(bookingColumns) WHERE customer_id IS NOT NULL", []) { row in
+        try statements.each("SELECT \(bookingColumns) WHERE customer_id IS NOT NULL", [], fetching: fetching) { row in
             index.load(booking: booking(row), of: row.integer(0))
         }
         index.finishLoading()

@@ -28,11 +28,17 @@ struct PostgresStatements: SQLStatements {
     /// Through a cursor of the transaction, a thousand rows at a time: the client never holds
     /// more, however many rows the statement returns.
     func each(_ sql: String, _ values: [SQLValue], read: (PostgresColumns) throws -> Void) throws {
+        try each(sql, values, fetching: 1000, read: read)
+    }
+
+    /// ``each(_:_:read:)`` `fetching` rows at a time: more for a read of millions of narrow rows
+    /// (the search index's load), where each FETCH's round trip counts.
+    func each(_ sql: String, _ values: [SQLValue], fetching: Int, read: (PostgresColumns) throws -> Void) throws {
         try run("DECLARE patron_rows NO SCROLL CURSOR FOR " + sql, values)
         while true {
-            let rows = try session.query("FETCH 1000 FROM patron_rows", []).rows()
+            let rows = try session.query("FETCH \(fetching) FROM patron_rows", []).rows()
             for row in rows { try read(row) }
-            if rows.count < 1000 { break }
+            if rows.count < fetching { break }
         }
         try run("CLOSE patron_rows")
     }
