@@ -76,7 +76,7 @@ public enum Storage: Sendable {
         case .sqlite(let database): try await database.updateSearchIndex()
         case .postgres(let database):
             let engine = PostgresEngine(database: database)
-            try await engine.read { statements in try database.searchIndex.withCurrentIndex(statements) { _ in } }
+            try await engine.read { statements in try database.searchIndex.withCurrentIndex(statements, database: database) { _ in } }
             try await database.searchIndex.prune(engine)
         }
     }

@@ -134,11 +134,12 @@ struct SearchIndexTests {
             index.load(facts)
             for (currency, minor) in facts.spend { index.load(spend: minor, of: facts.id, currency: currency) }
         }
-        for facts in customers.values where !facts.bookings.isEmpty { index.load(bookings: facts.bookings.count, of: facts.id) }
+        var bookings = LoadedBookings()
+        for facts in customers.values where !facts.bookings.isEmpty { bookings.count(facts.bookings.count, of: facts.id) }
         for facts in customers.values.shuffled(using: &random) {
-            for booking in facts.bookings { index.load(booking: booking, of: facts.id) }
+            for booking in facts.bookings { bookings.add(booking, of: facts.id) }
         }
-        index.finishLoading()
+        index.load(bookings)
         try Self.check(index, customers, &random, searches: 300)
         // Changes as the database reports them: a customer's new facts, whole. Enough of them
         // that the bookings are laid out again (more than 4,096 changed customers).

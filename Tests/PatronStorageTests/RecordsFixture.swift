@@ -37,7 +37,7 @@ final class RecordsFixture {
     let engine: Engine
     let directory: URL
     private let sqlite: PatronDatabase?
-    private let postgres: PatronPostgresDatabase?
+    let postgres: PatronPostgresDatabase?
     private var replicas: [PatronPostgresDatabase] = []
     let store: any RecordStore
     /// The stores besides the records, on the same database.

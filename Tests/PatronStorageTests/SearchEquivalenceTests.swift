@@ -348,3 +348,25 @@ struct PlainSearch {
         return lower...upper
     }
 }
+
+/// PostgreSQL's search index reads the bookings on a connection of its own while the customers
+/// load; when that connection is refused it reads them on its own session, and finds the same.
+struct PostgresSearchIndexLoadTests {
+    struct Refused: Error {}
+
+    @Test func aRefusedSecondConnectionLoadsTheBookingsOnTheFirst() async throws {
+        let fixture = try await RecordsFixture.open(.postgres)
+        let events = SearchEquivalenceTests.events()
+        for start in stride(from: 0, to: events.count, by: 60) { try await fixture.ingest(Array(events[start..<min(start + 60, events.count)])) }
+        let database = try #require(fixture.postgres)
+        let engine = PostgresEngine(database: database)
+        let conditions: [IndexCondition] = [.booking(departure: nil, salesperson: nil, transport: nil, hotel: "hotel donostia")]
+        func found(_ index: PostgresSearchIndex) async throws -> [CustomerID] {
+            try await engine.read { statements in try index.withCurrentIndex(statements, database: database) { $0.customers(matching: conditions) } }
+        }
+        let twoConnections = try await found(PostgresSearchIndex())
+        let oneConnection = try await found(PostgresSearchIndex(bookingsConnection: { _ in throw Refused() }))
+        #expect(!twoConnections.isEmpty)
+        #expect(oneConnection == twoConnections)
+    }
+}

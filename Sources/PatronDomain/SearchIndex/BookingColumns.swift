@@ -97,6 +97,11 @@ struct BookingColumns: Sendable {
         self = laidOut
     }
 
+    static func row(_ booking: BookingFacts, keys: inout Vocabulary<String>) -> Row {
+        Row(departure: day(booking.departure), salesperson: keys.number(of: booking.salesperson), transport: keys.number(of: booking.transport),
+            hotel: keys.number(of: booking.hotel))
+    }
+
     /// `YYYY-MM-DD` as YYYYMMDD, which orders as the text does.
     /// Without an allocation: three million of them at start.
     static func day(_ text: String?) -> Int32 {

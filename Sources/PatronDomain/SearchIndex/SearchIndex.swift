@@ -48,10 +48,6 @@ public struct SearchIndex: Sendable {
     var newsletterCount = 0
     public private(set) var liveCustomers = 0
 
-    /// Bookings per customer read at start, before their rows.
-    private var loadedCounts: [Int32] = []
-    private var placingBookings = false
-
     public init() {}
 
     /// The highest customer id plus one.
@@ -87,28 +83,12 @@ public struct SearchIndex: Sendable {
         spend[number]![id] = minor
     }
 
-    /// How many bookings a customer has, read at start before the bookings themselves.
-    public mutating func load(bookings count: Int, of customer: CustomerID) {
-        let id = Int(customer)
-        if id >= loadedCounts.count { loadedCounts.append(contentsOf: repeatElement(0, count: max(id + 1, idLimit) - loadedCounts.count)) }
-        loadedCounts[id] = Int32(clamping: count)
-    }
-
-    /// A booking read at start, after every customer's count.
-    public mutating func load(booking: BookingFacts, of customer: CustomerID) {
-        if !placingBookings {
-            bookings = BookingColumns(counts: loadedCounts)
-            loadedCounts = []
-            placingBookings = true
-        }
-        let row = row(booking)
-        bookings.place(row, of: Int(customer))
-    }
-
-    public mutating func finishLoading() {
-        bookings.finishPlacing()
-        loadedCounts = []
-        placingBookings = false
+    /// Every booking, read at start apart from the customers (on another connection, meanwhile).
+    public mutating func load(_ loaded: LoadedBookings) {
+        var loaded = loaded
+        loaded.columns.finishPlacing()
+        bookings = loaded.columns
+        bookingKeys = loaded.keys
     }
 
     // MARK: Changing one customer
@@ -164,10 +144,7 @@ public struct SearchIndex: Sendable {
         namePrefix.append(contentsOf: repeatElement(0, count: added))
     }
 
-    private mutating func row(_ booking: BookingFacts) -> BookingColumns.Row {
-        BookingColumns.Row(departure: BookingColumns.day(booking.departure), salesperson: bookingKeys.number(of: booking.salesperson),
-                           transport: bookingKeys.number(of: booking.transport), hotel: bookingKeys.number(of: booking.hotel))
-    }
+    private mutating func row(_ booking: BookingFacts) -> BookingColumns.Row { BookingColumns.row(booking, keys: &bookingKeys) }
 
     static func prefix(of name: String) -> UInt64 {
         var prefix: UInt64 = 0
@@ -181,4 +158,32 @@ public struct SearchIndex: Sendable {
 
     /// Languages match ignoring ASCII case, as tags such as en-GB are written either way.
     static func caseless(_ text: String) -> String { text.lowercased() }
+}
+
+/// Every booking as read at start, in two passes: how many each customer has (``count(_:of:)``),
+/// then the bookings in any order (``add(_:of:)``), so that no second copy of them is held. It
+/// numbers the keys itself, so it can be filled on a connection of its own while the customers
+/// load (``SearchIndex/load(_:)-(LoadedBookings)``).
+public struct LoadedBookings: Sendable {
+    var columns = BookingColumns()
+    var keys = Vocabulary<String>()
+    private var counts: [Int32] = []
+    private var placing = false
+
+    public init() {}
+
+    public mutating func count(_ bookings: Int, of customer: CustomerID) {
+        let id = Int(customer)
+        if id >= counts.count { counts.append(contentsOf: repeatElement(0, count: max(id + 1, counts.count * 2) - counts.count)) }
+        counts[id] = Int32(clamping: bookings)
+    }
+
+    public mutating func add(_ booking: BookingFacts, of customer: CustomerID) {
+        if !placing {
+            columns = BookingColumns(counts: counts)
+            counts = []
+            placing = true
+        }
+        columns.place(BookingColumns.row(booking, keys: &keys), of: Int(customer))
+    }
 }

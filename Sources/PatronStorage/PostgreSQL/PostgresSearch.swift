@@ -54,7 +54,7 @@ struct PostgresCustomerSearch: CustomerSearchSource {
     func search(_ request: CustomerSearch) async throws -> SearchPage {
         try await engine.read { [index = engine.database.searchIndex] statements in
             let conditions = try Self.indexConditions(request.conditions, statements)
-            let found = try index.withCurrentIndex(statements) { index in
+            let found = try index.withCurrentIndex(statements, database: engine.database) { index in
                 try index.search(conditions, sort: request.sort, currency: request.currency, after: request.after, limit: request.limit)
             }
             let shown = found.rows.prefix(request.limit)
@@ -98,7 +98,7 @@ struct PostgresCustomerRows: CustomerRowSource {
                     """, currencyValues) { try emit($0, from: 0) }
                 return count
             }
-            let ids = try index.withCurrentIndex(statements) { index in index.inNameOrder(index.customers(matching: conditions)) }
+            let ids = try index.withCurrentIndex(statements, database: engine.database) { index in index.inNameOrder(index.customers(matching: conditions)) }
             // A thousand at a time, in the index's order.
             for start in stride(from: 0, to: ids.count, by: 1000) {
                 let part = Array(ids[start..<min(start + 1000, ids.count)])
@@ -117,7 +117,7 @@ struct PostgresCustomerRows: CustomerRowSource {
     func customerIDs(matching search: CustomerSearch) async throws -> [CustomerID] {
         try await engine.read { [index = engine.database.searchIndex] statements in
             let conditions = try PostgresCustomerSearch.indexConditions(search.conditions, statements)
-            return try index.withCurrentIndex(statements) { $0.customers(matching: conditions) }
+            return try index.withCurrentIndex(statements, database: engine.database) { $0.customers(matching: conditions) }
         }
     }
 }

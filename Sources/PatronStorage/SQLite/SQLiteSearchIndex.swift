@@ -83,12 +83,13 @@ final class SQLiteSearchIndex: Sendable {
         try Prepared(db, "SELECT customer_id, currency, total_minor FROM customer_spend").each([]) { row in
             index.load(spend: row.integer(2), of: row.integer(0), currency: row.text(1))
         }
+        var bookings = LoadedBookings()
         try Prepared(db, "SELECT customer_id, count(*) FROM bookings WHERE customer_id IS NOT NULL GROUP BY customer_id").each([]) { row in
-            index.load(bookings: Int(row.integer(1)), of: row.integer(0))
+            bookings.count(Int(row.integer(1)), of: row.integer(0))
         }
         try Prepared(db, "SELECT customer_id, departure, salesperson_key, transport_key, hotel_key FROM bookings WHERE customer_id IS NOT NULL")
-            .each([]) { row in index.load(booking: booking(row, from: 1), of: row.integer(0)) }
-        index.finishLoading()
+            .each([]) { row in bookings.add(booking(row, from: 1), of: row.integer(0)) }
+        index.load(bookings)
         return (index, applied)
     }
 }
