@@ -25,8 +25,11 @@ extension PatronBench {
         @Option(help: "Keep the seeded database in this directory (reused when it exists).") var keep: String?
         @Option(help: "Generated searches after the fixed list (one to four filters, every sort, first and later pages).") var generated = 200
         @Option(help: "Seed of the generated searches (the same seed, the same searches).") var seed: UInt64 = 1
+        @Option(help: "Instead, measure a patrond replica on this PostgreSQL database, already filled (patronctl migrate-storage from a --keep file): round trips only.")
+        var postgres: String?
 
         func run() async throws {
+            if let postgres { return try await runOnPostgres(postgres) }
             let directory = keep.map { URL(fileURLWithPath: $0) }
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("bench-search-\(UUID().uuidString.prefix(6))")
             defer { if keep == nil { try? FileManager.default.removeItem(at: directory) } }
@@ -119,14 +122,41 @@ extension PatronBench {
             return results
         }
 
-        /// Runs `body` with a command client of a Patron that serves the seeded file over the broker.
-        private func withPatron<T>(urlText: String, directory: URL, _ body: (CommandClient) async throws -> T) async throws -> T {
+        /// The fixed list and the generated searches as `customers.search` round trips to a Patron
+        /// on PostgreSQL; the generated values come from its customer count as from the file's.
+        private func runOnPostgres(_ url: String) async throws {
+            guard let urlText = self.url ?? ProcessInfo.processInfo.environment["PATRON_AMQP_URL"] else {
+                throw ValidationError("--postgres needs a broker: --url or PATRON_AMQP_URL")
+            }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-search-pg-\(UUID().uuidString.prefix(6))")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try await withPatron(urlText: urlText, directory: directory, databaseURL: url) { commands in
+                let count = try await commands.call("stats.get", timeout: .seconds(60))["result"]?["customers"]?["total"]?.intValue ?? 0
+                print("PostgreSQL database: \(count) customers")
+                let queries = SearchQueries.all
+                let roundTrips = try await commandRoundTrips(queries, commands: commands)
+                print("")
+                for query in queries {
+                    guard let histogram = roundTrips[query.name] else { continue }
+                    let verdict = histogram.valueAtPercentile(95) <= 50_000 ? "PASS" : "FAIL"
+                    print(query.name.padding(toLength: 30, withPad: " ", startingAt: 0) + " | round trip " + Self.percentiles(histogram) + " | " + verdict)
+                }
+                var generator = SearchQueryGenerator(values: SearchSeeder.searchValues(customers: Int(count)), seed: seed)
+                let generatedQueries = (0..<generated).map { _ in generator.next() }
+                let samples = try await GeneratedSearches.roundTrips(generatedQueries, commands: commands)
+                GeneratedSearches.report(seed: seed, queries: generatedQueries.count, inProcess: [], roundTrips: samples)
+            }
+        }
+
+        /// Runs `body` with a command client of a Patron that serves the seeded file over the
+        /// broker, or the PostgreSQL database at `databaseURL`.
+        private func withPatron<T>(urlText: String, directory: URL, databaseURL: String? = nil, _ body: (CommandClient) async throws -> T) async throws -> T {
             var logger = Logger(label: "patron-bench")
             logger.logLevel = .error
             let prefix = "benchsearch\(UUID().uuidString.prefix(6).lowercased())"
             let configuration = try ConfigurationLoader.parse(yaml: """
                 amqp: {url: "\(urlText)"}
-                storage: {data_dir: "\(directory.path)"}
+                storage: {data_dir: "\(directory.path)"\(databaseURL.map { ", database_url: \"\($0)\"" } ?? "")}
                 metrics: {listen: "off"}
                 roles: {patron: viewer}
                 records: {erasure_hash_key: "bench-key-bench-key-bench-key-bench-key"}
