@@ -349,8 +349,9 @@ struct PlainSearch {
     }
 }
 
-/// PostgreSQL's search index reads the bookings on a connection of its own while the customers
-/// load; when that connection is refused it reads them on its own session, and finds the same.
+/// PostgreSQL's search index reads the bookings of a large database on a connection of its own
+/// while the customers load; when that connection is refused, or the database is small, it
+/// reads them on its own session, and finds the same.
 struct PostgresSearchIndexLoadTests {
     struct Refused: Error {}
 
@@ -364,9 +365,10 @@ struct PostgresSearchIndexLoadTests {
         func found(_ index: PostgresSearchIndex) async throws -> [CustomerID] {
             try await engine.read { statements in try index.withCurrentIndex(statements, database: database) { $0.customers(matching: conditions) } }
         }
-        let twoConnections = try await found(PostgresSearchIndex())
-        let oneConnection = try await found(PostgresSearchIndex(bookingsConnection: { _ in throw Refused() }))
+        let twoConnections = try await found(PostgresSearchIndex(parallelFromBytes: 0))
+        let oneConnection = try await found(PostgresSearchIndex(parallelFromBytes: 0, bookingsConnection: { _ in throw Refused() }))
+        let small = try await found(PostgresSearchIndex())
         #expect(!twoConnections.isEmpty)
-        #expect(oneConnection == twoConnections)
+        #expect(oneConnection == twoConnections && small == twoConnections)
     }
 }

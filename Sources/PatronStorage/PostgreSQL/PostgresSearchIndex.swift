@@ -20,10 +20,16 @@ final class PostgresSearchIndex: Sendable {
     private let followed = FollowedSearchIndex<Position>()
     /// The connection the load reads bookings on (tests refuse it).
     private let bookingsConnection: @Sendable (PatronPostgresDatabase) async throws -> PostgresSession
+    /// From this size of the bookings table on, they load on a connection of their own: below,
+    /// one connection loads in well under a second, and a test suite's many small databases
+    /// would each take one more of the server's connections.
+    private let parallelFromBytes: Int64
 
-    init(bookingsConnection: @escaping @Sendable (PatronPostgresDatabase) async throws -> PostgresSession = { database in
-        try await PostgresSession.connect(database.location, label: "patron.postgres.search-load", logger: database.logger)
-    }) {
+    init(parallelFromBytes: Int64 = 32 << 20,
+         bookingsConnection: @escaping @Sendable (PatronPostgresDatabase) async throws -> PostgresSession = { database in
+             try await PostgresSession.connect(database.location, label: "patron.postgres.search-load", logger: database.logger)
+         }) {
+        self.parallelFromBytes = parallelFromBytes
         self.bookingsConnection = bookingsConnection
     }
     private let lastPrune = Mutex<ContinuousClock.Instant?>(nil)
@@ -33,7 +39,9 @@ final class PostgresSearchIndex: Sendable {
     /// on a connection of its own to `database`, meanwhile).
     func withCurrentIndex<T>(_ statements: PostgresStatements, database: PatronPostgresDatabase,
                              _ body: (borrowing SearchIndex) throws -> T) throws -> T {
-        let feed = FollowedSearchIndex<Position>.Feed(load: { try Self.load(statements, database: database, bookingsConnection: self.bookingsConnection) },
+        let feed = FollowedSearchIndex<Position>.Feed(load: {
+            try Self.load(statements, database: database, parallelFromBytes: self.parallelFromBytes, bookingsConnection: self.bookingsConnection)
+        },
                                                       changes: { try Self.changes(after: $0, statements) },
                                                       facts: { try Self.facts(of: $0, statements) })
         return try followed.withCurrentIndex(feed, body)
@@ -116,9 +124,15 @@ final class PostgresSearchIndex: Sendable {
     /// customer bench data, start to READY 7.4–7.6 s on one connection, 4.7–5.0 s on two. A connection
     /// of its own, not one of the database's sessions: one of those may be waiting for this
     /// index meanwhile. Without it (refused), the bookings are read here after the customers.
-    private static func load(_ statements: PostgresStatements, database: PatronPostgresDatabase,
+    private static func load(_ statements: PostgresStatements, database: PatronPostgresDatabase, parallelFromBytes: Int64,
                              bookingsConnection: @escaping @Sendable (PatronPostgresDatabase) async throws -> PostgresSession) throws -> (SearchIndex, Position) {
         let position = try position(statements)
+        let size = try statements.first("SELECT pg_relation_size('bookings')", []) { $0.integer(0) } ?? 0
+        guard size >= parallelFromBytes else {
+            var index = try customers(statements)
+            index.load(try bookings(statements))
+            return (index, position)
+        }
         let snapshot = try statements.first("SELECT pg_export_snapshot()", []) { $0.text(0) } ?? ""
         let bookingsRead = BlockingResult<LoadedBookings>()
         Task {
@@ -138,11 +152,7 @@ final class PostgresSearchIndex: Sendable {
                 bookingsRead.set(.failure(error))
             }
         }
-        var index = SearchIndex()
-        try statements.each("SELECT \(customerColumns) ORDER BY c.id", [], fetching: fetching) { index.load(customer($0)) }
-        try statements.each("SELECT customer_id, currency, total_minor FROM customer_spend", [], fetching: fetching) { row in
-            index.load(spend: row.integer(2), of: row.integer(0), currency: row.text(1))
-        }
+        var index = try customers(statements)
         switch bookingsRead.wait() {
         case .success(let loaded): index.load(loaded)
         case .failure(let error):
@@ -153,6 +163,16 @@ final class PostgresSearchIndex: Sendable {
     }
 
     private static let fetching = 20_000
+
+    /// Every customer and its spend.
+    private static func customers(_ statements: PostgresStatements) throws -> SearchIndex {
+        var index = SearchIndex()
+        try statements.each("SELECT \(customerColumns) ORDER BY c.id", [], fetching: fetching) { index.load(customer($0)) }
+        try statements.each("SELECT customer_id, currency, total_minor FROM customer_spend", [], fetching: fetching) { row in
+            index.load(spend: row.integer(2), of: row.integer(0), currency: row.text(1))
+        }
+        return index
+    }
 
     private static func bookings(_ statements: PostgresStatements) throws -> LoadedBookings {
         var loaded = LoadedBookings()
