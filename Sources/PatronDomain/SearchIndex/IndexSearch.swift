@@ -44,11 +44,7 @@ extension SearchIndex {
     public func search(_ conditions: [IndexCondition], sort: CustomerSearch.Sort, currency: String, after: CustomerSearch.Cursor?,
                        limit: Int) throws -> IndexPage {
         let spendOrder = currencies.existingNumber(of: currency).flatMap { spend[$0] } ?? []
-        var tests: [CompiledTest] = []
-        for condition in conditions {
-            guard let test = compile(condition) else { return IndexPage(total: 0, rows: []) }
-            tests.append(test)
-        }
+        guard let tests = compiled(conditions) else { return IndexPage(total: 0, rows: []) }
         let matches = self.matches(tests)
         switch sort {
         case .name:
@@ -91,12 +87,18 @@ extension SearchIndex {
     /// The live customers matching every condition, in id order: a send's recipients, an
     /// export's rows.
     public func customers(matching conditions: [IndexCondition]) -> [CustomerID] {
+        guard let tests = compiled(conditions) else { return [] }
+        return matches(tests).sorted().map { CustomerID($0) }
+    }
+
+    /// Every condition compiled, or nil when one of them can match no customer.
+    private func compiled(_ conditions: [IndexCondition]) -> [CompiledTest]? {
         var tests: [CompiledTest] = []
         for condition in conditions {
-            guard let test = compile(condition) else { return [] }
+            guard let test = compile(condition) else { return nil }
             tests.append(test)
         }
-        return matches(tests).sorted().map { CustomerID($0) }
+        return tests
     }
 
     /// `ids` in the name sort's order (ties by id), as `customers.search` and exports list them.

@@ -33,14 +33,15 @@ public struct SQLiteCustomerExport: CustomerRowSource {
                 CROSS JOIN customers c ON c.id = s.customer_id LEFT JOIN customer_groups g ON g.id = c.custom_group_id
                 """
             var count = 0
-            func emit(_ values: Row) throws {
-                try row(request.fields.indices.map { ExportColumns.cell(request.fields[$0], SQLValue(values[$0] as DatabaseValue)) })
+            /// The row's cells, which start at `column`.
+            func emit(_ values: Row, from column: Int) throws {
+                try row(request.fields.indices.map { ExportColumns.cell(request.fields[$0], SQLValue(values[$0 + column] as DatabaseValue)) })
                 count += 1
             }
             if let selection, selection.byID {
                 let statement = try db.cachedStatement(sql: "SELECT \(columns.joined(separator: ", ")) \(from) WHERE s.customer_id = ?")
                 for id in selection.ids {
-                    if let values = try Row.fetchOne(statement, arguments: bindsCurrency ? [currency, id] : [id]) { try emit(values) }
+                    if let values = try Row.fetchOne(statement, arguments: bindsCurrency ? [currency, id] : [id]) { try emit(values, from: 0) }
                 }
                 return count
             }
@@ -49,8 +50,7 @@ public struct SQLiteCustomerExport: CustomerRowSource {
                                              arguments: bindsCurrency ? [currency] : [])
             while let values = try cursor.next() {
                 guard selected?.contains(values[0]) ?? true else { continue }
-                try row(request.fields.indices.map { ExportColumns.cell(request.fields[$0], SQLValue(values[$0 + 1] as DatabaseValue)) })
-                count += 1
+                try emit(values, from: 1)
             }
             return count
         }
