@@ -24,6 +24,7 @@ final class PostgresSearchIndex: Sendable {
     /// one connection loads in well under a second, and a test suite's many small databases
     /// would each take one more of the server's connections.
     private let parallelFromBytes: Int64
+    private let lastPrune = Mutex<ContinuousClock.Instant?>(nil)
 
     init(parallelFromBytes: Int64 = 32 << 20,
          bookingsConnection: @escaping @Sendable (PatronPostgresDatabase) async throws -> PostgresSession = { database in
@@ -32,18 +33,16 @@ final class PostgresSearchIndex: Sendable {
         self.parallelFromBytes = parallelFromBytes
         self.bookingsConnection = bookingsConnection
     }
-    private let lastPrune = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Runs `body` on the index brought up to the snapshot of `statements`' transaction
     /// (REPEATABLE READ, ``PostgresEngine/read(_:)``), loading it first if needed (the bookings
     /// on a connection of its own to `database`, meanwhile).
     func withCurrentIndex<T>(_ statements: PostgresStatements, database: PatronPostgresDatabase,
                              _ body: (borrowing SearchIndex) throws -> T) throws -> T {
-        let feed = FollowedSearchIndex<Position>.Feed(load: {
-            try Self.load(statements, database: database, parallelFromBytes: self.parallelFromBytes, bookingsConnection: self.bookingsConnection)
-        },
-                                                      changes: { try Self.changes(after: $0, statements) },
-                                                      facts: { try Self.facts(of: $0, statements) })
+        let feed = FollowedSearchIndex<Position>.Feed(
+            load: { try Self.load(statements, database: database, parallelFromBytes: self.parallelFromBytes, bookingsConnection: self.bookingsConnection) },
+            changes: { try Self.changes(after: $0, statements) },
+            facts: { try Self.facts(of: $0, statements) })
         return try followed.withCurrentIndex(feed, body)
     }
 
